@@ -1,0 +1,183 @@
+/*
+ * Layer 0's internal interface: every function one file of layer 0 offers
+ * another, grouped by the file that defines it.  The ABI with layer 1 is
+ * abi/strata/; nothing here crosses into layer 1.
+ */
+#ifndef DEFS_H
+#define DEFS_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memlayout.h"
+
+#define PAGE_SIZE	4096ULL
+#define PAGE_ROUND_DOWN(x)	((uint64_t)(x) & ~(PAGE_SIZE - 1))
+#define PAGE_ROUND_UP(x)	PAGE_ROUND_DOWN((uint64_t)(x) + PAGE_SIZE - 1)
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+#define NORETURN	__attribute__((noreturn))
+#define PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
+
+/* A physical address range [base, base + len). */
+struct range {
+	uint64_t base;
+	uint64_t len;
+};
+
+/* The registers as the trap entry stubs save them; trap() may change them. */
+struct trapframe {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	/* pushed by the CPU */
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+#define MAX_MODULES	8
+#define MAX_RANGES	64
+
+struct module {
+	uint64_t start, end;	/* physical */
+	char cmdline[2048];
+};
+
+/* What the multiboot2 information says, copied out before it can be overwritten. */
+struct boot_info {
+	char cmdline[256];		/* layer 0's own command line */
+	struct range avail[MAX_RANGES];	/* usable RAM */
+	int navail;
+	struct range reserved[MAX_RANGES]; /* inside avail but not free: kernel, modules, MBI */
+	int nreserved;
+	struct module mods[MAX_MODULES];
+	int nmods;
+	uint64_t ram_bytes;
+	/* layer 0's own ELF section headers, for symbols (0 if GRUB gave none) */
+	uint64_t shdr_phys;
+	uint32_t shdr_num, shdr_entsize, shdr_strndx;
+};
+
+/* A symbol table to resolve addresses in reports. */
+struct symtab {
+	const void *syms;	/* Elf64_Sym[] */
+	uint64_t nsyms;
+	const char *strs;
+	uint64_t strsz;
+};
+
+/* boot.asm */
+extern char kernel_start[], kernel_end[];	/* virtual, from the linker script */
+extern char text_start[], text_end[], rodata_start[], rodata_end[];
+extern char data_start[], data_end[];
+
+/* cpu.c */
+void cpu_init(void);			/* GDT, TSS with IST stacks, IDT, SSE on */
+void cpu_set_ist(int ist, uint64_t stack_top);
+static inline void cli(void) { __asm__ volatile("cli"); }
+static inline void sti(void) { __asm__ volatile("sti"); }
+static inline void hlt(void) { __asm__ volatile("hlt"); }
+static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p)); }
+static inline uint8_t inb(uint16_t p) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+static inline void outl(uint16_t p, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(p)); }
+static inline uint32_t inl(uint16_t p) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
+
+/* serial.c */
+void serial_init(void);
+void serial_putc(char c);
+void serial_write(const char *s, size_t n);
+
+/* printf.c */
+int vsnprintf_(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf_(char *buf, size_t size, const char *fmt, ...) PRINTFLIKE(3, 4);
+void kprintf(const char *fmt, ...) PRINTFLIKE(1, 2);
+
+/* string.c */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strstr_(const char *h, const char *n);
+
+/* mb2.c */
+void mb2_parse(uint64_t mbi_phys, struct boot_info *bi);
+const char *cmdline_option(const char *cmdline, const char *key); /* "key=value": value, else 0 */
+
+/* pmm.c: physical pages, 4 KiB each, lowest address first */
+void pmm_init(const struct range *avail, int navail, const struct range *reserved, int nreserved);
+uint64_t pmm_alloc(void);		/* a zeroed page, or 0 when none is left */
+void pmm_free(uint64_t pa);
+uint64_t pmm_free_pages(void);
+void *p2v(uint64_t pa);			/* through the direct map */
+uint64_t v2p(const void *va);		/* direct-map or kernel-image address to physical */
+
+/* vm.c: 4-level page tables */
+#define PTE_P		(1ULL << 0)
+#define PTE_W		(1ULL << 1)
+#define PTE_U		(1ULL << 2)
+#define PTE_PWT		(1ULL << 3)
+#define PTE_PCD		(1ULL << 4)
+#define PTE_A		(1ULL << 5)
+#define PTE_D		(1ULL << 6)
+#define PTE_PS		(1ULL << 7)
+#define PTE_G		(1ULL << 8)
+#define PTE_NX		(1ULL << 63)
+#define PTE_ADDR_MASK	0x000ffffffffff000ULL
+typedef uint64_t pte_t;
+extern uint64_t kernel_root;		/* physical address of the one PML4 */
+void vm_init(const struct boot_info *bi); /* final tables: W^X kernel, NX direct map; loads CR3 */
+pte_t *vm_walk(uint64_t root, uint64_t va, bool create); /* the 4 KiB leaf entry, or 0 */
+int vm_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags);	/* 0, or -1 out of memory */
+int vm_map_range(uint64_t root, uint64_t va, uint64_t pa, uint64_t len, uint64_t flags);
+pte_t vm_unmap(uint64_t root, uint64_t va);	/* clears the entry, returns the old one */
+void vm_flush(uint64_t va);		/* invlpg */
+void *vm_map_mmio(uint64_t pa, uint64_t len);	/* uncached, in the MMIO area */
+uint64_t vm_alloc_stack(void);		/* a guarded L0_STACK_SIZE stack; returns its top */
+
+/* timer.c */
+void timer_init(void);			/* calibrates the TSC, starts the LAPIC timer */
+uint64_t clock_ns(void);		/* monotonic, since timer_init */
+uint64_t timer_tsc_base(void);
+uint64_t timer_tsc_ns_mult(void);	/* 32.32 ns per TSC tick */
+void timer_publish(volatile uint64_t *where); /* each tick stores clock_ns() here */
+void timer_tick(void);			/* from trap() on the timer vector */
+void lapic_eoi(void);
+
+/* trap.c */
+void trap(struct trapframe *tf);	/* from the entry stubs, every vector */
+/* Layer 1 lives in the lower half, layer 0 in the upper: RIP says who trapped. */
+static inline bool trap_from_layer1(const struct trapframe *tf) { return tf->rip < 0x0000800000000000ULL; }
+
+/* report.c: the fault report, then the machine stops */
+NORETURN void report_fault(const struct trapframe *tf, const char *who,
+    const char *rule, const char *detail, uint32_t exit_code);
+NORETURN void panic(const char *fmt, ...) PRINTFLIKE(1, 2);
+
+/* symbols.c */
+void sym_init_layer0(const struct boot_info *bi);
+void sym_set_layer1(const struct symtab *st);
+const char *sym_lookup(uint64_t addr, uint64_t *offset); /* name of the symbol holding addr, or 0 */
+
+/* exit.c */
+NORETURN void machine_exit(uint32_t code);	/* isa-debug-exit, else halt forever */
+
+/* selftest.c: layer-0 faults forced on purpose (cmdline selftest=NAME) */
+void selftest_run(const char *name);
+
+/* load.c: the payload */
+struct l1_image;
+void payload_load(const struct boot_info *bi);	/* validates, maps, fills the info page */
+NORETURN void payload_enter(void);
+
+/* l1fault.c: layer-1 page faults and traps, by the ABI's rules */
+void l1_page_fault(struct trapframe *tf);
+void l1_trap(struct trapframe *tf);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * What layer 0 knows about the running payload: where its regions are and
+ * the state of its rings.  Shared by load.c (which builds it) and l1fault.c
+ * (which enforces the ABI against it).
+ */
+#ifndef LAYER1_H
+#define LAYER1_H
+
+#include "defs.h"
+#include "ring.h"
+#include "validate.h"
+
+struct layer1 {
+	struct strata_image img;	/* the validated payload */
+	const uint8_t *file;		/* its ELF, still in the module */
+	uint64_t stack_bytes;		/* below STRATA_L1_STACK_TOP */
+	struct strata_info *info;	/* layer 0's writable view of the info page */
+	struct ring console;
+};
+
+extern struct layer1 l1;
+
+/* Maps one layer-1 page at va (replacing what was there); pa 0 unmaps. */
+void l1_map(uint64_t va, uint64_t pa, uint64_t flags);
+/* The console ring's operations. */
+extern const struct ring_ops console_ops;
+/* Stops the machine because layer 1 exited with code. */
+NORETURN void l1_exit(uint32_t code);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * The ring state machine (abi/strata/ring.h): which slots layer 1 owns, which
+ * layer 0 holds, what a doorbell takes.  It knows nothing of page tables or
+ * devices; those come in through struct ring_ops, so the host unit tests can
+ * drive it with fakes.
+ */
+#ifndef RING_H
+#define RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "strata/ring.h"
+
+enum { RING_TAKE_DONE, RING_TAKE_HOLD };
+
+enum slot_owner {
+	SLOT_LAYER1,	/* data page present and writable */
+	SLOT_QUEUED,	/* taken by layer 0, data page not present */
+};
+
+struct ring_slot {
+	uint64_t pa;			/* the data page */
+	struct strata_slot *page;	/* layer 0's view of it */
+	uint8_t owner;			/* enum slot_owner */
+};
+
+struct ring;
+
+struct ring_ops {
+	/* Takes a slot's contents: RING_TAKE_DONE, RING_TAKE_HOLD (queued until ring_release()). */
+	int (*take)(struct ring *r, uint32_t i, const struct strata_slot *s);
+	/* Makes va present (writable or read-only) at pa, or not present when pa == 0. */
+	void (*map)(struct ring *r, uint64_t va, uint64_t pa, bool writable);
+	/* Waits for progress on queued slots (device completions); may return without any. */
+	void (*wait)(struct ring *r);
+};
+
+struct ring {
+	const char *name;
+	uint64_t base;			/* layer-1 address of slot 0 */
+	uint32_t nslots;
+	uint32_t next;			/* first slot layer 0 has not taken */
+	int32_t rung;			/* the slot whose doorbell is mapped, -1 none */
+	uint64_t doorbell_pa;		/* the read-only zero page doorbells show */
+	const struct ring_ops *ops;
+	void *ctx;
+	uint64_t doorbells, taken;	/* statistics */
+	struct ring_slot slot[STRATA_RING_SLOTS_MAX];
+};
+
+enum ring_part { RING_BEYOND, RING_DATA, RING_DOORBELL };
+
+/* Sets up r over nslots pages already in r->slot[] (pa, page) and maps them for layer 1. */
+void ring_init(struct ring *r, const char *name, uint64_t base, uint32_t nslots,
+    uint64_t doorbell_pa, const struct ring_ops *ops, void *ctx);
+/* Which part of which slot va falls in (va must be inside the ring's region). */
+enum ring_part ring_locate(const struct ring *r, uint64_t va, uint32_t *slot);
+/* Layer 1 read the doorbell of slot j: take every slot up to j.  0, or -1 with *why set. */
+int ring_doorbell(struct ring *r, uint32_t j, const char **why);
+/* Layer 1 touched the data page of queued slot i: wait until it is given back. */
+void ring_wait_slot(struct ring *r, uint32_t i);
+/* Layer 0 is done with queued slot i: give it back to layer 1. */
+void ring_release(struct ring *r, uint32_t i);
+/* Takes every slot written but not yet rung (at exit).  0, or -1 with *why set. */
+int ring_drain(struct ring *r, const char **why);
+
+#endif

@@ -1,0 +1,65 @@
+#!/bin/bash
+# tests/run.sh BUILD: every test of `make test`: the host unit tests, the
+# validator on the shipped payloads, and the QEMU integration cases, which run
+# in parallel.  Ends with the line "N passed, N failed".
+set -u
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+out=$build/tests/out
+rm -rf "$out"
+mkdir -p "$out"
+passed=0 failed=0
+
+pass() { passed=$((passed + $1)); }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; }
+
+# Unit tests: each binary is one Check suite; count its checks.
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	log=$out/$(basename "$t").log
+	"$t" >"$log" 2>&1
+	rc=$?
+	line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		fail "$(basename "$t"): no Check summary (exit $rc)"; sed 's/^/    /' "$log"; continue
+	fi
+	n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/')
+	set -- $n
+	pass $(($1 - $2 - $3))
+	if [ $(($2 + $3)) -gt 0 ] || [ $rc -ne 0 ]; then
+		failed=$((failed + $2 + $3))
+		echo "FAIL $(basename "$t"):"; grep -vE '^(Running|[0-9]+%)' "$log" | sed 's/^/    /'
+	else
+		echo "ok   $(basename "$t") ($1 checks)"
+	fi
+done
+
+# The validator accepts every payload we ship.
+for elf in "$build"/layer1/*.elf; do
+	if "$build/bin/abicheck" "$elf" >"$out/abicheck.log" 2>&1; then
+		pass 1; echo "ok   abicheck $(basename "$elf")"
+	else
+		fail "abicheck $(basename "$elf")"; sed 's/^/    /' "$out/abicheck.log"
+	fi
+done
+
+# Integration cases, as many QEMUs at a time as there are cores.  Each case
+# is a spec file, one field a line: UEFI, name, payload, exit, args, l0args,
+# then the patterns its serial output must match.
+ncase=0
+t() {
+	ncase=$((ncase + 1))
+	printf '%s\n' "${UEFI:-0}" "$@" >"$out/case-$ncase.spec"
+}
+# shellcheck source=integration/cases.sh
+. "$here/integration/cases.sh"
+ls "$out"/case-*.spec 2>/dev/null | xargs -r -P "$(nproc 2>/dev/null || echo 2)" -n 1 \
+	"$here/integration/case.sh" "$build"
+for r in "$out"/case-*.result; do
+	[ -f "$r" ] || continue
+	if grep -q '^ok' "$r"; then pass 1; else failed=$((failed + 1)); fi
+	cat "$r"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
