@@ -8,9 +8,15 @@ for f in "$l0" "$payload"; do
 	[ -f "$f" ] || { echo "mkiso: no such file: $f" >&2; exit 1; }
 done
 
-# GRUB's parser is shell-like: single-quote the arguments so that they reach
-# the payload as typed.
-quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+# GRUB's parser is shell-like: single-quote each word so that it reaches the
+# payload as typed.  (GRUB joins the words with single spaces; a word holding
+# a space would come back double-quoted, so words are split on blanks.)
+quote() {
+	set -f
+	for w in $1; do
+		printf "'%s' " "$(printf '%s' "$w" | sed "s/'/'\\\\''/g")"
+	done
+}
 name=$(basename "$payload" .elf)
 stage=$(mktemp -d "${TMPDIR:-/tmp}/strata-iso.XXXXXX")
 trap 'rm -rf "$stage"' EXIT

@@ -71,9 +71,21 @@ extern char kernel_start[], kernel_end[];	/* virtual, from the linker script */
 extern char text_start[], text_end[], rodata_start[], rodata_end[];
 extern char data_start[], data_end[];
 
-/* cpu.c */
-void cpu_init(void);			/* GDT, TSS with IST stacks, IDT, SSE on */
+/* cpu.c: the interrupt stacks (TSS IST slots 1..7) */
+#define IST_PAGE_FAULT		1
+#define IST_DOUBLE_FAULT	2
+#define IST_NMI			3
+#define IST_MACHINE_CHECK	4
+#define IST_TRAP		5	/* layer 1's traps */
+#define IST_IRQ			6	/* device and timer interrupts */
+#define IST_EXCEPTION		7	/* every other CPU exception */
+#define IST_COUNT		7
+/* Vectors: 0..31 CPU exceptions, then these. */
+#define TIMER_VECTOR		0x20
+#define SPURIOUS_VECTOR		0xff
+void cpu_init(void);			/* GDT, TSS, IDT (on one early stack), SSE on */
 void cpu_set_ist(int ist, uint64_t stack_top);
+void cpu_break_gate(int vector);	/* marks a gate not present (a self-test) */
 static inline void cli(void) { __asm__ volatile("cli"); }
 static inline void sti(void) { __asm__ volatile("sti"); }
 static inline void hlt(void) { __asm__ volatile("hlt"); }
@@ -109,12 +121,14 @@ char *strstr_(const char *h, const char *n);
 /* mb2.c */
 void mb2_parse(uint64_t mbi_phys, struct boot_info *bi);
 const char *cmdline_option(const char *cmdline, const char *key); /* "key=value": value, else 0 */
+bool option_is(const char *value, const char *word);	/* value (up to a space) == word */
 
 /* pmm.c: physical pages, 4 KiB each, lowest address first */
 void pmm_init(const struct range *avail, int navail, const struct range *reserved, int nreserved);
 uint64_t pmm_alloc(void);		/* a zeroed page, or 0 when none is left */
 void pmm_free(uint64_t pa);
 uint64_t pmm_free_pages(void);
+void pmm_set_direct_limit(uint64_t limit); /* vm_init: RAM below limit is now direct-mapped */
 void *p2v(uint64_t pa);			/* through the direct map */
 uint64_t v2p(const void *va);		/* direct-map or kernel-image address to physical */
 
@@ -159,6 +173,7 @@ static inline bool trap_from_layer1(const struct trapframe *tf) { return tf->rip
 NORETURN void report_fault(const struct trapframe *tf, const char *who,
     const char *rule, const char *detail, uint32_t exit_code);
 NORETURN void panic(const char *fmt, ...) PRINTFLIKE(1, 2);
+const char *vector_name(uint64_t vector);	/* "page fault", "timer interrupt", ... */
 
 /* symbols.c */
 void sym_init_layer0(const struct boot_info *bi);
@@ -171,6 +186,12 @@ NORETURN void machine_exit(uint32_t code);	/* isa-debug-exit, else halt forever 
 /* selftest.c: layer-0 faults forced on purpose (cmdline selftest=NAME) */
 void selftest_run(const char *name);
 
+/* main.c, from boot.asm */
+void kmain(uint64_t mbi_phys, uint32_t magic);
+
+/* boot.asm */
+NORETURN void stack_switch(uint64_t top, void (*fn)(void));
+
 /* load.c: the payload */
 struct l1_image;
 void payload_load(const struct boot_info *bi);	/* validates, maps, fills the info page */
@@ -179,5 +200,9 @@ NORETURN void payload_enter(void);
 /* l1fault.c: layer-1 page faults and traps, by the ABI's rules */
 void l1_page_fault(struct trapframe *tf);
 void l1_trap(struct trapframe *tf);
+
+/* drivers/blkdev.c, drivers/blk_selftest.c: disks (the interface is drivers/blkdev.h) */
+void blk_probe_all(void);		/* finds every disk, prints one line each */
+void blk_selftest(void);		/* cmdline "blktest": panics on a failure */
 
 #endif

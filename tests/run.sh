@@ -43,6 +43,13 @@ for elf in "$build"/layer1/*.elf; do
 	fi
 done
 
+# doc/abi.md and abi/strata agree on every constant.
+if tests/abi/doccheck.sh "$build" >"$out/doccheck.log" 2>&1; then
+	pass 1; echo "ok   doc/abi.md matches abi/strata"
+else
+	fail "doc/abi.md and abi/strata disagree:"; sed 's/^/    /' "$out/doccheck.log"
+fi
+
 # Integration cases, as many QEMUs at a time as there are cores.  Each case
 # is a spec file, one field a line: UEFI, name, payload, exit, args, l0args,
 # then the patterns its serial output must match.
@@ -60,6 +67,19 @@ for r in "$out"/case-*.result; do
 	if grep -q '^ok' "$r"; then pass 1; else failed=$((failed + 1)); fi
 	cat "$r"
 done
+
+# `make run` itself, as a user without a terminal runs it.  GNU make exits 2
+# for any failed recipe, so the payload's code shows in make's "Error N".
+log=$out/make-run.log
+make --no-print-directory run BUILD="$build" PAYLOAD=args ARGS="exit=5 via-make-run" NET=none \
+	DISK="$build/tests/make-run.img" </dev/null >"$log" 2>&1
+rc=$?
+if [ "$rc" = 2 ] && grep -q 'argv\[2\] = via-make-run' "$log" && grep -q '^strata: exit 5 ' "$log" \
+	&& grep -q 'Error 5' "$log"; then
+	pass 1; echo "ok   make-run-exit-code"
+else
+	fail "make-run-exit-code: make returned $rc, expected 2 and 'Error 5'"; tail -20 "$log" | sed 's/^/    | /'
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

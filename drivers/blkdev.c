@@ -1,0 +1,126 @@
+/*
+ * The block-device registry and what every caller of a disk shares: request
+ * checks, waiting, synchronous transfers, and finding the disks at boot.
+ */
+#include "defs.h"
+#include "blkdev.h"
+
+/* A request the device has not completed in this long is a hung device. */
+#define BLK_TIMEOUT_NS	(30ULL * 1000 * 1000 * 1000)
+
+static struct blkdev *devs[BLK_MAX_DEVS];
+static int ndevs;
+
+int blkdev_register(struct blkdev *dev)
+{
+	if (ndevs == BLK_MAX_DEVS)
+		return -1;
+	snprintf_(dev->name, sizeof(dev->name), "disk%d", ndevs);
+	devs[ndevs] = dev;
+	return ndevs++;
+}
+
+struct blkdev *blkdev_get(int index)
+{
+	return index >= 0 && index < ndevs ? devs[index] : 0;
+}
+
+int blkdev_count(void)
+{
+	return ndevs;
+}
+
+const char *blk_status_name(enum blk_status s)
+{
+	switch (s) {
+	case BLK_OK:		return "ok";
+	case BLK_IOERR:		return "I/O error";
+	case BLK_UNSUPP:	return "unsupported by the device";
+	case BLK_BADREQ:	return "bad request";
+	case BLK_PENDING:	return "pending";
+	}
+	return "?";
+}
+
+/* What is wrong with req for dev, or BLK_PENDING if nothing is. */
+static enum blk_status check(const struct blkdev *dev, const struct blkreq *req)
+{
+	switch (req->op) {
+	case BLK_FLUSH:
+		/* Without a volatile cache every completed write is durable already. */
+		return dev->volatile_cache ? BLK_PENDING : BLK_OK;
+	case BLK_WRITE:
+		if (dev->read_only)
+			return BLK_UNSUPP;
+		/* fall through */
+	case BLK_READ:
+		if (req->nsectors == 0 || !req->pages || req->sector >= dev->sectors ||
+		    req->nsectors > dev->sectors - req->sector)
+			return BLK_BADREQ;
+		return BLK_PENDING;
+	}
+	return BLK_BADREQ;
+}
+
+/* Hands req to the driver: BLK_PENDING, after which done runs from a poll;
+ * anything else is the request's final status, and done is not called. */
+enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req)
+{
+	enum blk_status s = check(dev, req);
+
+	req->status = s;
+	if (s != BLK_PENDING)
+		return s;
+	dev->ops->submit(dev, req);
+	return BLK_PENDING;
+}
+
+int blk_poll(struct blkdev *dev)
+{
+	return dev->ops->poll(dev);
+}
+
+/* Spins on the device until req completes.  No interrupt would wake a hlt
+ * (completions are polled), so it pauses instead; a device silent for
+ * BLK_TIMEOUT_NS still owns req's pages, so that is fatal, not an error. */
+enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
+{
+	uint64_t start = clock_ns();
+
+	while (req->status == BLK_PENDING) {
+		if (blk_poll(dev) > 0)
+			continue;
+		__asm__ volatile("pause");
+		if (clock_ns() - start > BLK_TIMEOUT_NS)
+			panic("%s: request (op %d, sector %lu, %u sectors) not completed after %lu s",
+			    dev->name, req->op, (unsigned long)req->sector, req->nsectors,
+			    (unsigned long)(BLK_TIMEOUT_NS / 1000000000));
+	}
+	return req->status;
+}
+
+enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
+    uint32_t nsectors, const uint64_t *pages)
+{
+	struct blkreq req = {
+		.op = op, .sector = sector, .nsectors = nsectors, .pages = pages,
+	};
+
+	if (blk_submit(dev, &req) != BLK_PENDING)
+		return req.status;
+	return blk_wait(dev, &req);
+}
+
+/* Every driver probes here; this is the one line per disk the boot log shows. */
+void blk_probe_all(void)
+{
+	virtio_blk_probe();
+	for (int i = 0; i < ndevs; i++) {
+		struct blkdev *d = devs[i];
+		kprintf("strata: %s: %s, %lu sectors (%lu MiB)%s\n", d->name, d->kind,
+		    (unsigned long)d->sectors, (unsigned long)(d->sectors * d->sector_size >> 20),
+		    d->read_only ? ", read-only" : "");
+	}
+	if (ndevs == 0)
+		kprintf("strata: no disk\n");
+}

@@ -1,0 +1,97 @@
+/*
+ * Block devices, as the pager sees them: numbered disks of 512-byte sectors
+ * that take asynchronous requests.  A request names its memory as a list of
+ * physical pages, so a large read lands straight in the pages that will map
+ * it; the driver splits a request the device cannot take in one piece.
+ *
+ * Nothing here knows about virtio, and drivers know nothing of paging.
+ * Completions are found by polling (blk_poll); a caller that must wait uses
+ * blk_wait or the synchronous blk_rw_sync.
+ */
+#ifndef BLKDEV_H
+#define BLKDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BLK_SECTOR_SIZE		512
+#define BLK_SECTORS_PER_PAGE	8
+#define BLK_MAX_DEVS		4
+
+enum blk_op {
+	BLK_READ,
+	BLK_WRITE,
+	BLK_FLUSH,		/* writes completed before are made durable (at once if no volatile cache) */
+};
+
+enum blk_status {
+	BLK_OK,
+	BLK_IOERR,		/* the device failed the transfer */
+	BLK_UNSUPP,		/* the device does not do this (e.g. write to a read-only disk) */
+	BLK_BADREQ,		/* the request itself is wrong: beyond the disk, no pages, ... */
+	BLK_PENDING,		/* submitted, not completed yet */
+};
+
+/*
+ * One request.  The caller fills the first block; the driver owns the request
+ * from a BLK_PENDING submit until it sets status and calls done.
+ *
+ * pages[i] is the physical address of the memory for bytes [4096 i, 4096 (i+1))
+ * of the transfer: ceil(nsectors / 8) pages, the last one possibly partly used.
+ * A flush has no sector, nsectors or pages.
+ */
+struct blkreq {
+	enum blk_op op;
+	uint64_t sector;
+	uint32_t nsectors;
+	const uint64_t *pages;
+	void (*done)(struct blkreq *req);	/* may be 0: then poll status */
+	void *ctx;				/* the caller's */
+	volatile enum blk_status status;
+
+	/* The driver's, while pending. */
+	struct blkreq *next;
+	uint32_t issued;			/* sectors handed to the device */
+	uint32_t inflight;			/* device requests not completed */
+	bool queued;				/* still has parts to issue */
+	enum blk_status err;
+};
+
+struct blkdev;
+
+struct blkdev_ops {
+	void (*submit)(struct blkdev *dev, struct blkreq *req); /* req checked, BLK_PENDING */
+	int (*poll)(struct blkdev *dev);	/* reaps completions, runs done; how many finished */
+};
+
+struct blkdev {
+	char name[8];			/* "disk0", set by blkdev_register */
+	const char *kind;		/* "virtio-blk" */
+	uint64_t sectors;
+	uint32_t sector_size;		/* always BLK_SECTOR_SIZE */
+	uint32_t max_sectors;		/* largest one device request; bigger ones are split */
+	bool read_only;
+	bool volatile_cache;		/* writes need BLK_FLUSH to be durable */
+	const struct blkdev_ops *ops;
+	void *priv;			/* the driver's */
+};
+
+/* drivers/blkdev.c */
+int blkdev_register(struct blkdev *dev);	/* its index, or -1 if the table is full */
+struct blkdev *blkdev_get(int index);		/* 0 if none */
+int blkdev_count(void);
+enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req); /* BLK_PENDING, or the final status (done not called) */
+int blk_poll(struct blkdev *dev);
+enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req); /* polls until req completes */
+enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
+    uint32_t nsectors, const uint64_t *pages);
+const char *blk_status_name(enum blk_status s);
+void blk_probe_all(void);			/* finds every disk, prints one line each */
+
+/* drivers/virtio_blk.c */
+void virtio_blk_probe(void);			/* registers each virtio-blk device */
+
+/* drivers/blk_selftest.c */
+void blk_selftest(void);			/* every disk: reads, writes and restores, times a raw read; panics on failure */
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * The virtio 1.x core: the modern PCI transport and split virtqueues, shared
+ * by every virtio driver (blk now, net later).  Drivers see devices, feature
+ * bits, device configuration and queues of buffer chains; nothing here knows
+ * what a block or a packet is.
+ *
+ * Completions are found by polling the used ring: queues are set up with
+ * interrupts suppressed and INTx is turned off.  Layer 0 is one CPU with no
+ * preemption of layer-0 code by layer-0 code, so nothing here takes a lock;
+ * a caller that reaps from an interrupt handler later must add one.
+ */
+#ifndef VIRTIO_H
+#define VIRTIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pci.h"
+
+#define VIRTIO_VENDOR		0x1af4
+
+/* Device types (the virtio spec's device IDs). */
+#define VIRTIO_ID_NET		1
+#define VIRTIO_ID_BLOCK		2
+
+/* Feature bits shared by every device type. */
+#define VIRTIO_F_INDIRECT_DESC	28
+#define VIRTIO_F_EVENT_IDX	29
+#define VIRTIO_F_VERSION_1	32
+#define VIRTIO_F_ACCESS_PLATFORM 33
+#define VIRTIO_BIT(f)		(1ULL << (f))
+
+/* Queues are capped at one page of 16-byte descriptors. */
+#define VIRTQ_MAX_SIZE		256
+
+/* One buffer of a chain: device-readable, or device-writable if write. */
+struct vq_buf {
+	uint64_t pa;
+	uint32_t len;
+	bool write;
+};
+
+struct vq_desc;
+struct vq_avail;
+struct vq_used;
+
+/* A split virtqueue.  Descriptors not in flight form a free list through next. */
+struct virtq {
+	uint16_t index;			/* queue number on the device */
+	uint16_t size;			/* a power of two, <= VIRTQ_MAX_SIZE */
+	uint16_t nfree;
+	uint16_t free_head;
+	uint16_t avail_idx;		/* our copy of avail->idx */
+	uint16_t last_used;		/* used->idx up to which we have reaped */
+	volatile struct vq_desc *desc;
+	volatile struct vq_avail *avail;
+	volatile struct vq_used *used;
+	volatile uint16_t *notify;	/* this queue's doorbell */
+	void *cookie[VIRTQ_MAX_SIZE];	/* by head descriptor: what the driver submitted */
+};
+
+/* A virtio device on PCI, with its four configuration structures mapped. */
+struct virtio_dev {
+	struct pci_dev pci;
+	uint16_t type;			/* VIRTIO_ID_* */
+	volatile uint8_t *common;
+	volatile uint8_t *isr;
+	volatile uint8_t *devcfg;
+	uint32_t devcfg_len;
+	volatile uint8_t *notify_base;
+	uint32_t notify_mult;
+	uint64_t notify_len;
+	uint64_t features;		/* negotiated */
+};
+
+int virtio_pci_type(const struct pci_dev *d);	/* VIRTIO_ID_*, or -1 if not virtio */
+int virtio_init(struct virtio_dev *vd, const struct pci_dev *d); /* maps, resets, ACKNOWLEDGE|DRIVER; 0 or -1 */
+int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted);	/* VERSION_1 + wanted & offered; 0 or -1 */
+int virtio_queue_setup(struct virtio_dev *vd, uint16_t index, struct virtq *vq); /* 0 or -1 */
+void virtio_ready(struct virtio_dev *vd);	/* DRIVER_OK: the device may use its queues */
+void virtio_fail(struct virtio_dev *vd, const char *why); /* FAILED, with a report */
+uint16_t virtio_num_queues(const struct virtio_dev *vd);
+uint64_t virtio_cfg_read(const struct virtio_dev *vd, uint32_t off, int width); /* width 1, 2, 4 or 8 */
+
+int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cookie); /* head, or -1 if too few free */
+void virtq_kick(struct virtq *vq);		/* tells the device about new chains, unless it asked not to be */
+void *virtq_reap(struct virtq *vq, uint32_t *written); /* one completed chain's cookie (freed), or 0 */
+
+#endif

@@ -1,0 +1,294 @@
+/*
+ * virtio-blk: disks behind the blkdev interface.
+ *
+ * Each device request is one descriptor chain: a 16-byte header the device
+ * reads (type, sector), the data (one descriptor per run of physically
+ * contiguous pages, device-writable for a read), and one status byte the
+ * device writes.  Headers and status bytes live in a page of slots, one slot
+ * per device request in flight.
+ *
+ * A blkreq waits in a FIFO until descriptors and a slot are free, and is
+ * issued in parts of at most max_segs data segments each (seg_max, and the
+ * queue size, bound a chain); it completes when its last part does, with
+ * the first error any part had.
+ */
+#include "defs.h"
+#include "blkdev.h"
+#include "virtio.h"
+
+/* Feature bits */
+#define VBLK_F_SIZE_MAX		1
+#define VBLK_F_SEG_MAX		2
+#define VBLK_F_RO		5
+#define VBLK_F_FLUSH		9
+
+/* Device configuration offsets */
+#define VBLK_CFG_CAPACITY	0
+#define VBLK_CFG_SIZE_MAX	8
+#define VBLK_CFG_SEG_MAX	12
+
+/* Request types and status values */
+#define VBLK_T_IN		0
+#define VBLK_T_OUT		1
+#define VBLK_T_FLUSH		4
+#define VBLK_S_OK		0
+#define VBLK_S_IOERR		1
+#define VBLK_S_UNSUPP		2
+#define VBLK_S_NONE		0xff	/* ours: the device has not written one */
+
+#define VBLK_SLOTS		64
+/* Without SIZE_MAX a segment could be any length; this keeps it far below
+ * the 32-bit descriptor length. */
+#define VBLK_SEG_BYTES_DEFAULT	(4u << 20)
+
+/* The device-visible part of a slot: the request header, then the status. */
+struct vblk_hdr {
+	uint32_t type;
+	uint32_t reserved;
+	uint64_t sector;
+	uint8_t status;
+	uint8_t pad[15];
+};
+_Static_assert(sizeof(struct vblk_hdr) == 32, "slot layout");
+_Static_assert(VBLK_SLOTS * sizeof(struct vblk_hdr) <= PAGE_SIZE, "slots fit a page");
+_Static_assert(VBLK_SLOTS <= 64, "free slots are a 64-bit mask");
+
+/* Our side of a slot: which part of which request it carries. */
+struct vblk_part {
+	struct blkreq *req;
+	uint64_t sector;
+	uint32_t nsectors;
+};
+
+struct vblk {
+	struct blkdev dev;
+	struct virtio_dev vio;
+	struct virtq vq;
+	volatile struct vblk_hdr *hdr;	/* VBLK_SLOTS of them, in one page */
+	uint64_t hdr_pa;
+	struct vblk_part part[VBLK_SLOTS];
+	uint64_t free_slots;		/* bit i: slot i is free */
+	uint32_t max_segs;		/* data segments in one chain */
+	uint32_t seg_bytes;		/* bytes in one data segment */
+	struct blkreq *head, *tail;	/* requests with parts left to issue */
+	struct vq_buf bufs[VIRTQ_MAX_SIZE]; /* scratch for one chain: off the small layer-0 stack */
+};
+
+static struct vblk vblks[BLK_MAX_DEVS];
+static int nvblks;
+
+static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+/* Fills bufs with the data segments of req's next part, merging physically
+ * contiguous pages, at most limit segments.  Returns the sectors covered.
+ * Parts start on page boundaries: only the request's last page is partial. */
+static uint32_t data_segs(struct vblk *b, const struct blkreq *req, struct vq_buf *bufs,
+    uint32_t limit, int *nsegs)
+{
+	uint64_t left = (uint64_t)(req->nsectors - req->issued) * BLK_SECTOR_SIZE;
+	uint32_t p = req->issued / BLK_SECTORS_PER_PAGE;
+	uint64_t bytes = 0;
+	int n = 0;
+
+	while (left > 0) {
+		uint32_t len = left < PAGE_SIZE ? (uint32_t)left : PAGE_SIZE;
+		if (n > 0 && bufs[n - 1].pa + bufs[n - 1].len == req->pages[p] &&
+		    bufs[n - 1].len + len <= b->seg_bytes) {
+			bufs[n - 1].len += len;
+		} else {
+			if ((uint32_t)n == limit)
+				break;
+			bufs[n++] = (struct vq_buf){ req->pages[p], len, req->op == BLK_READ };
+		}
+		left -= len;
+		bytes += len;
+		p++;
+	}
+	*nsegs = n;
+	return bytes / BLK_SECTOR_SIZE;
+}
+
+/* Issues the next part of the request at the head of the FIFO, if a slot
+ * and enough descriptors are free; false if not. */
+static bool issue_part(struct vblk *b)
+{
+	struct blkreq *req = b->head;
+	volatile struct vblk_hdr *h;
+	uint32_t nsect = 0;
+	int slot, nsegs = 0;
+
+	if (!b->free_slots || b->vq.nfree < 3)
+		return false;
+	slot = __builtin_ctzll(b->free_slots);
+	h = &b->hdr[slot];
+	h->reserved = 0;
+	h->status = VBLK_S_NONE;
+	if (req->op == BLK_FLUSH) {
+		h->type = VBLK_T_FLUSH;
+		h->sector = 0;
+	} else {
+		h->type = req->op == BLK_READ ? VBLK_T_IN : VBLK_T_OUT;
+		h->sector = req->sector + req->issued;
+		nsect = data_segs(b, req, &b->bufs[1], min32(b->max_segs, b->vq.nfree - 2), &nsegs);
+	}
+	b->bufs[0] = (struct vq_buf){ b->hdr_pa + slot * sizeof(*h), 16, false };
+	b->bufs[nsegs + 1] = (struct vq_buf){ b->hdr_pa + slot * sizeof(*h) + 16, 1, true };
+	b->part[slot] = (struct vblk_part){ req, h->sector, nsect };
+	if (virtq_submit(&b->vq, b->bufs, nsegs + 2, &b->part[slot]) < 0)
+		panic("%s: virtq_submit refused %d descriptors with %u free", b->dev.name,
+		    nsegs + 2, b->vq.nfree);
+	b->free_slots &= ~(1ULL << slot);
+	req->inflight++;
+	req->issued += nsect;
+	if (req->issued == req->nsectors) {
+		req->queued = false;
+		b->head = req->next;
+		if (!b->head)
+			b->tail = 0;
+	}
+	return true;
+}
+
+/* Issues as much of the FIFO as fits, then rings the doorbell once. */
+static void pump(struct vblk *b)
+{
+	bool any = false;
+
+	while (b->head && issue_part(b))
+		any = true;
+	if (any)
+		virtq_kick(&b->vq);
+}
+
+static void vblk_submit(struct blkdev *dev, struct blkreq *req)
+{
+	struct vblk *b = dev->priv;
+
+	req->next = 0;
+	req->issued = 0;
+	req->inflight = 0;
+	req->queued = true;
+	req->err = BLK_OK;
+	if (b->tail)
+		b->tail->next = req;
+	else
+		b->head = req;
+	b->tail = req;
+	pump(b);
+}
+
+/* The blk status for a device status byte; failures are reported here, so
+ * no error passes silently even if the caller ignores it. */
+static enum blk_status part_status(struct vblk *b, const struct vblk_part *pt, uint8_t st)
+{
+	static const char *const ops[] = { "read", "write", "flush" };
+	enum blk_status s = st == VBLK_S_OK ? BLK_OK : st == VBLK_S_UNSUPP ? BLK_UNSUPP : BLK_IOERR;
+
+	if (s != BLK_OK)
+		kprintf("strata: %s: %s of %u sectors at %lu: %s (device status %u)\n", b->dev.name,
+		    ops[pt->req->op], pt->nsectors, (unsigned long)pt->sector,
+		    st == VBLK_S_NONE ? "no status written" : blk_status_name(s), st);
+	return s;
+}
+
+/* Reaps every completed part, completes the requests they finish, then
+ * issues whatever the freed descriptors allow. */
+static int vblk_poll(struct blkdev *dev)
+{
+	struct vblk *b = dev->priv;
+	struct vblk_part *pt;
+	uint32_t written;
+	int finished = 0;
+
+	while ((pt = virtq_reap(&b->vq, &written))) {
+		int slot = pt - b->part;
+		struct blkreq *req = pt->req;
+		enum blk_status s = part_status(b, pt, b->hdr[slot].status);
+		b->free_slots |= 1ULL << slot;
+		if (s != BLK_OK && req->err == BLK_OK)
+			req->err = s;
+		if (--req->inflight == 0 && !req->queued) {
+			req->status = req->err;
+			finished++;
+			if (req->done)
+				req->done(req);
+		}
+	}
+	pump(b);
+	return finished;
+}
+
+static const struct blkdev_ops vblk_ops = {
+	.submit = vblk_submit,
+	.poll = vblk_poll,
+};
+
+/* Reads the limits the negotiated features make valid; -1 if unusable. */
+static int read_config(struct vblk *b)
+{
+	struct virtio_dev *vd = &b->vio;
+	uint32_t seg_max = 0, size_max = 0;
+
+	if (vd->devcfg_len < VBLK_CFG_SEG_MAX + 4) {
+		virtio_fail(vd, "virtio-blk without device configuration");
+		return -1;
+	}
+	b->dev.sectors = virtio_cfg_read(vd, VBLK_CFG_CAPACITY, 8);
+	if (vd->features & VIRTIO_BIT(VBLK_F_SEG_MAX))
+		seg_max = virtio_cfg_read(vd, VBLK_CFG_SEG_MAX, 4);
+	if (vd->features & VIRTIO_BIT(VBLK_F_SIZE_MAX))
+		size_max = virtio_cfg_read(vd, VBLK_CFG_SIZE_MAX, 4);
+	/* A chain is the header, the data and the status: size - 2 data at most. */
+	b->max_segs = b->vq.size - 2;
+	if (seg_max)
+		b->max_segs = min32(b->max_segs, seg_max);
+	b->seg_bytes = size_max ? min32(size_max, VBLK_SEG_BYTES_DEFAULT) : VBLK_SEG_BYTES_DEFAULT;
+	b->seg_bytes = PAGE_ROUND_DOWN(b->seg_bytes);
+	if (b->seg_bytes == 0) {
+		virtio_fail(vd, "virtio-blk size_max is below a page; unsupported");
+		return -1;
+	}
+	b->dev.sector_size = BLK_SECTOR_SIZE;
+	b->dev.max_sectors = b->max_segs * BLK_SECTORS_PER_PAGE;
+	b->dev.read_only = vd->features & VIRTIO_BIT(VBLK_F_RO);
+	b->dev.volatile_cache = vd->features & VIRTIO_BIT(VBLK_F_FLUSH);
+	return 0;
+}
+
+/* Brings up one device: features, queue 0, slots, limits; then registers it. */
+static void attach(const struct pci_dev *d)
+{
+	struct vblk *b = &vblks[nvblks];
+	uint64_t wanted = VIRTIO_BIT(VBLK_F_SIZE_MAX) | VIRTIO_BIT(VBLK_F_SEG_MAX) |
+	    VIRTIO_BIT(VBLK_F_RO) | VIRTIO_BIT(VBLK_F_FLUSH);
+
+	memset(b, 0, sizeof(*b));
+	if (virtio_init(&b->vio, d) < 0 || virtio_negotiate(&b->vio, wanted) < 0 ||
+	    virtio_queue_setup(&b->vio, 0, &b->vq) < 0)
+		return;
+	b->hdr_pa = pmm_alloc();
+	if (!b->hdr_pa) {
+		virtio_fail(&b->vio, "out of memory for request headers");
+		return;
+	}
+	b->hdr = p2v(b->hdr_pa);
+	b->free_slots = VBLK_SLOTS == 64 ? ~0ULL : (1ULL << VBLK_SLOTS) - 1;
+	if (read_config(b) < 0)
+		return;
+	b->dev.kind = "virtio-blk";
+	b->dev.ops = &vblk_ops;
+	b->dev.priv = b;
+	virtio_ready(&b->vio);
+	if (blkdev_register(&b->dev) < 0) {
+		virtio_fail(&b->vio, "too many disks");
+		return;
+	}
+	nvblks++;
+}
+
+void virtio_blk_probe(void)
+{
+	for (int i = 0; i < pci_count() && nvblks < BLK_MAX_DEVS; i++)
+		if (virtio_pci_type(pci_get(i)) == VIRTIO_ID_BLOCK)
+			attach(pci_get(i));
+}

@@ -1,0 +1,53 @@
+/*
+ * Faults layer 0 raises in itself on purpose, to prove that each ends in a
+ * report and an exit code, never a silent reset (layer-0 command line
+ * selftest=NAME; tests/integration/cases.sh runs them).
+ */
+#include "defs.h"
+
+/* In assembly: a C division by zero is undefined, and the compiler may drop it. */
+static void divide(void)
+{
+	__asm__ volatile("xor %%ecx, %%ecx; mov $1, %%eax; xor %%edx, %%edx; div %%ecx"
+	    ::: "rax", "rcx", "rdx");
+}
+
+static void page_fault(void)
+{
+	/* In layer 0's half, between the direct map and the MMIO area: never mapped. */
+	(void)*(volatile uint64_t *)(DIRECT_BASE + 0x7f0000000000ULL);
+}
+
+/* Deep enough to run off any layer-0 stack into its guard page. */
+static int overflow(int depth)
+{
+	volatile char frame[512];
+
+	frame[0] = (char)depth;
+	if (depth < 1000000)	/* never reached: the guard page stops it first */
+		return overflow(depth + 1) + frame[0];
+	return frame[0];
+}
+
+/* A divide error whose gate is not present: #NP while delivering #DE is a #DF. */
+static void double_fault(void)
+{
+	cpu_break_gate(0);
+	divide();
+}
+
+void selftest_run(const char *name)
+{
+	kprintf("strata: self-test %s\n", name);
+	if (option_is(name, "divide"))
+		divide();
+	else if (option_is(name, "l0-pagefault"))
+		page_fault();
+	else if (option_is(name, "l0-stack-overflow"))
+		overflow(0);
+	else if (option_is(name, "double-fault"))
+		double_fault();
+	else
+		panic("unknown self-test (divide, l0-pagefault, l0-stack-overflow, double-fault)");
+	panic("self-test did not fault");
+}

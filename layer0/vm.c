@@ -1,0 +1,271 @@
+/*
+ * Page tables: x86-64 4-level paging with 4 KiB leaves.  The direct map alone
+ * uses 2 MiB pages; vm_walk() refuses to go through them.
+ *
+ * There is one address space and one PML4, kernel_root: layer 0 in the upper
+ * half, layer 1 in the lower half.  Intermediate entries are always P|W and
+ * never U or NX, so each leaf alone decides what a page allows.  Tables are
+ * never freed: an empty one left behind by a failed vm_map() is simply reused
+ * by the next call.
+ *
+ * TLB rule: vm_map() and vm_unmap() invalidate the page themselves when root
+ * is the loaded CR3 and the entry they replace was present; a change to any
+ * other root needs no flush, since no CPU caches it.
+ *
+ * The privileged instructions sit in small helpers at the top.  A host unit
+ * test compiles this file with -DSTRATA_HOST_TEST, which swaps them for
+ * stand-ins: "CR3" is the variable vm_host_cr3 and each invlpg counts in
+ * vm_host_flushes.
+ */
+#include "defs.h"
+
+
+#define LARGE_PAGE	0x200000ULL
+#define CR0_WP		(1ULL << 16)
+#define CR4_PGE		(1ULL << 7)
+#define MSR_EFER	0xc0000080
+#define EFER_NXE	(1ULL << 11)
+
+uint64_t kernel_root;
+
+static uint64_t mmio_next = MMIO_BASE;
+static uint64_t stacks_next = STACKS_BASE;
+
+#ifndef STRATA_HOST_TEST
+static inline uint64_t hw_cr3(void) { return read_cr3() & PTE_ADDR_MASK; }
+static inline void hw_load_cr3(uint64_t pa) { __asm__ volatile("mov %0, %%cr3" :: "r"(pa) : "memory"); }
+static inline void hw_invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
+
+static inline uint64_t hw_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline void hw_set_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" :: "r"(v) : "memory"); }
+static inline uint64_t hw_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+static inline void hw_set_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" :: "r"(v) : "memory"); }
+
+static inline uint64_t hw_rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline void hw_wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+#else
+uint64_t vm_host_cr3;
+unsigned long vm_host_flushes;
+
+static inline uint64_t hw_cr3(void) { return vm_host_cr3; }
+static inline void hw_load_cr3(uint64_t pa) { vm_host_cr3 = pa; }
+static inline void hw_invlpg(uint64_t va) { (void)va; vm_host_flushes++; }
+static inline uint64_t hw_cr0(void) { return 0; }
+static inline void hw_set_cr0(uint64_t v) { (void)v; }
+static inline uint64_t hw_cr4(void) { return 0; }
+static inline void hw_set_cr4(uint64_t v) { (void)v; }
+static inline uint64_t hw_rdmsr(uint32_t msr) { (void)msr; return 0; }
+static inline void hw_wrmsr(uint32_t msr, uint64_t v) { (void)msr; (void)v; }
+#endif
+
+void vm_flush(uint64_t va)
+{
+	hw_invlpg(va);
+}
+
+/* Bits 63..47 must all equal bit 47, else the CPU faults on the address. */
+static bool canonical(uint64_t va)
+{
+	uint64_t top = va >> 47;
+
+	return top == 0 || top == 0x1ffff;
+}
+
+/*
+ * The entry for va at the given level (1: PT, 2: PD, 3: PDPT), making the
+ * tables above it if create.  0 if a table is missing and !create, if a large
+ * page is in the way, or if there is no memory for a table.  Panics on a bad
+ * root or a non-canonical va only when asked to create.
+ */
+static pte_t *walk(uint64_t root, uint64_t va, bool create, int level)
+{
+	pte_t *table, *e;
+	uint64_t pa;
+	int l;
+
+	/* A look-up may come from the fault report with any address: no panic. */
+	if (root == 0 || root % PAGE_SIZE != 0 || !canonical(va)) {
+		if (create)
+			panic("vm: root %#lx, address %#lx", (unsigned long)root,
+			    (unsigned long)va);
+		return 0;
+	}
+	table = p2v(root);
+	for (l = 4; l > level; l--) {
+		e = &table[va >> (12 + 9 * (l - 1)) & 511];
+		if (!(*e & PTE_P)) {
+			if (!create || (pa = pmm_alloc()) == 0)
+				return 0;
+			*e = pa | PTE_P | PTE_W;
+		} else if (*e & PTE_PS)
+			return 0;
+		table = p2v(*e & PTE_ADDR_MASK);
+	}
+	return &table[va >> (12 + 9 * (level - 1)) & 511];
+}
+
+pte_t *vm_walk(uint64_t root, uint64_t va, bool create)
+{
+	return walk(root, va, create, 1);
+}
+
+/* Stores a leaf, then drops any stale translation the CPU may hold for it. */
+static void set_entry(uint64_t root, uint64_t va, pte_t *e, pte_t v)
+{
+	pte_t old = *e;
+
+	*e = v;
+	if ((old & PTE_P) && root == hw_cr3())
+		hw_invlpg(va);
+}
+
+/* va and pa page aligned; flags without address bits.  0, or -1 out of memory. */
+int vm_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags)
+{
+	pte_t *e;
+
+	if (va % PAGE_SIZE != 0 || pa % PAGE_SIZE != 0 || (pa & ~PTE_ADDR_MASK) ||
+	    (flags & PTE_ADDR_MASK))
+		panic("vm_map: va %#lx pa %#lx flags %#lx", (unsigned long)va,
+		    (unsigned long)pa, (unsigned long)flags);
+	if ((e = vm_walk(root, va, true)) == 0)
+		return -1;
+	set_entry(root, va, e, pa | flags | PTE_P);
+	return 0;
+}
+
+/* Page by page; on failure the pages before the one that failed stay mapped. */
+int vm_map_range(uint64_t root, uint64_t va, uint64_t pa, uint64_t len, uint64_t flags)
+{
+	uint64_t off;
+
+	for (off = 0; off < len; off += PAGE_SIZE)
+		if (vm_map(root, va + off, pa + off, flags) != 0)
+			return -1;
+	return 0;
+}
+
+pte_t vm_unmap(uint64_t root, uint64_t va)
+{
+	pte_t *e, old;
+
+	if ((e = vm_walk(root, PAGE_ROUND_DOWN(va), false)) == 0 || !(*e & PTE_P))
+		return 0;
+	old = *e;
+	set_entry(root, PAGE_ROUND_DOWN(va), e, 0);
+	return old;
+}
+
+/*
+ * Device registers, uncached, at fresh addresses in the MMIO area with an
+ * unmapped page between mappings so an overrun faults.  Returns the address
+ * of pa itself, or 0 when page tables cannot be had.
+ */
+void *vm_map_mmio(uint64_t pa, uint64_t len)
+{
+	uint64_t start = PAGE_ROUND_DOWN(pa);
+	uint64_t size = PAGE_ROUND_UP(pa + (len ? len : 1)) - start;
+	uint64_t va = mmio_next;
+
+	if (kernel_root == 0)
+		panic("vm_map_mmio before vm_init");
+	if (size > STACKS_BASE - PAGE_SIZE - va)
+		panic("vm_map_mmio: %#lx bytes at %#lx exhaust the MMIO area",
+		    (unsigned long)len, (unsigned long)pa);
+	mmio_next += size + PAGE_SIZE;
+	if (vm_map_range(kernel_root, va, start, size,
+	    PTE_W | PTE_PCD | PTE_PWT | PTE_NX | PTE_G) != 0)
+		return 0;
+	return (void *)(va + (pa - start));
+}
+
+/* A layer-0 stack of fresh RAM above an unmapped guard page; returns its top. */
+uint64_t vm_alloc_stack(void)
+{
+	uint64_t base = stacks_next + PAGE_SIZE, off, pa;
+
+	if (kernel_root == 0)
+		panic("vm_alloc_stack before vm_init");
+	stacks_next = base + L0_STACK_SIZE;
+	for (off = 0; off < L0_STACK_SIZE; off += PAGE_SIZE) {
+		if ((pa = pmm_alloc()) == 0 ||
+		    vm_map(kernel_root, base + off, pa, PTE_W | PTE_NX | PTE_G) != 0)
+			panic("vm_alloc_stack: out of memory");
+	}
+	return base + L0_STACK_SIZE;
+}
+
+/* All of physical memory up to end, at DIRECT_BASE, in 2 MiB pages. */
+static void map_direct(uint64_t root, uint64_t end)
+{
+	uint64_t pa;
+	pte_t *e;
+
+	for (pa = 0; pa < end; pa += LARGE_PAGE) {
+		if ((e = walk(root, DIRECT_BASE + pa, true, 2)) == 0)
+			panic("vm_init: out of memory for the direct map");
+		*e = pa | PTE_P | PTE_W | PTE_PS | PTE_NX | PTE_G;
+	}
+}
+
+/* One section of layer 0's image; the linker script page-aligns each. */
+static void map_image(uint64_t root, const char *start, const char *end, uint64_t flags)
+{
+	uint64_t va = (uint64_t)start;
+
+	if (va % PAGE_SIZE != 0)
+		panic("vm_init: image section at %p is not page aligned", (const void *)start);
+	for (; va < (uint64_t)end; va += PAGE_SIZE)
+		if (vm_map(root, va, v2p((void *)va), flags) != 0)
+			panic("vm_init: out of memory mapping layer 0");
+}
+
+/*
+ * The final tables: the direct map of all RAM (and at least the first
+ * BOOT_DIRECT_MAP bytes), layer 0's image W^X, and
+ * nothing in the lower half.  The boot tables are abandoned, so the caller's
+ * stack and data must be in the image or the direct map, not the identity map.
+ */
+void vm_init(const struct boot_info *bi)
+{
+	uint64_t root, end = 0, cr4;
+	int i;
+
+	for (i = 0; i < bi->navail; i++)
+		if (bi->avail[i].base + bi->avail[i].len > end)
+			end = bi->avail[i].base + bi->avail[i].len;
+	/*
+	 * Never less than the boot tables mapped, so nothing reachable before
+	 * (ACPI tables past the last usable range, say) is lost by the switch.
+	 */
+	if (end < BOOT_DIRECT_MAP)
+		end = BOOT_DIRECT_MAP;
+	end = (end + LARGE_PAGE - 1) & ~(LARGE_PAGE - 1);
+	if ((root = pmm_alloc()) == 0)
+		panic("vm_init: no page for the PML4");
+
+	map_direct(root, end);
+	map_image(root, text_start, text_end, PTE_G);
+	map_image(root, rodata_start, rodata_end, PTE_NX | PTE_G);
+	map_image(root, data_start, kernel_end, PTE_W | PTE_NX | PTE_G);
+
+	hw_wrmsr(MSR_EFER, hw_rdmsr(MSR_EFER) | EFER_NXE);
+	hw_load_cr3(root);
+	kernel_root = root;
+	/* Turning PGE off and on again flushes every entry, global ones too. */
+	cr4 = hw_cr4();
+	hw_set_cr4(cr4 & ~CR4_PGE);
+	hw_set_cr4(cr4 | CR4_PGE);
+	hw_set_cr0(hw_cr0() | CR0_WP);
+	pmm_set_direct_limit(end);
+}

@@ -1,0 +1,196 @@
+/*
+ * The Strata payload runtime: everything a layer-1 payload needs besides the
+ * ABI itself (abi/strata/, included below).  Link with libstrata.a and the
+ * payload linker script; doc/payloads.md shows the build line.
+ *
+ * A payload is one program:
+ *
+ *   #include <strata.h>
+ *
+ *   STRATA_PAYLOAD("echo", 0, 0);
+ *
+ *   int main(int argc, char **argv)
+ *   {
+ *       for (int i = 1; i < argc; i++)
+ *           strata_printf("%s\n", argv[i]);
+ *       return 0;
+ *   }
+ *
+ * The runtime's entry point splits the command line into argv, calls main,
+ * and exits with its return value.  Freestanding: no libc, no allocator, no
+ * floating point in the formatter.  Single-threaded; nothing here is
+ * reentrant from an interrupt (layer 1 takes none of its own).
+ */
+#ifndef STRATA_H
+#define STRATA_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strata/abi.h"
+
+/* ---- the payload header ------------------------------------------------ */
+
+/* The ELF note layout of abi/strata/payload.h: a 4-byte-aligned note record. */
+struct strata_note {
+	uint32_t namesz;	/* STRATA_NOTE_NAMESZ */
+	uint32_t descsz;	/* sizeof(struct strata_payload_header) */
+	uint32_t type;		/* STRATA_NOTE_PAYLOAD */
+	char name[8];		/* "Strata\0", padded to 4 */
+	struct strata_payload_header hdr;
+};
+
+/* The one header of this payload; STRATA_PAYLOAD defines it. */
+extern const struct strata_note strata_payload_note;
+
+/*
+ * STRATA_PAYLOAD(name, stack_bytes, console_slots): declares the payload
+ * header.  Exactly one per payload, at file scope, followed by ';'.  A payload
+ * without one fails to link (undefined strata_payload_note), one with two
+ * fails with a duplicate definition.
+ *
+ *   name           string literal, at most 31 characters: argv[0] and reports
+ *   stack_bytes    0 for STRATA_L1_STACK_DEFAULT (256 KiB), else a multiple
+ *                  of 4096 in [STRATA_L1_STACK_MIN, STRATA_L1_STACK_MAX]
+ *   console_slots  0 for STRATA_CONSOLE_SLOTS_DEFAULT (8), else 2 to
+ *                  STRATA_RING_SLOTS_MAX; more slots let larger bursts of
+ *                  output go out with one doorbell
+ *
+ * The bounds are checked at compile time.  One slot is refused: the doorbell
+ * of the slot rung last stays mapped, so a one-slot ring could ring only once.
+ */
+#define STRATA_PAYLOAD(name_str, stack_bytes_, console_slots_)			\
+	_Static_assert(sizeof(name_str) <= 32, "payload name over 31 characters"); \
+	_Static_assert((stack_bytes_) == 0 ||					\
+	    ((stack_bytes_) % STRATA_PAGE_SIZE == 0 &&				\
+	     (stack_bytes_) >= STRATA_L1_STACK_MIN &&				\
+	     (stack_bytes_) <= STRATA_L1_STACK_MAX),				\
+	    "stack_bytes: 0, or a page multiple within the ABI bounds");	\
+	_Static_assert((console_slots_) != 1 &&					\
+	    (console_slots_) <= STRATA_RING_SLOTS_MAX,				\
+	    "console_slots: 0, or 2 to STRATA_RING_SLOTS_MAX");		\
+	__attribute__((section(".note.strata"), used, aligned(4)))		\
+	const struct strata_note strata_payload_note = {			\
+		.namesz = STRATA_NOTE_NAMESZ,					\
+		.descsz = sizeof(struct strata_payload_header),			\
+		.type = STRATA_NOTE_PAYLOAD,					\
+		.name = STRATA_NOTE_NAME,					\
+		.hdr = {							\
+			.magic = STRATA_PAYLOAD_MAGIC,				\
+			.abi_major = STRATA_ABI_MAJOR,				\
+			.abi_minor = STRATA_ABI_MINOR,				\
+			.header_size = sizeof(struct strata_payload_header),	\
+			.flags = 0,						\
+			.stack_bytes = (stack_bytes_),				\
+			.console_slots = (console_slots_),			\
+			.name = name_str,					\
+		},								\
+	}
+
+/* The payload's entry, called by the runtime; its result is the exit code. */
+int main(int argc, char **argv);
+
+/* ---- the machine -------------------------------------------------------- */
+
+/* The read-only info page layer 0 keeps current (abi/strata/info.h). */
+const struct strata_info *strata_info(void);
+
+/* Nanoseconds since layer 0 started, from the TSC; monotonic, no trap. */
+uint64_t strata_now_ns(void);
+
+/*
+ * Ends the payload with code 0..63 (STRATA_EXIT_PAYLOAD_MAX) after flushing
+ * the console.  Any other code, negative ones included, still goes to layer
+ * 0, which stops the machine with V-TRAP (exit 87).  Returning from main
+ * does the same with main's result.
+ */
+_Noreturn void strata_exit(int code);
+
+/* ---- console ------------------------------------------------------------ */
+
+/*
+ * Output goes into the console ring and reaches the serial line when the
+ * runtime rings a doorbell; one doorbell carries every slot written since the
+ * last one, so the modes trade latency for faults:
+ *
+ *   STRATA_CONSOLE_LINE        (default) each call whose text holds a '\n'
+ *                              rings once, at its end
+ *   STRATA_CONSOLE_FULL        rings only when the ring is nearly full, on
+ *                              strata_flush() and at exit
+ *   STRATA_CONSOLE_UNBUFFERED  each call rings once, at its end
+ *
+ * Text still buffered when the payload exits or faults is printed by layer 0
+ * before its report.
+ */
+enum strata_console_mode {
+	STRATA_CONSOLE_LINE,
+	STRATA_CONSOLE_FULL,
+	STRATA_CONSOLE_UNBUFFERED,
+};
+
+/* Sets the buffering mode; takes effect at the next write. */
+void strata_console_mode(enum strata_console_mode mode);
+
+/* Rings the doorbell for everything written and not yet rung; no-op if none. */
+void strata_flush(void);
+
+/* Writes n bytes as they are. */
+void strata_write(const void *buf, size_t n);
+
+/* Writes s and a '\n'. */
+void strata_puts(const char *s);
+
+/*
+ * printf-style output.  Conversions: %d %i %u %x %X %p %c %s %%; length
+ * modifiers hh h l ll z; flags '-' and '0'; width and precision as numbers or
+ * '*' (precision: most bytes of %s, least digits of an integer).  No floating
+ * point, no %n.  Returns the number of bytes written.
+ */
+__attribute__((format(printf, 1, 2)))
+int strata_printf(const char *fmt, ...);
+int strata_vprintf(const char *fmt, va_list ap);
+
+/*
+ * The same into buf: at most size - 1 bytes and a NUL (nothing if size is 0).
+ * Returns the length the whole text would have, as C's snprintf.
+ */
+__attribute__((format(printf, 3, 4)))
+int strata_snprintf(char *buf, size_t size, const char *fmt, ...);
+int strata_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+/* ---- memory and strings (the C library's contracts) ---------------------- */
+
+/*
+ * Real names, because the compiler emits calls to memcpy, memmove, memset and
+ * memcmp on its own (struct copies, zeroing) even in freestanding code.
+ */
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+void *memchr(const void *s, int c, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+
+/*
+ * C's strtoul/strtol on 64-bit values: leading blanks, an optional sign, a
+ * "0x" prefix for base 16 or 0, base 0 picks 16, 8 or 10 from the prefix.
+ * Out of range saturates (ULONG_MAX, LONG_MIN/MAX); no errno exists, so use
+ * strata_parse_u64 to tell an overflow apart.  *end (if end) is set after
+ * the last digit used, or to s when there was none.
+ */
+unsigned long strtoul(const char *s, char **end, int base);
+long strtol(const char *s, char **end, int base);
+
+/*
+ * Parses all of s as an unsigned number (base as strtoul).  True and *out
+ * set when s is one number with nothing after it and it fits in 64 bits.
+ */
+bool strata_parse_u64(const char *s, int base, uint64_t *out);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * Host stand-ins for the parts of layer 0 a unit test does not link: every
+ * test binary gets this file, whichever layer-0 sources its .deps names, so
+ * it defines nothing those sources define.
+ *
+ * panic() prints and aborts, unless a test armed fake_panic_jmp: then it
+ * keeps the message in fake_panic_msg, disarms itself and longjmps there, so
+ * a test can assert that something panics:
+ *
+ *	jmp_buf jb;
+ *	fake_panic_jmp = &jb;
+ *	if (setjmp(jb) == 0) { call_that_must_panic(); ck_abort(); }
+ *
+ * The linker-script symbols are weak one-byte arrays so code that names them
+ * links; no test may map or read through them.
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "defs.h"
+
+jmp_buf *fake_panic_jmp;
+char fake_panic_msg[512];
+
+__attribute__((weak)) char kernel_start[1], kernel_end[1];
+__attribute__((weak)) char text_start[1], text_end[1];
+__attribute__((weak)) char rodata_start[1], rodata_end[1];
+__attribute__((weak)) char data_start[1], data_end[1];
+
+void panic(const char *fmt, ...)
+{
+	jmp_buf *jb = fake_panic_jmp;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fake_panic_msg, sizeof(fake_panic_msg), fmt, ap);
+	va_end(ap);
+	if (jb != NULL) {
+		fake_panic_jmp = NULL;
+		longjmp(*jb, 1);
+	}
+	fprintf(stderr, "panic: %s\n", fake_panic_msg);
+	abort();
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
