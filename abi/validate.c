@@ -261,7 +261,7 @@ static void load_check(struct check *c, unsigned i, const Elf64_Phdr *ph)
 		problem(c, SR_SEGMENT_OUTSIDE,
 		    "segment %u [%x, %x) lies over %s, outside the image region [%x, %x)",
 		    (uint64_t)i, ph->p_vaddr, end, outside_name(ph->p_vaddr, end),
-		    STRATA_L1_IMAGE_BASE, IMAGE_END);
+		    (uint64_t)STRATA_L1_IMAGE_BASE, (uint64_t)IMAGE_END);
 	if (ph->p_vaddr % PAGE != ph->p_offset % PAGE)
 		problem(c, SR_SEGMENT_MISALIGNED,
 		    "segment %u: address %x and file offset %x differ within the page",
@@ -321,7 +321,7 @@ static void overlap_check(struct check *c, struct strata_image *img, const unsig
 			continue;	/* empty: occupies no page */
 		if (any && PAGE_DOWN(s->vaddr) < far)
 			problem(c, SR_SEGMENT_OVERLAP, "segments %u and %u share the page %x",
-			    (uint64_t)owner, (uint64_t)idx[i], PAGE_DOWN(s->vaddr));
+			    (uint64_t)owner, (uint64_t)idx[i], (uint64_t)PAGE_DOWN(s->vaddr));
 		if (!any || end > far) {
 			far = end;
 			owner = idx[i];
@@ -374,7 +374,7 @@ static void loads_check(struct check *c, const Elf64_Ehdr *eh, struct strata_ima
 	if (PAGE_DOWN(lowest) != STRATA_L1_IMAGE_BASE)
 		problem(c, SR_WRONG_LINK_ADDRESS,
 		    "the lowest segment, %u, starts at %x; payloads are linked at %x (layer1/payload.ld)",
-		    (uint64_t)lowest_seg, lowest, STRATA_L1_IMAGE_BASE);
+		    (uint64_t)lowest_seg, lowest, (uint64_t)STRATA_L1_IMAGE_BASE);
 	segs_sort(img, idx);
 	overlap_check(c, img, idx);
 	if (!entry_ok && entry_seg >= 0)
@@ -450,7 +450,8 @@ static void stack_check(struct check *c, uint32_t b)
 	if (b < STRATA_L1_STACK_MIN || b > STRATA_L1_STACK_MAX || b % PAGE != 0)
 		problem(c, SR_BAD_STACK,
 		    "stack_bytes %x: 0 (default) or a multiple of %x in [%x, %x]",
-		    (uint64_t)b, PAGE, STRATA_L1_STACK_MIN, STRATA_L1_STACK_MAX);
+		    (uint64_t)b, (uint64_t)PAGE, (uint64_t)STRATA_L1_STACK_MIN,
+		    (uint64_t)STRATA_L1_STACK_MAX);
 }
 
 static void ring_check(struct check *c, const char *field, uint32_t n, bool batches)
@@ -482,7 +483,7 @@ static void header_check(struct check *c, const struct strata_payload_header *h,
 			return;
 	}
 	if (h->header_size < V1_SIZE || h->header_size > descsz)
-		problem(c, SR_BAD_NOTE, "header_size %u: at least %u and at most the note's %u",
+		problem(c, SR_BAD_NOTE, "header_size %u: at least %u (v1) and at most the note's %u",
 		    (uint64_t)h->header_size, V1_SIZE, (uint64_t)descsz);
 	if (h->flags & ~STRATA_PAYLOAD_FLAGS_KNOWN)
 		problem(c, SR_BAD_FLAGS, "unknown header flags %x",

@@ -1,11 +1,12 @@
 #!/bin/sh
 # mkiso.sh OUT.iso LAYER0.elf PAYLOAD.elf "PAYLOAD ARGS" "LAYER0 ARGS"
 # Builds one bootable ISO (BIOS and UEFI) holding layer 0 and one payload.
+# PAYLOAD "-" leaves the module out (to test layer 0 without a payload).
 set -e
 [ $# -eq 5 ] || { echo "usage: $0 OUT.iso LAYER0.elf PAYLOAD.elf ARGS L0ARGS" >&2; exit 2; }
 out=$1 l0=$2 payload=$3 args=$4 l0args=$5
 for f in "$l0" "$payload"; do
-	[ -f "$f" ] || { echo "mkiso: no such file: $f" >&2; exit 1; }
+	[ "$f" = - ] || [ -f "$f" ] || { echo "mkiso: no such file: $f" >&2; exit 1; }
 done
 
 # GRUB's parser is shell-like: single-quote each word so that it reaches the
@@ -22,10 +23,15 @@ stage=$(mktemp -d "${TMPDIR:-/tmp}/strata-iso.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/boot/grub" "$(dirname "$out")"
 cp "$l0" "$stage/boot/layer0.elf"
-cp "$payload" "$stage/boot/payload.elf"
+nomodule=""
+if [ "$payload" = - ]; then
+	nomodule="/module2/d"
+else
+	cp "$payload" "$stage/boot/payload.elf"
+fi
 qargs=""; [ -n "$args" ] && qargs=$(quote "$args")
 ql0=""; [ -n "$l0args" ] && ql0=$(quote "$l0args")
-sed -e "s|@NAME@|$name|" "$(dirname "$0")/grub.cfg.in" \
+sed -e "s|@NAME@|$name|" -e "$nomodule" "$(dirname "$0")/grub.cfg.in" \
 	| awk -v a="$qargs" -v k="$ql0" '{ gsub(/@ARGS@/, a); gsub(/@L0ARGS@/, k); print }' \
 	> "$stage/boot/grub/grub.cfg"
 grub-mkrescue -o "$out" "$stage" >"$stage.log" 2>&1 || { cat "$stage.log" >&2; rm -f "$stage.log"; exit 1; }

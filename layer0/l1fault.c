@@ -135,6 +135,8 @@ const struct ring_ops console_ops = {
 
 void l1_exit(uint32_t code)
 {
+	kprintf("strata: console: %lu slots in %lu doorbells\n",
+	    (unsigned long)l1.console.taken, (unsigned long)l1.console.doorbells);
 	kprintf("strata: layer 1 exited with code %u\n", code);
 	kprintf("strata: exit %u (payload exit)\n", code);
 	machine_exit(code);

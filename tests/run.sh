@@ -43,6 +43,13 @@ for elf in "$build"/layer1/*.elf; do
 	fi
 done
 
+# The validator rejects every crafted bad payload, each for its own reason.
+tests/abi/badcheck.sh "$build" >"$out/badcheck.log" 2>&1
+pass "$(grep -c '^ok' "$out/badcheck.log")"
+failed=$((failed + $(grep -c '^FAIL' "$out/badcheck.log")))
+grep '^FAIL' -A3 "$out/badcheck.log"
+echo "ok   abicheck rejects $(grep -c '^ok' "$out/badcheck.log") crafted bad payloads"
+
 # doc/abi.md and abi/strata agree on every constant.
 if tests/abi/doccheck.sh "$build" >"$out/doccheck.log" 2>&1; then
 	pass 1; echo "ok   doc/abi.md matches abi/strata"
@@ -79,6 +86,16 @@ if [ "$rc" = 2 ] && grep -q 'argv\[2\] = via-make-run' "$log" && grep -q '^strat
 	pass 1; echo "ok   make-run-exit-code"
 else
 	fail "make-run-exit-code: make returned $rc, expected 2 and 'Error 5'"; tail -20 "$log" | sed 's/^/    | /'
+fi
+
+# `make debug`: gdb stops in layer 0 and, with the payload's symbols, in its main.
+log=$out/make-debug.log
+printf 'continue\nbt 1\ndelete\nhbreak main\ncontinue\nbt 1\nkill\nquit\n' \
+	| timeout 120 make --no-print-directory debug BUILD="$build" PAYLOAD=hello >"$log" 2>&1
+if grep -q '#0  kmain ' "$log" && grep -q 'Breakpoint 2, main .*' "$log" && grep -q 'layer1/hello/main.c' "$log"; then
+	pass 1; echo "ok   make-debug"
+else
+	fail "make-debug: gdb did not stop in kmain and in the payload's main"; tail -20 "$log" | sed 's/^/    | /'
 fi
 
 echo "$passed passed, $failed failed"

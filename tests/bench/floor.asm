@@ -38,4 +38,5 @@ _start:
 	hlt
 	jmp .halt
 
-message: db "floor: first byte", 13, 10, 0
+; GRUB leaves the cursor after a bare CR: start a line of our own.
+message: db 13, 10, "floor: first byte", 13, 10, 0

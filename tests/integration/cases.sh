@@ -30,3 +30,11 @@ t l0-divide hello 64 "" "selftest=divide" 'FAULT in layer 0' '^strata: exit 64 '
 t l0-pagefault hello 64 "" "selftest=l0-pagefault" 'FAULT in layer 0' 'CR2' '^strata: exit 64 '
 t l0-stack-overflow hello 64 "" "selftest=l0-stack-overflow" 'FAULT in layer 0: page fault' 'more times' '^strata: exit 64 '
 t l0-double-fault hello 69 "" "selftest=double-fault" 'double fault' '^strata: exit 69 '
+
+# Layer 0 refuses what it cannot run, with the reasons, before entering it.
+t refuse-no-payload - 66 "" "" 'no payload' '^strata: exit 66 '
+t refuse-abi-version tests/abi/bad/abi-version.elf 68 "" "" \
+	'abi-version: payload needs ABI 2\.0, this kernel implements 1\.0' '^strata: exit 68 '
+t refuse-write-exec tests/abi/bad/write-exec.elf 67 "" "" 'write-exec: ' 'not loadable' '^strata: exit 67 '
+t refuse-not-elf tests/abi/bad/not-elf.elf 67 "" "" 'not-elf: ' '^strata: exit 67 '
+t refuse-bad-ring tests/abi/bad/bad-ring.elf 67 "" "" 'bad-ring: ' '^strata: exit 67 '
