@@ -5,6 +5,7 @@
  */
 #include "defs.h"
 #include "layer1.h"
+#include "pager.h"
 #include "strata/abi.h"
 
 #define PF_PRESENT	0x1	/* page-fault error code bits */
@@ -60,22 +61,72 @@ static void console_fault(struct trapframe *tf, uint64_t va, uint64_t err)
 	}
 }
 
-/* Where in the disk window va is, for a fault there. */
-static NORETURN void window_fault(struct trapframe *tf, uint64_t va, uint64_t err)
+/* The PTE flags of a payload segment's pages. */
+static uint64_t segment_perm(const struct strata_segment *s)
 {
-	uint64_t stack_low = STRATA_L1_STACK_TOP - l1.stack_bytes;
+	return PTE_P | (s->flags & STRATA_SEG_W ? PTE_W : 0) | (s->flags & STRATA_SEG_X ? 0 : PTE_NX);
+}
 
-	if (va - STRATA_DISK_WINDOW_BASE < STRATA_DISK_HEAD_SIZE)
+/*
+ * How layer 1 sees the window page at disk offset off: its stack, its image
+ * with the segments' permissions, and with a disk everything after the image
+ * up to the journal as read-write data.  0: not layer 1's.
+ */
+uint64_t l1_window_perm(uint64_t off)
+{
+	uint64_t va = STRATA_DISK_WINDOW_BASE + PAGE_ROUND_DOWN(off);
+
+	if (va >= STRATA_L1_STACK_TOP - l1.stack_bytes && va < STRATA_L1_STACK_TOP)
+		return PTE_P | PTE_W | PTE_NX;
+	for (int i = 0; i < l1.img.nseg; i++) {
+		const struct strata_segment *s = &l1.img.seg[i];
+
+		if (va >= PAGE_ROUND_DOWN(s->vaddr) && va < PAGE_ROUND_UP(s->vaddr + s->memsz))
+			return segment_perm(s);
+	}
+	if (l1.dev != 0 && va >= l1.img.image_end && off < l1.geom.l1_limit)
+		return PTE_P | PTE_W | PTE_NX;
+	return 0;
+}
+
+/* The regions of the window layer 1 may not touch, each with its rule. */
+static void window_rules(struct trapframe *tf, uint64_t off)
+{
+	if (off < STRATA_DISK_HEAD_SIZE)
 		violation(tf, STRATA_EXIT_V_L0_REGION, "the disk's first MiB belongs to layer 0");
-	if (va < stack_low)
+	if (l1.dev != 0 && off >= l1.geom.disk_bytes)
+		violation(tf, STRATA_EXIT_V_OUTSIDE, "beyond the end of the disk");
+	if (l1.dev != 0 && off >= l1.geom.l1_limit)
+		violation(tf, STRATA_EXIT_V_L0_REGION, "the journal at the end of the disk belongs to layer 0");
+	if (STRATA_DISK_WINDOW_BASE + off < STRATA_L1_STACK_TOP - l1.stack_bytes)
 		violation(tf, STRATA_EXIT_V_STACK, "below the layer-1 stack (recursion too deep or frame too large)");
-	if (va < STRATA_L1_STACK_TOP)
-		violation(tf, STRATA_EXIT_V_OUTSIDE, "unexpected fault on a stack page");
-	if ((err & PF_PRESENT) && (err & PF_WRITE))
+}
+
+/* A fault in the disk window: a page to bring in, or a broken rule. */
+static void window_fault(struct trapframe *tf, uint64_t va, uint64_t err)
+{
+	uint64_t off = va - STRATA_DISK_WINDOW_BASE;
+	uint64_t perm;
+	char detail[96];
+
+	window_rules(tf, off);
+	if ((perm = l1_window_perm(off)) == 0)
+		violation(tf, STRATA_EXIT_V_OUTSIDE, l1.dev ? "a gap between the payload's segments" :
+		    "the disk window beyond the payload (no disk is attached)");
+	if ((err & PF_WRITE) && !(perm & PTE_W))
 		violation(tf, STRATA_EXIT_V_READONLY, "write to a read-only segment of the payload");
-	if (va < l1.img.image_end)
-		violation(tf, STRATA_EXIT_V_OUTSIDE, "a gap between the payload's segments");
-	violation(tf, STRATA_EXIT_V_OUTSIDE, "the disk window beyond the payload (no disk is attached)");
+	if ((err & PF_FETCH) && (perm & PTE_NX))
+		violation(tf, STRATA_EXIT_V_EXEC, "instruction fetch from a data page of the window");
+	if ((err & PF_PRESENT) && (err & PF_WRITE) && pager_protected(off)) {
+		pager_protect(off, false);	/* checkpoints will copy here first */
+		return;
+	}
+	if (pager_fault(off) == 0)
+		return;
+	snprintf_(detail, sizeof(detail), "the disk could not be read at offset %#lx",
+	    (unsigned long)PAGE_ROUND_DOWN(off));
+	report_fault(tf, "layer 1", "DISK-IO: a page of the window could not be brought in",
+	    detail, STRATA_EXIT_DISK_IO);
 }
 
 void l1_page_fault(struct trapframe *tf)
@@ -100,8 +151,10 @@ void l1_page_fault(struct trapframe *tf)
 	}
 	if (in(va, STRATA_L0_RESERVED_BASE, STRATA_L0_RESERVED_SIZE))
 		violation(tf, STRATA_EXIT_V_L0_REGION, "the layer-0 reserved region");
-	if (in(va, STRATA_DISK_WINDOW_BASE, STRATA_DISK_WINDOW_SIZE))
+	if (in(va, STRATA_DISK_WINDOW_BASE, STRATA_DISK_WINDOW_SIZE)) {
 		window_fault(tf, va, err);
+		return;
+	}
 	violation(tf, STRATA_EXIT_V_OUTSIDE, "no region is assigned at this address");
 }
 
@@ -135,6 +188,7 @@ const struct ring_ops console_ops = {
 
 void l1_exit(uint32_t code)
 {
+	pager_print_stats();
 	kprintf("strata: console: %lu slots in %lu doorbells\n",
 	    (unsigned long)l1.console.taken, (unsigned long)l1.console.doorbells);
 	kprintf("strata: layer 1 exited with code %u\n", code);
@@ -160,6 +214,10 @@ void l1_trap(struct trapframe *tf)
 		trap_exit(tf);
 		return;
 	case STRATA_TRAP_SYNC:
+		if (tf->rdi != 0)
+			violation(tf, STRATA_EXIT_V_TRAP, "sync: rdi (flags) must be 0");
+		tf->rax = pager_sync() == 0 ? STRATA_SYNC_OK : STRATA_SYNC_IO_ERROR;
+		return;
 	case STRATA_TRAP_WAIT:
 	case STRATA_TRAP_COMMIT:
 		violation(tf, STRATA_EXIT_V_TRAP, "this trap is reserved for a later ABI minor");

@@ -7,12 +7,16 @@
 #define LAYER1_H
 
 #include "defs.h"
+#include "disklabel.h"
 #include "ring.h"
 #include "validate.h"
 
 struct layer1 {
-	struct strata_image img;	/* the validated payload */
-	const uint8_t *file;		/* its ELF, still in the module */
+	struct strata_image img;	/* the validated payload (or the disk label's copy) */
+	const uint8_t *file;		/* its ELF, still in the module; 0 when it came from the disk */
+	uint64_t file_bytes;
+	struct blkdev *dev;		/* the disk behind the window, or 0 */
+	struct diskgeom geom;		/* all 0 without a disk */
 	uint64_t stack_bytes;		/* below STRATA_L1_STACK_TOP */
 	struct strata_info *info;	/* layer 0's writable view of the info page */
 	struct ring console;
@@ -22,6 +26,8 @@ extern struct layer1 l1;
 
 /* Maps one layer-1 page at va (replacing what was there); pa 0 unmaps. */
 void l1_map(uint64_t va, uint64_t pa, uint64_t flags);
+/* The pager's permission function: how the window page at disk offset off is mapped (pager.h). */
+uint64_t l1_window_perm(uint64_t off);
 /* The console ring's operations. */
 extern const struct ring_ops console_ops;
 /* Stops the machine because layer 1 exited with code. */

@@ -3,6 +3,7 @@
  * Layer 1's half is abi/strata/layout.h.
  *
  *   0xffff_8000_0000_0000  direct map: physical address P at DIRECT_BASE + P
+ *   0xffff_fc00_0000_0000  layer-0 tables sized at boot (the page cache's)
  *   0xffff_fd00_0000_0000  device MMIO (LAPIC, PCI BARs), uncached
  *   0xffff_fe00_0000_0000  layer-0 stacks, each with an unmapped guard page below
  *   0xffff_ffff_8000_0000  layer 0's image (linked here, loaded at KERNEL_PHYS)
@@ -11,6 +12,7 @@
 #define MEMLAYOUT_H
 
 #define DIRECT_BASE	0xffff800000000000
+#define AREA_BASE	0xfffffc0000000000
 #define MMIO_BASE	0xfffffd0000000000
 #define STACKS_BASE	0xfffffe0000000000
 #define KERNEL_BASE	0xffffffff80000000

@@ -30,6 +30,7 @@ uint64_t kernel_root;
 
 static uint64_t mmio_next = MMIO_BASE;
 static uint64_t stacks_next = STACKS_BASE;
+static uint64_t area_next = AREA_BASE;
 
 #ifndef STRATA_HOST_TEST
 static inline uint64_t hw_cr3(void) { return read_cr3() & PTE_ADDR_MASK; }
@@ -187,6 +188,44 @@ void *vm_map_mmio(uint64_t pa, uint64_t len)
 	    PTE_W | PTE_PCD | PTE_PWT | PTE_NX | PTE_G) != 0)
 		return 0;
 	return (void *)(va + (pa - start));
+}
+
+/*
+ * Frees the page table that maps va if none of its 512 entries is in use any
+ * more, so that the tables of a sparse disk window shrink with its cache.
+ */
+void vm_prune(uint64_t root, uint64_t va)
+{
+	pte_t *pde = walk(root, va, false, 2);
+	pte_t *pt;
+
+	if (pde == 0 || !(*pde & PTE_P) || (*pde & PTE_PS))
+		return;
+	pt = p2v(*pde & PTE_ADDR_MASK);
+	for (int i = 0; i < 512; i++)
+		if (pt[i] != 0)
+			return;
+	pmm_free(*pde & PTE_ADDR_MASK);
+	*pde = 0;
+}
+
+/* Zeroed layer-0 memory of its own pages, never freed: tables sized at boot. */
+void *vm_alloc_area(uint64_t bytes)
+{
+	uint64_t va = area_next, off, pa;
+
+	if (kernel_root == 0)
+		panic("vm_alloc_area before vm_init");
+	bytes = PAGE_ROUND_UP(bytes);
+	if (bytes > MMIO_BASE - va)
+		panic("vm_alloc_area: %#lx bytes exhaust the area", (unsigned long)bytes);
+	area_next += bytes + PAGE_SIZE;
+	for (off = 0; off < bytes; off += PAGE_SIZE) {
+		if ((pa = pmm_alloc()) == 0 ||
+		    vm_map(kernel_root, va + off, pa, PTE_W | PTE_NX | PTE_G) != 0)
+			panic("vm_alloc_area: out of memory for %#lx bytes", (unsigned long)bytes);
+	}
+	return (void *)va;
 }
 
 /* A layer-0 stack of fresh RAM above an unmapped guard page; returns its top. */

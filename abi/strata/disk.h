@@ -10,14 +10,22 @@
  *              16 MiB    +-----------------------------+  STRATA_L1_STACK_TOP
  *                        | layer-1 image: the payload  |  its PT_LOAD segments,
  *                        | ELF at its link address     |  within STRATA_L1_IMAGE_SIZE
- *             272 MiB    +-----------------------------+
- *                        | free for layer 1            |
+ *     info->image_end    +-----------------------------+
+ *                        | free for layer 1: read,     |  zero on a new disk
+ *                        | write, never execute        |
  *     info->l1_disk_limit+-----------------------------+
  *                        | journal (layer 0)           |  layer 1: violation
  *     info->disk_bytes   +-----------------------------+
+ *                        | beyond the disk             |  layer 1: violation
  *
- * Until the pager lands (no disk attached), the stack and image are backed by
- * RAM at the same addresses; everything else in the window is a violation.
+ * Layer 0 installs the payload's segments on the disk at their link
+ * addresses, so the code runs from the disk (through RAM, which caches it).
+ * Every page from STRATA_L1_STACK_TOP - stack_bytes to l1_disk_limit is
+ * layer 1's: its stack, its image (with the segments' permissions) and its
+ * data, all of it on the disk.
+ *
+ * Without a disk the window is backed by RAM alone: the stack and the image,
+ * nothing after image_end (info->disk_bytes and l1_disk_limit are 0).
  */
 #ifndef STRATA_DISK_H
 #define STRATA_DISK_H
@@ -40,5 +48,13 @@
 /* Every payload is linked here; its loadable segments stay inside the image region. */
 #define STRATA_L1_IMAGE_BASE		(STRATA_DISK_WINDOW_BASE + STRATA_U64(0x0000000001000000))
 #define STRATA_L1_IMAGE_SIZE		STRATA_U64(0x0000000010000000)
+
+/*
+ * The journal layer 0 keeps at the end of the disk, for checkpoints: a
+ * sixteenth of the disk, at least STRATA_JOURNAL_MIN, at most
+ * STRATA_JOURNAL_MAX, in whole MiB.  info->l1_disk_limit is where it starts.
+ */
+#define STRATA_JOURNAL_MIN		STRATA_U64(0x0000000001000000)
+#define STRATA_JOURNAL_MAX		STRATA_U64(0x0000000100000000)
 
 #endif

@@ -20,6 +20,9 @@
 #define STRATA_EXIT_DOUBLE_FAULT	STRATA_U32(69)	/* #DF, whoever was running */
 #define STRATA_EXIT_MACHINE_CHECK	STRATA_U32(70)	/* #MC */
 #define STRATA_EXIT_NMI			STRATA_U32(71)	/* unexpected NMI */
+#define STRATA_EXIT_DISK_IO		STRATA_U32(72)	/* a disk read failed: a page could not be brought in */
+#define STRATA_EXIT_DISK_OTHER		STRATA_U32(73)	/* the disk holds another payload (see "install") */
+#define STRATA_EXIT_DISK_SMALL		STRATA_U32(74)	/* the disk is too small for the payload */
 
 /* 80..95: layer 1 broke a rule of the fault ABI (doc/abi.md, "Violations"). */
 #define STRATA_EXIT_V_OUTSIDE		STRATA_U32(80)	/* access outside every region */

@@ -16,11 +16,22 @@
 #define STRATA_TRAP_EXIT		STRATA_U32(0xe0)
 
 /*
- * Reserved for the next ABI minors, in this order: the durability barrier
- * (pager), wait-with-deadline (NIC), checkpoint commit.  Raising one before it
- * is defined is a violation.
+ * Sync (ABI 1.1), the durability barrier: rdi = 0 (flags, none defined yet).
+ * When it returns with rax = STRATA_SYNC_OK, every byte layer 1 wrote to the
+ * disk window before the trap is on the disk and the device's write cache has
+ * been flushed: it survives a reset or power loss.  rax = STRATA_SYNC_IO_ERROR
+ * when a write or the flush failed: the pages that could not be written stay
+ * dirty in RAM (nothing is lost while the machine runs) and the next sync
+ * tries them again.  Without a disk it returns STRATA_SYNC_OK at once.
  */
 #define STRATA_TRAP_SYNC		STRATA_U32(0xe1)
+#define STRATA_SYNC_OK			STRATA_U32(0)
+#define STRATA_SYNC_IO_ERROR		STRATA_U32(1)
+
+/*
+ * Reserved for the next ABI minors, in this order: wait-with-deadline (NIC),
+ * checkpoint commit.  Raising one before it is defined is a violation.
+ */
 #define STRATA_TRAP_WAIT		STRATA_U32(0xe2)
 #define STRATA_TRAP_COMMIT		STRATA_U32(0xe3)
 

@@ -1,0 +1,566 @@
+/*
+ * The page cache behind the disk window (pager.h says what it promises).
+ *
+ * Each cached page has a descriptor: its disk page number, its frame, its
+ * state.  Descriptors are found by a hash of the page number and swept by a
+ * CLOCK hand that uses the accessed bit of the page's PTE (or, for pages read
+ * ahead and not mapped yet, a software referenced bit) as the second chance.
+ * Frames come from the physical allocator one by one and go back to it on
+ * eviction; the cache grows until free memory falls to LOW_WATER, which keeps
+ * room for the page tables a sparse window needs.
+ */
+#include "defs.h"
+#include "blkdev.h"
+#include "pager.h"
+#include "strata/abi.h"
+
+#define RA_FIRST	16	/* pages read when a fault continues the last read */
+#define RA_MAX		256	/* the largest read-ahead: 1 MiB */
+#define WB_MAX		256	/* pages in one write-back request */
+#define WB_INFLIGHT	8	/* write-back requests in flight at once */
+#define LOW_WATER	512	/* free pages the cache leaves to layer 0 */
+#define NIL		0xffffffffU
+
+#define CP_MAPPED	0x01	/* a PTE points at the frame */
+#define CP_DIRTY	0x02	/* newer than the disk */
+#define CP_REF		0x04	/* referenced since the hand last passed (unmapped pages) */
+#define CP_BUSY		0x08	/* being faulted in: not evictable */
+#define CP_PINNED	0x10	/* cannot be written back: no disk, or the write failed */
+#define CP_WPROT	0x20	/* write-protected while a checkpoint writes it */
+
+struct cpage {
+	uint64_t dpn;		/* disk page number: window offset / 4096 */
+	uint64_t pa;		/* the frame; 0 when the descriptor is free */
+	uint64_t dirty_epoch;	/* the epoch it was last found dirty in */
+	uint32_t next;		/* hash chain, or the free list */
+	uint32_t flags;
+};
+
+static struct {
+	struct blkdev *dev;
+	pager_perm_fn perm;
+	uint32_t faultaround;
+	struct cpage *cp;
+	uint32_t ncp;
+	uint32_t *hash;
+	uint32_t hmask;
+	uint32_t free;		/* first free descriptor */
+	uint32_t hand;
+	uint64_t epoch;
+	uint64_t ra_next;	/* the page after the last read */
+	uint32_t ra_pages;	/* the size of the last read */
+	uint32_t *order;	/* scratch: dirty descriptors sorted by page */
+	struct pager_stats st;
+} pg;
+
+static uint64_t list[RA_MAX];	/* physical pages of the read in progress */
+
+static uint64_t page_va(uint64_t dpn)
+{
+	return STRATA_DISK_WINDOW_BASE + dpn * PAGE_SIZE;
+}
+
+static uint32_t hash_of(uint64_t dpn)
+{
+	return (uint32_t)((dpn * 0x9e3779b97f4a7c15ULL) >> 32) & pg.hmask;
+}
+
+static uint32_t lookup(uint64_t dpn)
+{
+	uint32_t i = pg.hash[hash_of(dpn)];
+
+	while (i != NIL && pg.cp[i].dpn != dpn)
+		i = pg.cp[i].next;
+	return i;
+}
+
+static void hash_insert(uint32_t i)
+{
+	uint32_t *head = &pg.hash[hash_of(pg.cp[i].dpn)];
+
+	pg.cp[i].next = *head;
+	*head = i;
+}
+
+static void hash_remove(uint32_t i)
+{
+	uint32_t *p = &pg.hash[hash_of(pg.cp[i].dpn)];
+
+	while (*p != i)
+		p = &pg.cp[*p].next;
+	*p = pg.cp[i].next;
+}
+
+void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
+{
+	uint64_t frames = pmm_free_pages();
+	uint32_t hsize = 1;
+
+	pg.dev = dev;
+	pg.perm = perm;
+	pg.faultaround = faultaround == 0 ? 1 : faultaround > 512 ? 512 : faultaround;
+	/* One descriptor per page of RAM: the cache can never need more. */
+	pg.ncp = (uint32_t)frames;
+	while (hsize < pg.ncp)
+		hsize <<= 1;
+	pg.hmask = hsize - 1;
+	pg.cp = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.cp));
+	pg.hash = vm_alloc_area((uint64_t)hsize * sizeof(*pg.hash));
+	pg.order = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.order));
+	for (uint32_t i = 0; i < hsize; i++)
+		pg.hash[i] = NIL;
+	for (uint32_t i = 0; i < pg.ncp; i++)
+		pg.cp[i].next = i + 1 < pg.ncp ? i + 1 : NIL;
+	pg.free = 0;
+	pg.epoch = 1;
+	kprintf("strata: pager: %s, cache up to %lu MiB, fault-around %u pages\n",
+	    dev ? dev->name : "no disk (RAM only)",
+	    (unsigned long)((pmm_free_pages() - LOW_WATER) >> 8), pg.faultaround);
+}
+
+/* The PTE of a mapped page, or 0. */
+static pte_t *pte_of(const struct cpage *c)
+{
+	if (!(c->flags & CP_MAPPED))
+		return 0;
+	return vm_walk(kernel_root, page_va(c->dpn), false);
+}
+
+/* Moves the PTE's dirty bit into the descriptor. */
+static void harvest(struct cpage *c)
+{
+	pte_t *e = pte_of(c);
+
+	if (e == 0 || !(*e & PTE_D))
+		return;
+	*e &= ~PTE_D;
+	vm_flush(page_va(c->dpn));
+	c->flags |= CP_DIRTY;
+	c->dirty_epoch = pg.epoch;
+}
+
+uint64_t pager_harvest(void)
+{
+	for (uint32_t i = 0; i < pg.ncp; i++)
+		if (pg.cp[i].pa != 0)
+			harvest(&pg.cp[i]);
+	return pg.epoch++;
+}
+
+/*
+ * May the dirty page c overwrite its home location on the disk now?  Always,
+ * until checkpoints exist: then only if it is not newer than the last durable
+ * checkpoint, or that checkpoint's successor is durable.  Every write of a
+ * page to its home asks here first.
+ */
+static bool home_write_allowed(const struct cpage *c)
+{
+	(void)c;
+	return true;
+}
+
+/* One write request in flight: its pages and the descriptors they came from. */
+struct wb_req {
+	struct blkreq req;
+	uint64_t pages[WB_MAX];
+	uint32_t idx[WB_MAX];
+	uint32_t n;
+};
+static struct wb_req wb[WB_INFLIGHT];
+
+static void wb_finish(struct wb_req *w, int *failed)
+{
+	enum blk_status s = blk_wait(pg.dev, &w->req);
+
+	for (uint32_t k = 0; k < w->n; k++) {
+		struct cpage *c = &pg.cp[w->idx[k]];
+
+		if (s == BLK_OK)
+			c->flags &= ~CP_DIRTY;
+	}
+	if (s != BLK_OK) {
+		kprintf("strata: pager: writing %u pages at disk offset %#lx failed: %s\n",
+		    w->n, (unsigned long)(pg.cp[w->idx[0]].dpn * PAGE_SIZE), blk_status_name(s));
+		(*failed)++;
+	}
+	w->n = 0;
+}
+
+static void wb_submit(struct wb_req *w)
+{
+	w->req = (struct blkreq){
+		.op = BLK_WRITE,
+		.sector = pg.cp[w->idx[0]].dpn * BLK_SECTORS_PER_PAGE,
+		.nsectors = w->n * BLK_SECTORS_PER_PAGE,
+		.pages = w->pages,
+	};
+	pg.st.writes++;
+	pg.st.write_pages += w->n;
+	blk_submit(pg.dev, &w->req);	/* a final status is kept in req.status */
+}
+
+/*
+ * page_out: the one way a dirty page goes to its home on the disk.  Writes
+ * the n descriptors of order[] (dirty, sorted by page), joining runs of
+ * consecutive pages into requests of up to WB_MAX pages, WB_INFLIGHT at a
+ * time.  Returns how many requests failed.
+ */
+static int page_out(const uint32_t *order, uint32_t n)
+{
+	int failed = 0;
+	uint32_t slot = 0;
+	struct wb_req *w = &wb[0];
+
+	for (uint32_t k = 0; k < n; k++) {
+		struct cpage *c = &pg.cp[order[k]];
+
+		if (!home_write_allowed(c))
+			continue;
+		if (w->n > 0 && (w->n == WB_MAX || pg.cp[w->idx[w->n - 1]].dpn + 1 != c->dpn)) {
+			wb_submit(w);
+			slot = (slot + 1) % WB_INFLIGHT;
+			w = &wb[slot];
+			if (w->n > 0)
+				wb_finish(w, &failed);
+		}
+		w->pages[w->n] = c->pa;
+		w->idx[w->n++] = order[k];
+	}
+	if (w->n > 0)
+		wb_submit(w);
+	for (uint32_t s = 0; s < WB_INFLIGHT; s++)
+		if (wb[s].n > 0)
+			wb_finish(&wb[s], &failed);
+	return failed;
+}
+
+/* True, with its descriptor in *i, when page p is cached, dirty and may be written. */
+static bool writable_dirty(uint64_t p, uint32_t *i)
+{
+	if ((*i = lookup(p)) == NIL)
+		return false;
+	harvest(&pg.cp[*i]);
+	return (pg.cp[*i].flags & (CP_DIRTY | CP_PINNED | CP_WPROT)) == CP_DIRTY;
+}
+
+/* The victim and the dirty pages next to it on the disk, written as one run. */
+static int page_out_cluster(uint32_t victim)
+{
+	uint64_t dpn = pg.cp[victim].dpn, first = dpn;
+	uint32_t n = 0, i;
+
+	while (first > 0 && dpn - first < WB_MAX / 2 && writable_dirty(first - 1, &i))
+		first--;
+	for (uint64_t p = first; n < WB_MAX && writable_dirty(p, &i); p++)
+		pg.order[n++] = i;
+	return page_out(pg.order, n);
+}
+
+static void unmap(struct cpage *c)
+{
+	if (!(c->flags & CP_MAPPED))
+		return;
+	vm_unmap(kernel_root, page_va(c->dpn));
+	vm_prune(kernel_root, page_va(c->dpn));
+	c->flags &= ~CP_MAPPED;
+}
+
+static void drop(uint32_t i)
+{
+	struct cpage *c = &pg.cp[i];
+
+	unmap(c);
+	hash_remove(i);
+	pmm_free(c->pa);
+	c->pa = 0;
+	c->flags = 0;
+	c->next = pg.free;
+	pg.free = i;
+	pg.st.evictions++;
+}
+
+/* Clears the page's referenced state; true if it had been referenced. */
+static bool referenced(struct cpage *c)
+{
+	pte_t *e = pte_of(c);
+	bool ref = (c->flags & CP_REF) != 0;
+
+	c->flags &= ~CP_REF;
+	if (e != 0 && (*e & PTE_A)) {
+		*e &= ~PTE_A;
+		vm_flush(page_va(c->dpn));
+		ref = true;
+	}
+	return ref;
+}
+
+/* CLOCK: evicts one page that was not referenced since the hand last passed it. */
+static bool evict_one(void)
+{
+	for (uint64_t step = 0; step < 3ULL * pg.ncp; step++) {
+		uint32_t i = pg.hand;
+		struct cpage *c = &pg.cp[i];
+
+		pg.hand = pg.hand + 1 == pg.ncp ? 0 : pg.hand + 1;
+		if (c->pa == 0 || (c->flags & (CP_BUSY | CP_PINNED | CP_WPROT)) || referenced(c))
+			continue;
+		harvest(c);
+		if (c->flags & CP_DIRTY) {
+			if (pg.dev == 0) {
+				c->flags |= CP_PINNED;	/* RAM is its only home */
+				continue;
+			}
+			if (page_out_cluster(i) != 0 || (c->flags & CP_DIRTY)) {
+				c->flags |= CP_PINNED;
+				continue;
+			}
+		}
+		drop(i);
+		return true;
+	}
+	return false;
+}
+
+/* A descriptor and a zeroed frame for page dpn, or NIL when memory is exhausted. */
+static uint32_t page_alloc(uint64_t dpn)
+{
+	uint64_t pa;
+	uint32_t i;
+
+	while (pmm_free_pages() < LOW_WATER || pg.free == NIL)
+		if (!evict_one())
+			return NIL;
+	if ((pa = pmm_alloc()) == 0)
+		return NIL;
+	i = pg.free;
+	pg.free = pg.cp[i].next;
+	pg.cp[i] = (struct cpage){ .dpn = dpn, .pa = pa, .flags = CP_REF | CP_BUSY };
+	hash_insert(i);
+	return i;
+}
+
+static NORETURN void out_of_memory(void)
+{
+	kprintf("strata: pager: no page can be evicted (every cached page is dirty and has no disk to go to)\n");
+	kprintf("strata: exit %u (out of memory)\n", STRATA_EXIT_L0_NOMEM);
+	machine_exit(STRATA_EXIT_L0_NOMEM);
+}
+
+/* How many pages to read for a miss at dpn: one, unless it continues the last read. */
+static uint32_t readahead(uint64_t dpn)
+{
+	if (pg.dev == 0)
+		return 1;
+	if (dpn == pg.ra_next && pg.ra_pages > 0)
+		pg.ra_pages = pg.ra_pages < RA_FIRST ? RA_FIRST :
+		    pg.ra_pages * 2 > RA_MAX ? RA_MAX : pg.ra_pages * 2;
+	else
+		pg.ra_pages = 1;
+	return pg.ra_pages;
+}
+
+/*
+ * Reads up to n pages from dpn into new cache pages, stopping before a page
+ * that is cached or not layer 1's.  Returns the descriptor of dpn (BUSY), or
+ * NIL with *err set on a read error.
+ */
+static uint32_t read_in(uint64_t dpn, uint32_t n, bool *err)
+{
+	uint32_t idx[RA_MAX], got = 0;
+	enum blk_status s;
+
+	*err = false;
+	for (; got < n; got++) {
+		uint64_t p = dpn + got;
+
+		if (got > 0 && (lookup(p) != NIL || pg.perm(p * PAGE_SIZE) == 0))
+			break;
+		if ((idx[got] = page_alloc(p)) == NIL) {
+			if (got == 0)
+				out_of_memory();
+			break;
+		}
+		list[got] = pg.cp[idx[got]].pa;
+	}
+	pg.ra_next = dpn + got;
+	if (pg.dev == 0)
+		return idx[0];		/* the frame is zero: that is the page */
+	pg.st.reads++;
+	pg.st.read_pages += got;
+	s = blk_rw_sync(pg.dev, BLK_READ, dpn * BLK_SECTORS_PER_PAGE, got * BLK_SECTORS_PER_PAGE, list);
+	for (uint32_t k = 1; k < got; k++)
+		pg.cp[idx[k]].flags &= ~CP_BUSY;
+	if (s == BLK_OK)
+		return idx[0];
+	kprintf("strata: pager: reading %u pages at disk offset %#lx failed: %s\n", got,
+	    (unsigned long)(dpn * PAGE_SIZE), blk_status_name(s));
+	for (uint32_t k = 0; k < got; k++)
+		drop(idx[k]);
+	*err = true;
+	return NIL;
+}
+
+static void map(uint32_t i)
+{
+	struct cpage *c = &pg.cp[i];
+	uint64_t flags = pg.perm(c->dpn * PAGE_SIZE);
+
+	if (c->flags & CP_WPROT)
+		flags &= ~PTE_W;
+	c->flags |= CP_BUSY;
+	while (vm_map(kernel_root, page_va(c->dpn), c->pa, flags | PTE_P) != 0)
+		if (!evict_one())
+			out_of_memory();	/* not even a page table could be had */
+	c->flags = (c->flags | CP_MAPPED) & ~CP_BUSY;
+}
+
+/* Maps the cached pages of the aligned fault-around block holding dpn. */
+static void fault_around(uint64_t dpn)
+{
+	uint64_t first = dpn - dpn % pg.faultaround;
+
+	for (uint64_t p = first; p < first + pg.faultaround; p++) {
+		uint32_t i;
+
+		if (p != dpn && (i = lookup(p)) != NIL && !(pg.cp[i].flags & CP_MAPPED) &&
+		    pg.perm(p * PAGE_SIZE) != 0)
+			map(i);
+	}
+}
+
+int pager_fault(uint64_t off)
+{
+	uint64_t dpn = off / PAGE_SIZE;
+	uint32_t i = lookup(dpn);
+	bool err;
+
+	pg.st.faults++;
+	if (i != NIL) {
+		pg.st.hits++;
+		pg.cp[i].flags |= CP_BUSY;
+	} else {
+		pg.st.misses++;
+		if ((i = read_in(dpn, readahead(dpn), &err)) == NIL)
+			return -1;
+	}
+	map(i);
+	fault_around(dpn);
+	return 0;
+}
+
+void *pager_page(uint64_t off, bool read)
+{
+	uint64_t dpn = off / PAGE_SIZE;
+	uint32_t i = lookup(dpn);
+	bool err;
+
+	if (i == NIL) {
+		if (read) {
+			if ((i = read_in(dpn, 1, &err)) == NIL)
+				return 0;
+		} else if ((i = page_alloc(dpn)) == NIL) {
+			out_of_memory();
+		}
+	}
+	pg.cp[i].flags = (pg.cp[i].flags | CP_DIRTY) & ~(CP_BUSY | CP_PINNED);
+	pg.cp[i].dirty_epoch = pg.epoch;
+	return p2v(pg.cp[i].pa);
+}
+
+/* Heap sort of order[0..n) by page number: no memory, no recursion. */
+static void sift(uint32_t *a, uint32_t root, uint32_t n)
+{
+	for (;;) {
+		uint32_t child = 2 * root + 1, t;
+
+		if (child >= n)
+			return;
+		if (child + 1 < n && pg.cp[a[child + 1]].dpn > pg.cp[a[child]].dpn)
+			child++;
+		if (pg.cp[a[root]].dpn >= pg.cp[a[child]].dpn)
+			return;
+		t = a[root];
+		a[root] = a[child];
+		a[child] = t;
+		root = child;
+	}
+}
+
+static void sort_by_page(uint32_t *a, uint32_t n)
+{
+	for (uint32_t i = n / 2; i-- > 0;)
+		sift(a, i, n);
+	for (uint32_t end = n; end-- > 1;) {
+		uint32_t t = a[0];
+
+		a[0] = a[end];
+		a[end] = t;
+		sift(a, 0, end);
+	}
+}
+
+int pager_sync(void)
+{
+	uint32_t n = 0;
+	int failed;
+
+	pg.st.syncs++;
+	pager_harvest();
+	if (pg.dev == 0)
+		return 0;
+	for (uint32_t i = 0; i < pg.ncp; i++) {
+		struct cpage *c = &pg.cp[i];
+
+		if (c->pa != 0 && (c->flags & CP_DIRTY)) {
+			c->flags &= ~CP_PINNED;	/* a failed page gets another try */
+			pg.order[n++] = i;
+		}
+	}
+	sort_by_page(pg.order, n);
+	failed = page_out(pg.order, n);
+	if (blk_rw_sync(pg.dev, BLK_FLUSH, 0, 0, 0) != BLK_OK)
+		failed++;
+	return failed == 0 ? 0 : -1;
+}
+
+void pager_protect(uint64_t off, bool protect)
+{
+	uint32_t i = lookup(off / PAGE_SIZE);
+	pte_t *e;
+
+	if (i == NIL)
+		return;
+	harvest(&pg.cp[i]);
+	if (protect)
+		pg.cp[i].flags |= CP_WPROT;
+	else
+		pg.cp[i].flags &= ~CP_WPROT;
+	if ((e = pte_of(&pg.cp[i])) != 0) {
+		uint64_t w = pg.perm(off) & PTE_W;
+
+		*e = protect ? *e & ~PTE_W : *e | w;
+		vm_flush(page_va(pg.cp[i].dpn));
+	}
+}
+
+bool pager_protected(uint64_t off)
+{
+	uint32_t i = lookup(off / PAGE_SIZE);
+
+	return i != NIL && (pg.cp[i].flags & CP_WPROT);
+}
+
+const struct pager_stats *pager_stats(void)
+{
+	return &pg.st;
+}
+
+void pager_print_stats(void)
+{
+	const struct pager_stats *s = &pg.st;
+
+	kprintf("strata: pager: %lu faults (%lu hits, %lu misses), %lu reads (%lu pages), "
+	    "%lu writes (%lu pages), %lu evictions, %lu syncs\n",
+	    s->faults, s->hits, s->misses, s->reads, s->read_pages, s->writes, s->write_pages,
+	    s->evictions, s->syncs);
+}

@@ -1,0 +1,58 @@
+/*
+ * The pager: the disk window of abi/strata/layout.h backed by a block device,
+ * with RAM as a bounded cache of it.
+ *
+ * Pages are named by their offset in the window (= their disk offset).  The
+ * pager knows nothing of the ABI's regions: l1fault.c decides what layer 1 may
+ * touch and asks the pager only for legal pages, and the permission function
+ * given at init says how each page is mapped.  It knows nothing of virtio
+ * either: it speaks drivers/blkdev.h.
+ *
+ * A page is dirty when layer 1 wrote it (the hardware dirty bit, harvested
+ * into the page's descriptor with the epoch it was seen in) or when layer 0
+ * filled it.  A dirty page reaches the disk only through page_out() in
+ * pager.c: eviction and pager_sync() both go that way, so the checkpoint rule
+ * ("nothing newer than the last checkpoint overwrites its home location before
+ * the next checkpoint is durable") has one place to live.
+ *
+ * Without a device the window is RAM alone: pages start zero and dirty pages
+ * can never leave RAM.
+ */
+#ifndef PAGER_H
+#define PAGER_H
+
+#include "defs.h"
+
+struct blkdev;
+
+/* PTE flags for the window page at disk offset off: PTE_P and W/NX as its region says, or 0 if it is not layer 1's. */
+typedef uint64_t (*pager_perm_fn)(uint64_t off);
+
+struct pager_stats {
+	uint64_t faults, hits, misses;	/* layer-1 faults the pager served */
+	uint64_t reads, read_pages;	/* device requests and the pages they carried */
+	uint64_t writes, write_pages;
+	uint64_t evictions, syncs;
+};
+
+/*
+ * dev may be 0 (no disk).  faultaround: how many pages, in an aligned block
+ * around a fault, are mapped at once when they are already cached.
+ */
+void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround);
+/* Brings the page at off in (reading ahead when the faults are sequential) and maps it.  0, or -1 on a read error. */
+int pager_fault(uint64_t off);
+/* The page at off, cached and marked dirty, for layer 0 to fill: its disk contents if read, else zeros.  0 on a read error. */
+void *pager_page(uint64_t off, bool read);
+/* Writes every dirty page back and flushes the device: 0, or -1 if a write failed (those pages stay dirty). */
+int pager_sync(void);
+/* Moves the hardware dirty bits into the descriptors; starts a new epoch.  Returns the epoch that ended. */
+uint64_t pager_harvest(void);
+/* Write-protects the page at off (a checkpoint writing its old contents) or lifts that. */
+void pager_protect(uint64_t off, bool protect);
+/* True when off is cached and write-protected by pager_protect. */
+bool pager_protected(uint64_t off);
+const struct pager_stats *pager_stats(void);
+void pager_print_stats(void);
+
+#endif
