@@ -126,6 +126,7 @@ bool option_is(const char *value, const char *word);	/* value (up to a space) ==
 /* pmm.c: physical pages, 4 KiB each, lowest address first */
 void pmm_init(const struct range *avail, int navail, const struct range *reserved, int nreserved);
 uint64_t pmm_alloc(void);		/* a zeroed page, or 0 when none is left */
+uint64_t pmm_alloc_uninit(void);	/* the same, not zeroed: for a page about to be overwritten whole */
 void pmm_free(uint64_t pa);
 uint64_t pmm_free_pages(void);
 void pmm_set_direct_limit(uint64_t limit); /* vm_init: RAM below limit is now direct-mapped */

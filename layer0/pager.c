@@ -321,8 +321,11 @@ static bool evict_one(void)
 	return false;
 }
 
-/* A descriptor and a zeroed frame for page dpn, or NIL when memory is exhausted. */
-static uint32_t page_alloc(uint64_t dpn)
+/*
+ * A descriptor and a frame for page dpn, or NIL when memory is exhausted.
+ * The frame is zeroed unless the caller is about to read the disk into it.
+ */
+static uint32_t page_alloc(uint64_t dpn, bool zero)
 {
 	uint64_t pa;
 	uint32_t i;
@@ -330,7 +333,7 @@ static uint32_t page_alloc(uint64_t dpn)
 	while (pmm_free_pages() < LOW_WATER || pg.free == NIL)
 		if (!evict_one())
 			return NIL;
-	if ((pa = pmm_alloc()) == 0)
+	if ((pa = zero ? pmm_alloc() : pmm_alloc_uninit()) == 0)
 		return NIL;
 	i = pg.free;
 	pg.free = pg.cp[i].next;
@@ -364,7 +367,7 @@ static uint32_t readahead(uint64_t dpn)
  * that is cached or not layer 1's.  Returns the descriptor of dpn (BUSY), or
  * NIL with *err set on a read error.
  */
-static uint32_t read_in(uint64_t dpn, uint32_t n, bool *err)
+static uint32_t read_in(uint64_t dpn, uint32_t n, uint32_t *nread, bool *err)
 {
 	uint32_t idx[RA_MAX], got = 0;
 	enum blk_status s;
@@ -375,7 +378,7 @@ static uint32_t read_in(uint64_t dpn, uint32_t n, bool *err)
 
 		if (got > 0 && (lookup(p) != NIL || pg.perm(p * PAGE_SIZE) == 0))
 			break;
-		if ((idx[got] = page_alloc(p)) == NIL) {
+		if ((idx[got] = page_alloc(p, pg.dev == 0)) == NIL) {
 			if (got == 0)
 				out_of_memory();
 			break;
@@ -383,6 +386,7 @@ static uint32_t read_in(uint64_t dpn, uint32_t n, bool *err)
 		list[got] = pg.cp[idx[got]].pa;
 	}
 	pg.ra_next = dpn + got;
+	*nread = got;
 	if (pg.dev == 0)
 		return idx[0];		/* the frame is zero: that is the page */
 	pg.st.reads++;
@@ -428,10 +432,21 @@ static void fault_around(uint64_t dpn)
 	}
 }
 
+/* Maps the pages after dpn that a sequential read just brought in: they are next. */
+static void map_ahead(uint64_t dpn, uint32_t n)
+{
+	for (uint64_t p = dpn + 1; p < dpn + n; p++) {
+		uint32_t i = lookup(p);
+
+		if (i != NIL && !(pg.cp[i].flags & CP_MAPPED))
+			map(i);
+	}
+}
+
 int pager_fault(uint64_t off)
 {
 	uint64_t dpn = off / PAGE_SIZE;
-	uint32_t i = lookup(dpn);
+	uint32_t i = lookup(dpn), n = 1;
 	bool err;
 
 	pg.st.faults++;
@@ -440,25 +455,28 @@ int pager_fault(uint64_t off)
 		pg.cp[i].flags |= CP_BUSY;
 	} else {
 		pg.st.misses++;
-		if ((i = read_in(dpn, readahead(dpn), &err)) == NIL)
+		if ((i = read_in(dpn, readahead(dpn), &n, &err)) == NIL)
 			return -1;
 	}
 	map(i);
-	fault_around(dpn);
+	if (n > 1 && pg.faultaround > 1)
+		map_ahead(dpn, n);
+	else
+		fault_around(dpn);
 	return 0;
 }
 
 void *pager_page(uint64_t off, bool read)
 {
 	uint64_t dpn = off / PAGE_SIZE;
-	uint32_t i = lookup(dpn);
+	uint32_t i = lookup(dpn), n;
 	bool err;
 
 	if (i == NIL) {
 		if (read) {
-			if ((i = read_in(dpn, 1, &err)) == NIL)
+			if ((i = read_in(dpn, 1, &n, &err)) == NIL)
 				return 0;
-		} else if ((i = page_alloc(dpn)) == NIL) {
+		} else if ((i = page_alloc(dpn, true)) == NIL) {
 			out_of_memory();
 		}
 	}

@@ -195,7 +195,8 @@ void pmm_set_direct_limit(uint64_t limit)
 	pmm_direct_limit = limit;
 }
 
-uint64_t pmm_alloc(void)
+/* The lowest free page, its contents as they were, or 0. */
+uint64_t pmm_alloc_uninit(void)
 {
 	uint64_t limit = pmm_direct_limit / PAGE_SIZE;
 	uint64_t w, pg;
@@ -211,11 +212,19 @@ uint64_t pmm_alloc(void)
 			return 0;
 		bit_set(pg, false);
 		nfree--;
-		memset(p2v(pg * PAGE_SIZE), 0, PAGE_SIZE);
 		return pg * PAGE_SIZE;
 	}
 	cursor = w;
 	return 0;
+}
+
+uint64_t pmm_alloc(void)
+{
+	uint64_t pa = pmm_alloc_uninit();
+
+	if (pa != 0)
+		memset(p2v(pa), 0, PAGE_SIZE);
+	return pa;
 }
 
 /* Whether pa lies in a run, i.e. is a page this allocator owns. */

@@ -202,8 +202,9 @@ void vm_prune(uint64_t root, uint64_t va)
 	if (pde == 0 || !(*pde & PTE_P) || (*pde & PTE_PS))
 		return;
 	pt = p2v(*pde & PTE_ADDR_MASK);
-	for (int i = 0; i < 512; i++)
-		if (pt[i] != 0)
+	/* From va's neighbour on: in a sequential sweep, the live entries are after it. */
+	for (uint64_t k = 1, i = (va >> 12) & 511; k <= 512; k++)
+		if (pt[(i + k) & 511] != 0)
 			return;
 	pmm_free(*pde & PTE_ADDR_MASK);
 	*pde = 0;
