@@ -131,6 +131,25 @@ void ring_release(struct ring *r, uint32_t i)
 	r->ops->map(r, slot_va(r, i), sl->pa, true);
 }
 
+void ring_hold_all(struct ring *r)
+{
+	for (uint32_t i = 0; i < r->nslots; i++) {
+		r->slot[i].owner = SLOT_QUEUED;
+		r->ops->map(r, slot_va(r, i), 0, false);
+	}
+}
+
+void ring_deliver(struct ring *r, uint32_t i, uint32_t len)
+{
+	struct ring_slot *sl = &r->slot[i];
+
+	sl->page->len = len;
+	sl->page->flags = 0;	/* the device's header overlapped these */
+	sl->page->reserved = 0;
+	sl->owner = SLOT_LAYER1;
+	r->ops->map(r, slot_va(r, i), sl->pa, true);
+}
+
 int ring_drain(struct ring *r, const char **why)
 {
 	uint32_t i = r->next;

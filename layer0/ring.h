@@ -62,6 +62,13 @@ int ring_doorbell(struct ring *r, uint32_t j, const char **why);
 void ring_wait_slot(struct ring *r, uint32_t i);
 /* Layer 0 is done with queued slot i: give it back to layer 1. */
 void ring_release(struct ring *r, uint32_t i);
+/*
+ * Receiving rings use the same machine the other way round: every slot starts
+ * held (posted to the device), ring_deliver() hands a filled one to layer 1,
+ * and a doorbell takes consumed slots back to post them again.
+ */
+void ring_hold_all(struct ring *r);
+void ring_deliver(struct ring *r, uint32_t i, uint32_t len);
 /* Takes every slot written but not yet rung (at exit).  0, or -1 with *why set. */
 int ring_drain(struct ring *r, const char **why);
 

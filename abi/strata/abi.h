@@ -6,6 +6,7 @@
 #include "layout.h"
 #include "disk.h"
 #include "ring.h"
+#include "net.h"
 #include "trap.h"
 #include "info.h"
 #include "payload.h"

@@ -32,13 +32,21 @@ struct strata_info {
 	uint32_t rx_slots;
 	uint32_t stack_bytes;		/* the stack granted below STRATA_L1_STACK_TOP */
 	uint64_t image_end;		/* first address after the loaded image */
-	uint8_t reserved[1968];		/* zero; new fields come from here */
+	/* ABI 1.1: the NIC (net.h); all 0 without one */
+	uint8_t mac[6];			/* the NIC's MAC address */
+	uint16_t mtu;			/* largest IP packet: STRATA_NET_FRAME_MAX - 14 */
+	volatile uint64_t rx_delivered;	/* frames delivered into RX slots since boot */
+	volatile uint64_t rx_dropped;	/* frames the NIC received that layer 1 never saw */
+	volatile uint64_t tx_sent;	/* frames sent since boot */
+	uint8_t reserved[1936];		/* zero; new fields come from here */
 	char cmdline[STRATA_CMDLINE_MAX]; /* the payload's command line, NUL-terminated */
 };
 STRATA_LAYOUT(struct strata_info, 4096);
 STRATA_OFFSET(struct strata_info, tsc_base, 16);
 STRATA_OFFSET(struct strata_info, clock_ns, 32);
 STRATA_OFFSET(struct strata_info, console_slots, 56);
+STRATA_OFFSET(struct strata_info, mac, 80);
+STRATA_OFFSET(struct strata_info, rx_delivered, 88);
 STRATA_OFFSET(struct strata_info, cmdline, 2048);
 #endif
 

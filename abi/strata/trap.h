@@ -29,10 +29,17 @@
 #define STRATA_SYNC_IO_ERROR		STRATA_U32(1)
 
 /*
- * Reserved for the next ABI minors, in this order: wait-with-deadline (NIC),
- * checkpoint commit.  Raising one before it is defined is a violation.
+ * Wait (ABI 1.1): rdi = a deadline on the info page's clock (ns), 0 for none.
+ * Returns when info->rx_delivered differs from rsi (the count layer 1 has
+ * seen), with rax = STRATA_WAIT_RX, or when the deadline passes, with
+ * rax = STRATA_WAIT_TIMEOUT.  Returns at once if rsi is already stale or the
+ * deadline already passed.  Layer 1's registers other than rax are preserved.
  */
 #define STRATA_TRAP_WAIT		STRATA_U32(0xe2)
+#define STRATA_WAIT_TIMEOUT		STRATA_U32(0)
+#define STRATA_WAIT_RX			STRATA_U32(1)
+
+/* Reserved for the next ABI minor: checkpoint commit.  Raising it now is a violation. */
 #define STRATA_TRAP_COMMIT		STRATA_U32(0xe3)
 
 #define STRATA_TRAP_FIRST		STRATA_TRAP_EXIT
