@@ -207,6 +207,68 @@ START_TEST(doorbell_over_a_held_slot_is_a_violation)
 }
 END_TEST
 
+/* Receiving: every slot starts held; frames are delivered; a doorbell gives them back. */
+static void rx_setup(void)
+{
+	take_hold = 1;
+	ring_hold_all(&r);
+}
+
+START_TEST(rx_slots_start_held_and_unmapped)
+{
+	rx_setup();
+	for (uint32_t i = 0; i < NSLOTS; i++) {
+		ck_assert_int_eq(r.slot[i].owner, SLOT_QUEUED);
+		ck_assert_uint_eq(*pte(data_va(i)), 0);
+	}
+}
+END_TEST
+
+START_TEST(rx_delivery_maps_the_slot_with_its_length_and_clean_header)
+{
+	rx_setup();
+	r.slot[0].page->flags = 0xdead;		/* the device's header overlapped these */
+	r.slot[0].page->reserved = 0xbeef;
+	ring_deliver(&r, 0, 60);
+	ck_assert_int_eq(r.slot[0].owner, SLOT_LAYER1);
+	ck_assert_uint_eq(*pte(data_va(0)), r.slot[0].pa);
+	ck_assert_uint_eq(r.slot[0].page->len, 60);
+	ck_assert_uint_eq(r.slot[0].page->flags, 0);
+	ck_assert_uint_eq(r.slot[0].page->reserved, 0);
+}
+END_TEST
+
+START_TEST(rx_doorbell_gives_delivered_slots_back_in_one_batch)
+{
+	const char *why;
+
+	rx_setup();
+	ring_deliver(&r, 0, 60);
+	ring_deliver(&r, 1, 1514);
+	ring_deliver(&r, 2, 14);
+	ck_assert_int_eq(ring_doorbell(&r, 1, &why), 0);
+	ck_assert_int_eq(ntook, 2);
+	ck_assert_uint_eq(took[0], 0);
+	ck_assert_uint_eq(took[1], 1);
+	ck_assert_int_eq(r.slot[0].owner, SLOT_QUEUED);
+	ck_assert_uint_eq(*pte(data_va(1)), 0);
+	ck_assert_int_eq(r.slot[2].owner, SLOT_LAYER1);	/* not given back yet */
+}
+END_TEST
+
+START_TEST(rx_doorbell_over_an_undelivered_slot_is_a_violation)
+{
+	const char *why = 0;
+
+	rx_setup();
+	ring_deliver(&r, 0, 60);
+	ck_assert_int_eq(ring_doorbell(&r, 1, &why), -1);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_int_eq(ntook, 0);
+	ck_assert_int_eq(r.slot[0].owner, SLOT_LAYER1);
+}
+END_TEST
+
 START_TEST(drain_takes_written_but_unrung_slots)
 {
 	const char *why;
@@ -249,6 +311,10 @@ static Suite *ring_suite(void)
 	tcase_add_test(t, nonzero_flags_are_refused);
 	tcase_add_test(t, held_slots_are_unmapped_and_block_until_released);
 	tcase_add_test(t, doorbell_over_a_held_slot_is_a_violation);
+	tcase_add_test(t, rx_slots_start_held_and_unmapped);
+	tcase_add_test(t, rx_delivery_maps_the_slot_with_its_length_and_clean_header);
+	tcase_add_test(t, rx_doorbell_gives_delivered_slots_back_in_one_batch);
+	tcase_add_test(t, rx_doorbell_over_an_undelivered_slot_is_a_violation);
 	tcase_add_test(t, drain_takes_written_but_unrung_slots);
 	tcase_add_test(t, drain_of_a_full_ring_stops_after_one_lap);
 	suite_add_tcase(s, t);
