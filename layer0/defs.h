@@ -208,4 +208,8 @@ void l1_trap(struct trapframe *tf);
 void blk_probe_all(void);		/* finds every disk, prints one line each */
 void blk_selftest(void);		/* cmdline "blktest": panics on a failure */
 
+/* drivers/netdev.c, drivers/net_selftest.c: NICs (the interface is drivers/netdev.h) */
+void net_probe_all(void);		/* finds every NIC, prints one line each */
+void net_selftest(void);		/* cmdline "nettest": panics on a failure */
+
 #endif

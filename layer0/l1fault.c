@@ -38,27 +38,45 @@ static bool in(uint64_t va, uint64_t base, uint64_t size)
 	return va >= base && va - base < size;
 }
 
-/* A fault in the console ring: a doorbell, a wait, or a broken rule. */
-static void console_fault(struct trapframe *tf, uint64_t va, uint64_t err)
+/* A fault in a ring: a doorbell, a wait on a held slot, or a broken rule. */
+static void ring_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64_t err)
 {
+	char detail[96];
 	const char *why;
 	uint32_t i;
 
-	switch (ring_locate(&l1.console, va, &i)) {
+	if (ring_locate(r, va, &i) == RING_BEYOND) {
+		snprintf_(detail, sizeof(detail), "beyond the %u slots granted in the %s ring",
+		    r->nslots, r->name);
+		violation(tf, STRATA_EXIT_V_OUTSIDE, detail);
+	}
+	if (err & PF_FETCH)
+		violation(tf, STRATA_EXIT_V_EXEC, "ring pages are never executable");
+	switch (ring_locate(r, va, &i)) {
 	case RING_BEYOND:
-		violation(tf, STRATA_EXIT_V_OUTSIDE, "beyond the console ring's granted slots");
+		break;		/* handled above */
 	case RING_DATA:
 		if (err & PF_PRESENT)
-			violation(tf, STRATA_EXIT_V_RING, "unexpected protection fault on a console slot");
-		ring_wait_slot(&l1.console, i);
+			violation(tf, STRATA_EXIT_V_RING, "unexpected protection fault on a ring slot");
+		ring_wait_slot(r, i);
 		return;
 	case RING_DOORBELL:
 		if (err & PF_WRITE)
 			violation(tf, STRATA_EXIT_V_RING, "a doorbell page was written; ring it with a read");
-		if (ring_doorbell(&l1.console, i, &why) < 0)
+		if ((r == &l1.tx && nic_tx_check(i, &why) < 0) || ring_doorbell(r, i, &why) < 0)
 			violation(tf, STRATA_EXIT_V_RING, why);
+		if (r != &l1.console)
+			nic_poll();
 		return;
 	}
+}
+
+/* The NIC regions: a ring if one was granted, else nothing is there. */
+static void nic_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64_t err)
+{
+	if (r->nslots == 0)
+		violation(tf, STRATA_EXIT_V_OUTSIDE, "no NIC ring was granted (no NIC, or the header asked for none)");
+	ring_fault(tf, r, va, err);
 }
 
 /* The PTE flags of a payload segment's pages. */
@@ -144,9 +162,15 @@ void l1_page_fault(struct trapframe *tf)
 		violation(tf, err & PF_WRITE ? STRATA_EXIT_V_READONLY : STRATA_EXIT_V_EXEC,
 		    "the info page is read-only");
 	if (in(va, STRATA_CONSOLE_BASE, STRATA_CONSOLE_REGION_SIZE)) {
-		if (err & PF_FETCH)
-			violation(tf, STRATA_EXIT_V_EXEC, "ring pages are never executable");
-		console_fault(tf, va, err);
+		ring_fault(tf, &l1.console, va, err);
+		return;
+	}
+	if (in(va, STRATA_NIC_TX_BASE, STRATA_NIC_TX_REGION_SIZE)) {
+		nic_fault(tf, &l1.tx, va, err);
+		return;
+	}
+	if (in(va, STRATA_NIC_RX_BASE, STRATA_NIC_RX_REGION_SIZE)) {
+		nic_fault(tf, &l1.rx, va, err);
 		return;
 	}
 	if (in(va, STRATA_L0_RESERVED_BASE, STRATA_L0_RESERVED_SIZE))
@@ -189,6 +213,7 @@ const struct ring_ops console_ops = {
 void l1_exit(uint32_t code)
 {
 	pager_print_stats();
+	nic_print_stats();
 	kprintf("strata: console: %lu slots in %lu doorbells\n",
 	    (unsigned long)l1.console.taken, (unsigned long)l1.console.doorbells);
 	kprintf("strata: layer 1 exited with code %u\n", code);
@@ -219,6 +244,8 @@ void l1_trap(struct trapframe *tf)
 		tf->rax = pager_sync() == 0 ? STRATA_SYNC_OK : STRATA_SYNC_IO_ERROR;
 		return;
 	case STRATA_TRAP_WAIT:
+		nic_wait_trap(tf);
+		return;
 	case STRATA_TRAP_COMMIT:
 		violation(tf, STRATA_EXIT_V_TRAP, "this trap is reserved for a later ABI minor");
 	default:

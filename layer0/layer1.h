@@ -20,6 +20,7 @@ struct layer1 {
 	uint64_t stack_bytes;		/* below STRATA_L1_STACK_TOP */
 	struct strata_info *info;	/* layer 0's writable view of the info page */
 	struct ring console;
+	struct ring tx, rx;		/* the NIC's, when granted (nslots 0 if not) */
 };
 
 extern struct layer1 l1;
@@ -30,6 +31,13 @@ void l1_map(uint64_t va, uint64_t pa, uint64_t flags);
 uint64_t l1_window_perm(uint64_t off);
 /* The console ring's operations. */
 extern const struct ring_ops console_ops;
+/* nic.c: the NIC rings */
+void nic_load(uint32_t tx_slots, uint32_t rx_slots);	/* grants the rings if there is a NIC */
+void nic_info(struct strata_info *in);		/* MAC, MTU, slots granted */
+void nic_poll(void);				/* reaps the device: sent frames back, new ones in */
+int nic_tx_check(uint32_t last, const char **why); /* frame lengths of a TX doorbell */
+void nic_wait_trap(struct trapframe *tf);	/* STRATA_TRAP_WAIT */
+void nic_print_stats(void);
 /* Stops the machine because layer 1 exited with code. */
 NORETURN void l1_exit(uint32_t code);
 

@@ -112,7 +112,8 @@ static void image_from_label(const struct disklabel *lb)
 
 /*
  * Decides what runs: the module (installing it) or the disk's payload.  A
- * disk that holds another payload is only overwritten with install=force.
+ * disk that holds another payload (another name) is only overwritten with
+ * install=force; a new build of the same payload replaces the old one.
  */
 static bool choose_payload(const struct boot_info *bi, struct disklabel *lb)
 {
@@ -122,13 +123,16 @@ static bool choose_payload(const struct boot_info *bi, struct disklabel *lb)
 		stop(STRATA_EXIT_DISK_IO, "disk I/O error");
 	if (bi->nmods > 0) {
 		payload_validate(&bi->mods[0]);
-		if (have && lb->payload_hash != fnv1a(l1.file, l1.file_bytes) &&
+		if (have && strncmp(lb->hdr.name, l1.img.hdr.name, sizeof(lb->hdr.name)) != 0 &&
 		    !option_is(cmdline_option(bi->cmdline, "install"), "force")) {
 			kprintf("strata: %s holds the payload \"%s\"; not overwriting it with \"%s\".\n"
 			    "strata: boot without a module to run it, or add install=force to layer 0's command line.\n",
 			    l1.dev->name, lb->hdr.name, l1.img.hdr.name);
 			stop(STRATA_EXIT_DISK_OTHER, "the disk holds another payload");
 		}
+		if (have && lb->payload_hash != fnv1a(l1.file, l1.file_bytes))
+			kprintf("strata: %s: replacing the installed \"%s\" with a new build of it\n",
+			    l1.dev->name, lb->hdr.name);
 		return true;
 	}
 	if (!have) {
@@ -186,6 +190,7 @@ static void info_load(const struct boot_info *bi)
 	in->console_slots = l1.console.nslots;
 	in->stack_bytes = (uint32_t)l1.stack_bytes;
 	in->image_end = l1.img.image_end;
+	nic_info(in);
 	if (bi->nmods > 0)
 		memcpy(in->cmdline, bi->mods[0].cmdline,
 		    strnlen(bi->mods[0].cmdline, STRATA_CMDLINE_MAX - 1));
@@ -247,6 +252,7 @@ void payload_load(const struct boot_info *bi)
 	if (from_module)
 		install(&lb);
 	console_load();
+	nic_load(l1.img.hdr.tx_slots, l1.img.hdr.rx_slots);
 	info_load(bi);
 	symbols_load();
 	kprintf("strata: payload \"%s\" ABI %u.%u: %d segments, entry %#lx, stack %lu KiB, console %u slots\n",
@@ -258,16 +264,19 @@ void payload_load(const struct boot_info *bi)
 		    (unsigned long)((l1.geom.disk_bytes - l1.geom.l1_limit) >> 20));
 }
 
+/* The payload's entry point, where payload_enter's jump reads it (no register may carry it). */
+static uint64_t entry_point;
+
 void payload_enter(void)
 {
 	kprintf("strata: entering layer 1\n");
+	entry_point = l1.img.entry;
 	/*
 	 * Clean registers, the stack top as the ABI fixes it, the info page in
 	 * rdi, interrupts on so the clock keeps ticking.
 	 */
 	__asm__ volatile(
 	    "mov %%rax, %%rsp\n\t"
-	    "mov %%rsi, %%r15\n\t"
 	    "xor %%eax, %%eax\n\t"
 	    "xor %%ebx, %%ebx\n\t"
 	    "xor %%ecx, %%ecx\n\t"
@@ -281,9 +290,10 @@ void payload_enter(void)
 	    "xor %%r12d, %%r12d\n\t"
 	    "xor %%r13d, %%r13d\n\t"
 	    "xor %%r14d, %%r14d\n\t"
+	    "xor %%r15d, %%r15d\n\t"
 	    "sti\n\t"
-	    "jmp *%%r15"
-	    :: "a"(STRATA_L1_STACK_TOP), "D"(STRATA_INFO_BASE), "S"(l1.img.entry)
+	    "jmp *%0"
+	    :: "m"(entry_point), "a"(STRATA_L1_STACK_TOP), "D"(STRATA_INFO_BASE)
 	    : "memory");
 	__builtin_unreachable();
 }

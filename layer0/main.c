@@ -19,6 +19,9 @@ static NORETURN void kmain_on_stack(void)
 	blk_probe_all();
 	if (cmdline_option(bi.cmdline, "blktest") != 0)
 		blk_selftest();
+	net_probe_all();
+	if (cmdline_option(bi.cmdline, "nettest") != 0)
+		net_selftest();
 	test = cmdline_option(bi.cmdline, "selftest");
 	if (test != 0)
 		selftest_run(test);

@@ -455,7 +455,9 @@ int pager_fault(uint64_t off)
 		pg.cp[i].flags |= CP_BUSY;
 	} else {
 		pg.st.misses++;
-		if ((i = read_in(dpn, readahead(dpn), &n, &err)) == NIL)
+		/* A bad sector in the read-ahead must not fail a page that reads fine alone. */
+		if ((i = read_in(dpn, readahead(dpn), &n, &err)) == NIL &&
+		    (n == 1 || (i = read_in(dpn, 1, &n, &err)) == NIL))
 			return -1;
 	}
 	map(i);

@@ -4,6 +4,7 @@
  * l1fault.c) and the timer.  Everything else ends in a report.
  */
 #include "defs.h"
+#include "layer1.h"
 #include "strata/exit.h"
 #include "strata/trap.h"
 
@@ -47,6 +48,7 @@ static void interrupt(struct trapframe *tf)
 	switch (tf->vector) {
 	case TIMER_VECTOR:
 		timer_tick();
+		nic_poll();	/* frames flow even while layer 1 never faults */
 		lapic_eoi();
 		return;
 	case SPURIOUS_VECTOR:

@@ -57,22 +57,46 @@ else
 	fail "doc/abi.md and abi/strata disagree:"; sed 's/^/    /' "$out/doccheck.log"
 fi
 
+# Every violation rule of doc/abi.md and abi/strata has an integration case.
+if tests/abi/rulecheck.sh >"$out/rulecheck.log" 2>&1; then
+	pass 1; echo "ok   every ABI violation rule has a case"
+else
+	fail "ABI violation rules without a case:"; grep -v '^ok' "$out/rulecheck.log" | sed 's/^/    /'
+fi
+
 # Integration cases, as many QEMUs at a time as there are cores.  Each case
-# is a spec file, one field a line: UEFI, name, payload, exit, args, l0args,
-# then the patterns its serial output must match.
+# is a spec file, one field a line: UEFI, MEM, DISK, QEMUARGS (set before t,
+# as in `UEFI=1 t ...`; integration/case.sh says what they mean), then name,
+# payload, exit, args, l0args, and the patterns its serial output must match.
+# The prefixes must not leak in from the environment (`make test` exports
+# make's own MEM and DISK), so they start unset.
+unset UEFI MEM DISK QEMUARGS
 ncase=0
 t() {
 	ncase=$((ncase + 1))
-	printf '%s\n' "${UEFI:-0}" "$@" >"$out/case-$ncase.spec"
+	printf '%s\n' "${UEFI:-0}" "${MEM:-}" "${DISK:-}" "${QEMUARGS:-}" "$@" >"$out/case-$ncase.spec"
 }
 # shellcheck source=integration/cases.sh
 . "$here/integration/cases.sh"
+# shellcheck source=integration/disk.sh
+. "$here/integration/disk.sh"
+. "$here/integration/conform.sh"
 ls "$out"/case-*.spec 2>/dev/null | xargs -r -P "$(nproc 2>/dev/null || echo 2)" -n 1 \
 	"$here/integration/case.sh" "$build"
 for r in "$out"/case-*.result; do
 	[ -f "$r" ] || continue
 	if grep -q '^ok' "$r"; then pass 1; else failed=$((failed + 1)); fi
 	cat "$r"
+done
+
+# Disk cases whose boots depend on each other (one boot writes, the next
+# reads), then the 64 TiB disk, whose timing wants the machine to itself: in
+# turn, after the parallel cases.  Each prints an ok or FAIL line per check.
+for s in persist huge; do
+	"$here/integration/$s.sh" "$build" >"$out/$s.log" 2>&1
+	pass "$(grep -c '^ok' "$out/$s.log")"
+	failed=$((failed + $(grep -c '^FAIL' "$out/$s.log")))
+	cat "$out/$s.log"
 done
 
 # `make run` itself, as a user without a terminal runs it.  GNU make exits 2

@@ -1,6 +1,7 @@
 /*
  * Breaks one rule on purpose, named by the first argument, so the tests can
- * check layer 0's report and exit code for each (tests/integration/cases.sh).
+ * check layer 0's report and exit code for each (tests/integration/cases.sh,
+ * conform.sh).
  * Every fault is an asm statement or a volatile access: the compiler must not
  * be able to prove it away.  Each mode is its own non-inlined function so the
  * report's RIP names it.
@@ -115,6 +116,198 @@ CRASH crash_breakpoint(void)
 	__asm__ volatile("int3");
 }
 
+/* ---- one mode per row of doc/abi.md's fault table ----------------------- */
+
+static void call(uint64_t addr)
+{
+	__asm__ volatile("call *%0" : : "r"(addr) : "memory");
+}
+
+static void store(uint64_t addr)
+{
+	__asm__ volatile("movq $0, (%0)" : : "r"(addr) : "memory");
+}
+
+CRASH crash_null_write(void)
+{
+	store(0x10);
+}
+
+CRASH crash_null_exec(void)
+{
+	call(0x10);
+}
+
+/* The clock field, which layer 0 itself keeps writing. */
+CRASH crash_info_write(void)
+{
+	store(STRATA_INFO_BASE + offsetof(struct strata_info, clock_ns));
+}
+
+CRASH crash_info_exec(void)
+{
+	call(STRATA_INFO_BASE);
+}
+
+/* The rest of the info page's gigabyte is unassigned. */
+CRASH crash_info_gap(void)
+{
+	load(STRATA_INFO_BASE + STRATA_INFO_SIZE);
+}
+
+/*
+ * "crash: NAME" went out in slot 0 and was rung, so slot 0's doorbell is the
+ * one layer 0 maps read-only, and slot 1 is the runtime's next, still empty.
+ */
+static volatile struct strata_slot *console_slot(uint32_t i)
+{
+	return (volatile struct strata_slot *)STRATA_SLOT_ADDR(STRATA_CONSOLE_BASE, i);
+}
+
+CRASH crash_slot_flags(void)
+{
+	volatile struct strata_slot *s = console_slot(1);
+
+	s->len = 0;
+	s->reserved = 0;
+	s->flags = 1;
+	load(STRATA_DOORBELL_ADDR(STRATA_CONSOLE_BASE, 1));
+}
+
+CRASH crash_slot_reserved(void)
+{
+	volatile struct strata_slot *s = console_slot(1);
+
+	s->len = 0;
+	s->flags = 0;
+	s->reserved = 1;
+	load(STRATA_DOORBELL_ADDR(STRATA_CONSOLE_BASE, 1));
+}
+
+/* The doorbell layer 0 left mapped (read-only) after the last ring. */
+CRASH crash_doorbell_write(void)
+{
+	store(STRATA_DOORBELL_ADDR(STRATA_CONSOLE_BASE, 0));
+}
+
+CRASH crash_doorbell_exec(void)
+{
+	call(STRATA_DOORBELL_ADDR(STRATA_CONSOLE_BASE, 1));
+}
+
+/* A `ret` in a slot layer 1 owns: writable, never executable. */
+CRASH crash_ring_exec(void)
+{
+	console_slot(1)->data[0] = 0xc3;
+	call((uint64_t)(uintptr_t)&console_slot(1)->data[0]);
+}
+
+static uint64_t beyond_ring(void)
+{
+	return STRATA_SLOT_ADDR(STRATA_CONSOLE_BASE, strata_info()->console_slots);
+}
+
+CRASH crash_beyond_ring(void)
+{
+	load(beyond_ring());
+}
+
+CRASH crash_beyond_ring_exec(void)
+{
+	call(beyond_ring());
+}
+
+/* The header asks for no NIC slots: neither ring is granted. */
+CRASH crash_nic_tx(void)
+{
+	load(STRATA_NIC_TX_BASE);
+}
+
+CRASH crash_nic_rx(void)
+{
+	load(STRATA_NIC_RX_BASE);
+}
+
+CRASH crash_outside_write(void)
+{
+	store(0x0000020000000000ULL);
+}
+
+CRASH crash_outside_exec(void)
+{
+	call(0x0000020000000000ULL);
+}
+
+/* Layer 0's label and checkpoint superblocks: byte 0 of the disk. */
+CRASH crash_disk_head(void)
+{
+	load(STRATA_DISK_WINDOW_BASE);
+}
+
+/* Past the image, without a disk: nothing backs the window there. */
+CRASH crash_window_gap(void)
+{
+	load(strata_info()->image_end);
+}
+
+/*
+ * Layer 0's half: most of it is mapped and ring 0 could read it unnoticed;
+ * the direct map ends long before 64 TiB, so this address is a hole.
+ */
+CRASH crash_upper_half(void)
+{
+	load(0xffffc00000000000ULL);
+}
+
+/* Bit 47 set, bits 63..48 clear: not canonical, so #GP rather than a page fault. */
+CRASH crash_noncanonical(void)
+{
+	load(0x0000900000000000ULL);
+}
+
+CRASH crash_text_write(void)
+{
+	store((uint64_t)(uintptr_t)crash_ud);
+}
+
+static const uint8_t rodata_code[16] = { 0xc3 };
+
+CRASH crash_rodata_write(void)
+{
+	store((uint64_t)(uintptr_t)rodata_code);
+}
+
+CRASH crash_rodata_exec(void)
+{
+	call((uint64_t)(uintptr_t)rodata_code);
+}
+
+CRASH crash_stack_exec(void)
+{
+	volatile uint8_t code[16] = { 0xc3 };
+
+	call((uint64_t)(uintptr_t)code);
+}
+
+/* One past STRATA_EXIT_PAYLOAD_MAX: the first code a payload may not give. */
+CRASH crash_exit_64(void)
+{
+	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_EXIT),
+	    "D"((uint64_t)STRATA_EXIT_PAYLOAD_MAX + 1) : "memory");
+}
+
+/* A reserved vector: not yet defined by this ABI minor (sync and wait are, since 1.1). */
+CRASH crash_reserved_trap(void)
+{
+	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_COMMIT) : "memory");
+}
+
+/* A defined trap with a bad argument: sync's flags must be 0. */
+CRASH crash_sync_flags(void)
+{
+	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_SYNC), "D"(1ULL) : "rax", "memory");
+}
+
 static const struct mode {
 	const char *name;
 	void (*crash)(void);
@@ -126,6 +319,23 @@ static const struct mode {
 	{ "stack", crash_stack },	{ "trap", crash_trap },
 	{ "badtrap", crash_badtrap },	{ "ring", crash_ring },
 	{ "breakpoint", crash_breakpoint },
+	{ "null-write", crash_null_write },	{ "null-exec", crash_null_exec },
+	{ "info-write", crash_info_write },	{ "info-exec", crash_info_exec },
+	{ "info-gap", crash_info_gap },		{ "slot-flags", crash_slot_flags },
+	{ "slot-reserved", crash_slot_reserved },
+	{ "doorbell-write", crash_doorbell_write },
+	{ "doorbell-exec", crash_doorbell_exec },
+	{ "ring-exec", crash_ring_exec },	{ "beyond-ring", crash_beyond_ring },
+	{ "beyond-ring-exec", crash_beyond_ring_exec },
+	{ "nic-tx", crash_nic_tx },		{ "nic-rx", crash_nic_rx },
+	{ "outside-write", crash_outside_write },
+	{ "outside-exec", crash_outside_exec },
+	{ "disk-head", crash_disk_head },	{ "window-gap", crash_window_gap },
+	{ "upper-half", crash_upper_half },	{ "noncanonical", crash_noncanonical },
+	{ "text-write", crash_text_write },	{ "rodata-write", crash_rodata_write },
+	{ "rodata-exec", crash_rodata_exec },	{ "stack-exec", crash_stack_exec },
+	{ "exit-64", crash_exit_64 },		{ "reserved-trap", crash_reserved_trap },
+	{ "sync-flags", crash_sync_flags },
 };
 
 static void usage(void)

@@ -51,6 +51,23 @@ struct sink {
 /* Formats fmt into s (conversions as strata_printf). */
 void format(struct sink *s, const char *fmt, va_list ap);
 
+/* ---- entry.S ------------------------------------------------------------- */
+
+/* Indexes of strata_entry_regs, in the order entry.S stores them. */
+enum {
+	ENTRY_RAX, ENTRY_RBX, ENTRY_RCX, ENTRY_RDX, ENTRY_RSI, ENTRY_RDI,
+	ENTRY_RBP, ENTRY_RSP, ENTRY_R8, ENTRY_R9, ENTRY_R10, ENTRY_R11,
+	ENTRY_R12, ENTRY_R13, ENTRY_R14, ENTRY_R15, ENTRY_RFLAGS,
+	ENTRY_NREGS
+};
+
+/*
+ * The general registers and RFLAGS exactly as layer 0 entered the payload,
+ * saved by _start before anything else runs, so the conformance payload
+ * (layer1/conform) can check doc/abi.md's entry state.
+ */
+extern uint64_t strata_entry_regs[ENTRY_NREGS];
+
 /* ---- start.c ------------------------------------------------------------- */
 
 /* C entry, from entry.S: rdi is the info page. */

@@ -4,8 +4,9 @@
 set -u
 build=$1 spec=$2
 readarray -t f <"$spec"
-uefi=${f[0]} name=${f[1]} payload=${f[2]} want=${f[3]} args=${f[4]} l0args=${f[5]}
-patterns=("${f[@]:6}")
+uefi=${f[0]} mem=${f[1]} disk=${f[2]} qemuargs=${f[3]}
+name=${f[4]} payload=${f[5]} want=${f[6]} args=${f[7]} l0args=${f[8]}
+patterns=("${f[@]:9}")
 result=${spec%.spec}.result
 iso=$build/tests/iso/$name.iso
 log=$build/tests/out/$name.serial
@@ -19,7 +20,31 @@ if ! "$images/mkiso.sh" "$iso" "$build/layer0.elf" "$elf" "$args" "$l0args" >/de
 	{ echo "FAIL $name: could not build its ISO"; sed 's/^/    /' "$log.err"; } >"$result"
 	exit 0
 fi
-"$images/qemu.sh" --iso "$iso" --uefi "$uefi" --timeout "${STRATA_TEST_TIMEOUT:-120}" --log "$log" --quiet 2>"$log.err"
+
+# The machine: RAM, and a disk.  DISK is a size (a fresh sparse raw image made
+# for this boot, $build/tests/disks/NAME.img) or the path of an image an
+# earlier boot wrote.  QEMUARGS are extra QEMU words; when they name the
+# image as @DISK@ they attach it themselves (blkdebug) instead of --disk.
+opts=(--iso "$iso" --uefi "$uefi" --timeout "${STRATA_TEST_TIMEOUT:-120}" --log "$log" --quiet)
+[ -n "$mem" ] && opts+=(--mem "$mem")
+img=""
+if [[ $disk =~ ^[0-9]+[KMGT]?$ ]]; then
+	img=$build/tests/disks/$name.img
+	mkdir -p "$(dirname "$img")"
+	rm -f "$img"
+	truncate -s "$disk" "$img"
+elif [ -n "$disk" ]; then
+	img=$disk
+	[ -f "$img" ] || { echo "FAIL $name: no disk image $img" >"$result"; exit 0; }
+fi
+if [ -n "$img" ] && [[ $qemuargs != *@DISK@* ]]; then
+	opts+=(--disk "$img")
+fi
+set -f
+# shellcheck disable=SC2206 # the words are split on blanks on purpose
+extra=(${qemuargs//@DISK@/$img})
+set +f
+"$images/qemu.sh" "${opts[@]}" -- "${extra[@]}" 2>"$log.err"
 rc=$?
 why=""
 [ "$rc" = "$want" ] || why="exit code $rc, expected $want"

@@ -38,3 +38,7 @@ t refuse-abi-version tests/abi/bad/abi-version.elf 68 "" "" \
 t refuse-write-exec tests/abi/bad/write-exec.elf 67 "" "" 'write-exec: ' 'not loadable' '^strata: exit 67 '
 t refuse-not-elf tests/abi/bad/not-elf.elf 67 "" "" 'not-elf: ' '^strata: exit 67 '
 t refuse-bad-ring tests/abi/bad/bad-ring.elf 67 "" "" 'bad-ring: ' '^strata: exit 67 '
+
+# The NIC driver on its own (layer-0 "nettest"): raw TX rate, ARP round trip.
+QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t nettest hello 0 "" "nettest" \
+	'net0: virtio-net, MAC 52:54:00:12:34:56' 'net raw tx: 10000 frames' 'ARP reply from 10\.0\.2\.2' '^strata: exit 0 '

@@ -204,9 +204,9 @@ END_TEST
 START_TEST(short_file_is_truncated)
 {
 	image();
-	ck_assert_int_eq(strata_validate(b.file, 63, 1, 0, &img, record, NULL), 1);
+	ck_assert_int_eq(strata_validate(b.file, 63, STRATA_ABI_MAJOR, STRATA_ABI_MINOR, &img, record, NULL), 1);
 	ck_assert_int_eq(got.n[SR_TRUNCATED], 1);
-	ck_assert_int_eq(strata_validate(b.file, 0, 1, 0, &img, record, NULL), 1);
+	ck_assert_int_eq(strata_validate(b.file, 0, STRATA_ABI_MAJOR, STRATA_ABI_MINOR, &img, record, NULL), 1);
 }
 END_TEST
 
@@ -395,7 +395,7 @@ START_TEST(note_after_another_note_is_found)
 	memcpy(b.file + NOTE_OFF - 24, &other, sizeof(other));
 	memcpy(b.file + NOTE_OFF - 12, "GNU\0abcd", 8);
 	memset(&got, 0, sizeof(got));
-	ck_assert_int_eq(strata_validate(b.file, b.len, 1, 0, &img, record, NULL), 0);
+	ck_assert_int_eq(strata_validate(b.file, b.len, STRATA_ABI_MAJOR, STRATA_ABI_MINOR, &img, record, NULL), 0);
 	ck_assert_str_eq(img.hdr.name, "unit");
 }
 END_TEST
@@ -441,10 +441,14 @@ END_TEST
 
 START_TEST(abi_version_names_both_versions)
 {
+	char want[80];
+
 	b.hdr.abi_major = 2;
 	b.hdr.abi_minor = 0;
 	expect_only(SR_ABI_VERSION);
-	ck_assert_str_eq(got.detail[SR_ABI_VERSION], "payload needs ABI 2.0, this kernel implements 1.0");
+	snprintf(want, sizeof(want), "payload needs ABI 2.0, this kernel implements %u.%u",
+	    STRATA_ABI_MAJOR, STRATA_ABI_MINOR);
+	ck_assert_str_eq(got.detail[SR_ABI_VERSION], want);
 	b.hdr.abi_major = 1;
 	b.hdr.abi_minor = 3;
 	ck_assert_int_eq(run_as(1, 2), 1);
@@ -562,7 +566,7 @@ START_TEST(no_report_function_still_counts)
 {
 	b.ph[TEXT].p_flags |= PF_W;
 	image();
-	ck_assert_int_eq(strata_validate(b.file, b.len, 1, 0, NULL, NULL, NULL), 1);
+	ck_assert_int_eq(strata_validate(b.file, b.len, STRATA_ABI_MAJOR, STRATA_ABI_MINOR, NULL, NULL, NULL), 1);
 }
 END_TEST
 

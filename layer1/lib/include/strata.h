@@ -62,6 +62,27 @@ extern const struct strata_note strata_payload_note;
  * of the slot rung last stays mapped, so a one-slot ring could ring only once.
  */
 #define STRATA_PAYLOAD(name_str, stack_bytes_, console_slots_)			\
+	STRATA_PAYLOAD_NET(name_str, stack_bytes_, console_slots_, 0, 0)
+
+/*
+ * STRATA_PAYLOAD_NET(name, stack_bytes, console_slots, tx_slots, rx_slots):
+ * STRATA_PAYLOAD for a payload that uses the NIC (the strata_tx_* and
+ * strata_rx_* calls below), asking for its two rings.
+ *
+ *   tx_slots  frames that may be queued for sending at once, 2 to
+ *             STRATA_RING_SLOTS_MAX: more let larger bursts go with one
+ *             doorbell
+ *   rx_slots  frames layer 0 can receive before layer 1 takes them, 2 to
+ *             STRATA_RING_SLOTS_MAX: more ride out longer bursts (the rest
+ *             are dropped and counted in info->rx_dropped)
+ *
+ * info->tx_slots and info->rx_slots say what was granted: 0 on a machine
+ * without a NIC.
+ */
+#define STRATA_PAYLOAD_NET(name_str, stack_bytes_, console_slots_, tx_slots_, rx_slots_) \
+	_Static_assert((tx_slots_) != 1 && (tx_slots_) <= STRATA_RING_SLOTS_MAX &&	\
+	    (rx_slots_) != 1 && (rx_slots_) <= STRATA_RING_SLOTS_MAX,		\
+	    "tx_slots, rx_slots: 0, or 2 to STRATA_RING_SLOTS_MAX");		\
 	_Static_assert(sizeof(name_str) <= 32, "payload name over 31 characters"); \
 	_Static_assert((stack_bytes_) == 0 ||					\
 	    ((stack_bytes_) % STRATA_PAGE_SIZE == 0 &&				\
@@ -85,6 +106,8 @@ extern const struct strata_note strata_payload_note;
 			.flags = 0,						\
 			.stack_bytes = (stack_bytes_),				\
 			.console_slots = (console_slots_),			\
+			.tx_slots = (tx_slots_),				\
+			.rx_slots = (rx_slots_),				\
 			.name = name_str,					\
 		},								\
 	}
@@ -107,6 +130,14 @@ uint64_t strata_now_ns(void);
  * does the same with main's result.
  */
 _Noreturn void strata_exit(int code);
+
+/*
+ * The durability barrier (STRATA_TRAP_SYNC): when it returns 0, everything
+ * written to the disk window before the call is on the disk and survives a
+ * reset.  -1 when the disk failed a write or the flush; the data stays in
+ * RAM and a later call tries again.  Without a disk it returns 0 at once.
+ */
+int strata_sync(void);
 
 /* ---- console ------------------------------------------------------------ */
 
@@ -159,6 +190,75 @@ int strata_vprintf(const char *fmt, va_list ap);
 __attribute__((format(printf, 3, 4)))
 int strata_snprintf(char *buf, size_t size, const char *fmt, ...);
 int strata_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+/* ---- the NIC (abi/strata/net.h) ---------------------------------------- */
+
+/*
+ * Ethernet frames, from the destination MAC address to the end of the
+ * payload (no preamble, no FCS), STRATA_NET_FRAME_MIN to
+ * STRATA_NET_FRAME_MAX bytes, one a ring slot.  The payload asks for the
+ * rings with STRATA_PAYLOAD_NET; without them (info->tx_slots or rx_slots
+ * 0) the calls below find nothing to send on or receive.  The MAC address
+ * is info->mac.
+ *
+ * Sending is write, commit, flush:
+ *
+ *   uint8_t *f = strata_tx_frame();
+ *   ...build n bytes in f...
+ *   strata_tx_commit(n);
+ *   ...more frames...
+ *   strata_tx_flush();		one doorbell for all of them
+ */
+
+/*
+ * The buffer for the next frame to send: STRATA_NET_FRAME_MAX bytes, in
+ * place in the next TX slot.  Writing it blocks while layer 0 still holds
+ * the slot (its frame not yet sent).  The same buffer until committed.
+ * NULL without a TX ring.
+ */
+void *strata_tx_frame(void);
+
+/*
+ * The frame in strata_tx_frame()'s buffer is len bytes long, and is queued
+ * for the next doorbell; 0 commits nothing.  A len outside the frame bounds
+ * stops the machine with V-RING when it is sent.  A doorbell is rung here
+ * only when the ring would otherwise be full.
+ */
+void strata_tx_commit(uint32_t len);
+
+/* Sends every committed frame with one doorbell; no-op if none. */
+void strata_tx_flush(void);
+
+/*
+ * The next received frame, and its length in *len; NULL at once if none has
+ * arrived (no fault, no trap: info->rx_delivered says).  The frame stays
+ * readable until the next call of strata_rx_poll, strata_rx_frame,
+ * strata_rx_release or strata_wait; frames are given back to layer 0 in
+ * batches, at one of those calls.
+ */
+const void *strata_rx_poll(uint32_t *len);
+
+/*
+ * strata_rx_poll that waits: NULL only once the clock (strata_now_ns)
+ * reaches deadline_ns; 0 waits forever.
+ */
+const void *strata_rx_frame(uint32_t *len, uint64_t deadline_ns);
+
+/*
+ * Gives every frame taken so far back to layer 0 for reception, with one
+ * doorbell; no-op if none.  The polls and strata_wait do it on their own
+ * when it is due, so a payload calls it only to give frames back early.
+ */
+void strata_rx_release(void);
+
+/*
+ * Sleeps in layer 0 (STRATA_TRAP_WAIT) until a frame arrives that
+ * strata_rx_poll has not returned yet (STRATA_WAIT_RX; at once if one
+ * already has) or the clock reaches deadline_ns (STRATA_WAIT_TIMEOUT; 0:
+ * no deadline).  Gives every taken frame back first, since layer 0 cannot
+ * receive into slots layer 1 holds.
+ */
+int strata_wait(uint64_t deadline_ns);
 
 /* ---- memory and strings (the C library's contracts) ---------------------- */
 

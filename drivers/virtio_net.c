@@ -1,0 +1,224 @@
+/*
+ * virtio-net: NICs behind the netdev interface.
+ *
+ * We take VIRTIO_F_VERSION_1 and VIRTIO_NET_F_MAC and nothing else: no
+ * checksum or segmentation offload, no mergeable RX buffers, no control
+ * queue, one queue pair.  Then every frame, both ways, is preceded by the
+ * same 12-byte header, all zero on TX ("no offload"), and one frame is one
+ * buffer.  That header sits in the slot page just before the frame (bytes
+ * 4..15, see netdev.h), so each frame is one descriptor, DMAed in place.
+ *
+ * Queue 0 receives, queue 1 transmits.  The caller posts RX pages ahead;
+ * both queues are reaped by polling.  A driver record per descriptor, found
+ * by the chain's head, remembers the page and the caller's cookie.
+ */
+#include "defs.h"
+#include "netdev.h"
+#include "virtio.h"
+
+#define VNET_F_MAC		5
+
+#define VNET_CFG_MAC		0
+
+#define VNET_RXQ		0
+#define VNET_TXQ		1
+
+/* struct virtio_net_hdr with VERSION_1: flags, gso_type, hdr_len, gso_size,
+ * csum_start, csum_offset, num_buffers.  We only ever write zeros. */
+#define VNET_HDR_LEN		12
+#define VNET_RX_BUF_LEN		(PAGE_SIZE - NET_DEV_HDR_OFFSET)
+
+_Static_assert(NET_DEV_HDR_OFFSET + VNET_HDR_LEN == NET_FRAME_OFFSET,
+    "the virtio-net header ends where the frame starts");
+
+/* One buffer the device holds: which slot page, and the caller's cookie. */
+struct vnet_buf {
+	uint64_t slot_pa;
+	void *cookie;
+};
+
+struct vnet {
+	struct netdev dev;
+	struct virtio_dev vio;
+	struct virtq rxq, txq;
+	struct vnet_buf rx[VIRTQ_MAX_SIZE];	/* by head descriptor */
+	struct vnet_buf tx[VIRTQ_MAX_SIZE];
+};
+
+static struct vnet vnets[NET_MAX_DEVS];
+static int nvnets;
+
+/* Makes one buffer of len bytes at slot_pa + NET_DEV_HDR_OFFSET available
+ * on vq and rings the doorbell.  Chains are one descriptor, so the head is
+ * the free list's first entry, and that is where the record goes. */
+static int post(struct virtq *vq, struct vnet_buf *recs, uint64_t slot_pa, uint32_t len,
+    bool write, void *cookie)
+{
+	struct vq_buf b = { slot_pa + NET_DEV_HDR_OFFSET, len, write };
+	uint16_t head;
+
+	if (vq->nfree == 0)
+		return -1;
+	head = vq->free_head;
+	recs[head] = (struct vnet_buf){ slot_pa, cookie };
+	if (virtq_submit(vq, &b, 1, &recs[head]) != head)
+		panic("virtq %u: one descriptor refused, or not at the free head %u", vq->index, head);
+	virtq_kick(vq);
+	return 0;
+}
+
+static int vnet_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie)
+{
+	struct vnet *v = d->priv;
+
+	if (v->txq.nfree == 0)
+		return -1;
+	/* Layer 1 left these zero; a stale byte would ask for an offload. */
+	memset((uint8_t *)p2v(slot_pa) + NET_DEV_HDR_OFFSET, 0, VNET_HDR_LEN);
+	return post(&v->txq, v->tx, slot_pa, VNET_HDR_LEN + len, false, cookie);
+}
+
+static int vnet_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie)
+{
+	struct vnet *v = d->priv;
+
+	return post(&v->rxq, v->rx, slot_pa, VNET_RX_BUF_LEN, true, cookie);
+}
+
+/* One received buffer: written bytes of header and frame.  A frame the ring
+ * must not see goes straight back to the device in the same page. */
+static void rx_one(struct vnet *v, struct vnet_buf b, uint32_t written,
+    void (*rx_done)(void *cookie, uint32_t len))
+{
+	uint64_t *counter = 0;
+	uint32_t len = written - VNET_HDR_LEN;	/* checked before use */
+
+	if (written < VNET_HDR_LEN || written > VNET_RX_BUF_LEN)
+		counter = &v->dev.rx_errors;
+	else if (len < NET_FRAME_MIN)
+		counter = &v->dev.rx_dropped_runt;
+	else if (len > NET_FRAME_MAX)
+		counter = &v->dev.rx_dropped_oversize;
+	if (counter) {
+		(*counter)++;
+		if (post(&v->rxq, v->rx, b.slot_pa, VNET_RX_BUF_LEN, true, b.cookie) < 0)
+			panic("%s: no descriptor to repost a dropped frame's buffer", v->dev.name);
+		return;
+	}
+	/* The device wrote its header over the slot's flags and reserved
+	 * fields, which layer 1 must find zero. */
+	memset((uint8_t *)p2v(b.slot_pa) + NET_DEV_HDR_OFFSET, 0, VNET_HDR_LEN);
+	v->dev.rx_frames++;
+	rx_done(b.cookie, len);
+}
+
+/* TX first: a frame sent frees its page for the caller to reuse at once.
+ * The device only read it, so its header bytes are still zero.  An RX
+ * record is copied out before a callback can post over it. */
+static int vnet_poll(struct netdev *d, void (*tx_done)(void *cookie),
+    void (*rx_done)(void *cookie, uint32_t len))
+{
+	struct vnet *v = d->priv;
+	struct vnet_buf *r;
+	uint32_t written;
+	int n = 0;
+
+	while ((r = virtq_reap(&v->txq, &written))) {
+		d->tx_frames++;
+		n++;
+		tx_done(r->cookie);
+	}
+	while ((r = virtq_reap(&v->rxq, &written))) {
+		n++;
+		rx_one(v, *r, written, rx_done);
+	}
+	return n;
+}
+
+/* Reads the MAC the device was given, or makes up a locally administered
+ * unicast one (02:...) from the clock and the PCI address. */
+static void read_mac(struct vnet *v)
+{
+	struct virtio_dev *vd = &v->vio;
+	uint64_t r;
+
+	if ((vd->features & VIRTIO_BIT(VNET_F_MAC)) && vd->devcfg_len >= VNET_CFG_MAC + NET_MAC_LEN) {
+		for (int i = 0; i < NET_MAC_LEN; i++)
+			v->dev.mac[i] = virtio_cfg_read(vd, VNET_CFG_MAC + i, 1);
+		return;
+	}
+	r = rdtsc() ^ ((uint64_t)vd->pci.bus << 16 | vd->pci.dev << 8 | vd->pci.fn) * 0x9e3779b97f4a7c15ULL;
+	v->dev.mac[0] = 0x02;
+	for (int i = 1; i < NET_MAC_LEN; i++)
+		v->dev.mac[i] = r >> (8 * i);
+}
+
+/* Resets the device and sets up both queues, empty: -1 (reported) if not. */
+static int bring_up(struct vnet *v, const struct pci_dev *d)
+{
+	if (virtio_init(&v->vio, d) < 0 || virtio_negotiate(&v->vio, VIRTIO_BIT(VNET_F_MAC)) < 0)
+		return -1;
+	if (virtio_num_queues(&v->vio) <= VNET_TXQ) {
+		virtio_fail(&v->vio, "virtio-net without a transmit queue");
+		return -1;
+	}
+	if (virtio_queue_setup(&v->vio, VNET_RXQ, &v->rxq) < 0 ||
+	    virtio_queue_setup(&v->vio, VNET_TXQ, &v->txq) < 0)
+		return -1;
+	return 0;
+}
+
+/* The old rings' pages are free once the device has reset.  Each reset maps
+ * the device's windows anew (virtio_init), so it is for rare use. */
+static void vnet_reset(struct netdev *d)
+{
+	struct vnet *v = d->priv;
+	struct pci_dev pci = v->vio.pci;
+	uint64_t old[4] = {
+		v2p((const void *)v->rxq.desc), v2p((const void *)v->rxq.avail),
+		v2p((const void *)v->txq.desc), v2p((const void *)v->txq.avail),
+	};
+
+	if (bring_up(v, &pci) < 0)
+		panic("%s: the device did not come back after a reset", d->name);
+	for (int i = 0; i < 4; i++)
+		pmm_free(old[i]);
+	virtio_ready(&v->vio);
+}
+
+static const struct netdev_ops vnet_ops = {
+	.tx_post = vnet_tx_post,
+	.rx_post = vnet_rx_post,
+	.poll = vnet_poll,
+	.reset = vnet_reset,
+};
+
+/* Brings up one device: features, queues, MAC; then registers it. */
+static void attach(const struct pci_dev *d)
+{
+	struct vnet *v = &vnets[nvnets];
+
+	memset(v, 0, sizeof(*v));
+	if (bring_up(v, d) < 0)
+		return;
+	read_mac(v);
+	v->dev.kind = "virtio-net";
+	v->dev.mtu = NET_FRAME_MAX - NET_FRAME_MIN;
+	v->dev.rx_depth = v->rxq.size;
+	v->dev.tx_depth = v->txq.size;
+	v->dev.ops = &vnet_ops;
+	v->dev.priv = v;
+	virtio_ready(&v->vio);
+	if (netdev_register(&v->dev) < 0) {
+		virtio_fail(&v->vio, "too many NICs");
+		return;
+	}
+	nvnets++;
+}
+
+void virtio_net_probe(void)
+{
+	for (int i = 0; i < pci_count() && nvnets < NET_MAX_DEVS; i++)
+		if (virtio_pci_type(pci_get(i)) == VIRTIO_ID_NET)
+			attach(pci_get(i));
+}

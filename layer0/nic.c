@@ -1,0 +1,189 @@
+/*
+ * The NIC rings of abi/strata/net.h over the first network device.
+ *
+ * Both rings are struct ring (ring.c).  A TX doorbell hands each frame's slot
+ * page to the device in place and holds it until the device has sent it; an
+ * RX slot page is posted to the device and held until a frame lands in it,
+ * then delivered to layer 1 in slot order; an RX doorbell posts consumed
+ * slots again.  The device is polled: at every NIC fault and trap of layer 1
+ * and at every timer tick, so frames flow even while layer 1 computes.
+ */
+#include "defs.h"
+#include "layer1.h"
+#include "netdev.h"
+#include "strata/abi.h"
+
+static struct netdev *nic;
+static uint32_t rx_filled[STRATA_RING_SLOTS_MAX];	/* frame length + 1, not yet delivered */
+static uint32_t rx_next;		/* the slot to deliver next */
+static uint32_t rx_backlog[STRATA_RING_SLOTS_MAX];	/* slots the device had no room for */
+static uint32_t backlog_head, backlog_len;
+
+static void *cookie_of(uint32_t i) { return (void *)(uintptr_t)(i + 1); }
+static uint32_t slot_of(void *cookie) { return (uint32_t)((uintptr_t)cookie - 1); }
+
+static void tx_done(void *cookie)
+{
+	ring_release(&l1.tx, slot_of(cookie));
+	l1.info->tx_sent++;
+}
+
+/* Frames are delivered in slot order even if the device completes them out of order. */
+static void rx_done(void *cookie, uint32_t len)
+{
+	rx_filled[slot_of(cookie)] = len + 1;
+	while (rx_filled[rx_next] != 0) {
+		ring_deliver(&l1.rx, rx_next, rx_filled[rx_next] - 1);
+		rx_filled[rx_next] = 0;
+		rx_next = rx_next + 1 == l1.rx.nslots ? 0 : rx_next + 1;
+		l1.info->rx_delivered++;
+	}
+}
+
+/* Posts what the device had no room for before. */
+static void rx_post_backlog(void)
+{
+	while (backlog_len > 0) {
+		uint32_t i = rx_backlog[backlog_head];
+
+		if (net_rx_post(nic, l1.rx.slot[i].pa, cookie_of(i)) < 0)
+			return;
+		backlog_head = (backlog_head + 1) % STRATA_RING_SLOTS_MAX;
+		backlog_len--;
+	}
+}
+
+void nic_poll(void)
+{
+	if (nic == 0 || (l1.tx.nslots == 0 && l1.rx.nslots == 0))
+		return;
+	net_poll(nic, tx_done, rx_done);
+	rx_post_backlog();
+	l1.info->rx_dropped = nic->rx_dropped_runt + nic->rx_dropped_oversize +
+	    nic->rx_dropped_nobuf + nic->rx_errors;
+}
+
+static void nic_map(struct ring *r, uint64_t va, uint64_t pa, bool writable)
+{
+	(void)r;
+	l1_map(va, pa, PTE_NX | (writable ? PTE_W : 0));
+}
+
+static void nic_wait(struct ring *r)
+{
+	(void)r;
+	nic_poll();
+	__asm__ volatile("pause");
+}
+
+/* A TX slot: the frame goes to the device in place; the slot is held until it is sent. */
+static int tx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
+{
+	while (net_tx_post(nic, r->slot[i].pa, s->len, cookie_of(i)) < 0)
+		nic_poll();	/* the device's queue is full: wait for completions */
+	return RING_TAKE_HOLD;
+}
+
+/* An RX slot layer 1 is done with goes back to the device. */
+static int rx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
+{
+	(void)s;
+	if (backlog_len > 0 || net_rx_post(nic, r->slot[i].pa, cookie_of(i)) < 0) {
+		rx_backlog[(backlog_head + backlog_len) % STRATA_RING_SLOTS_MAX] = i;
+		backlog_len++;
+	}
+	return RING_TAKE_HOLD;
+}
+
+static const struct ring_ops tx_ops = { .take = tx_take, .map = nic_map, .wait = nic_wait };
+static const struct ring_ops rx_ops = { .take = rx_take, .map = nic_map, .wait = nic_wait };
+
+/* Every frame a TX doorbell would take must have a length the wire can carry. */
+int nic_tx_check(uint32_t last, const char **why)
+{
+	for (uint32_t i = l1.tx.next;; i = i + 1 == l1.tx.nslots ? 0 : i + 1) {
+		const struct ring_slot *sl = &l1.tx.slot[i];
+
+		if (sl->owner == SLOT_LAYER1 &&
+		    (sl->page->len < STRATA_NET_FRAME_MIN || sl->page->len > STRATA_NET_FRAME_MAX)) {
+			*why = "a TX frame shorter than STRATA_NET_FRAME_MIN or longer than STRATA_NET_FRAME_MAX";
+			return -1;
+		}
+		if (i == last)
+			return 0;
+	}
+}
+
+static uint32_t ring_pages(struct ring *r, uint32_t n, const char *what)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if ((r->slot[i].pa = pmm_alloc()) == 0)
+			panic("out of memory for the %s ring", what);
+		r->slot[i].page = p2v(r->slot[i].pa);
+	}
+	return n;
+}
+
+/* Sets the rings up as the payload's header asks, if there is a NIC. */
+void nic_load(uint32_t tx_slots, uint32_t rx_slots)
+{
+	uint64_t doorbell;
+
+	nic = netdev_get(0);
+	if (nic == 0 || (tx_slots == 0 && rx_slots == 0))
+		return;
+	if ((doorbell = pmm_alloc()) == 0)
+		panic("out of memory for the NIC rings");
+	if (tx_slots > 0)
+		ring_init(&l1.tx, "nic-tx", STRATA_NIC_TX_BASE, ring_pages(&l1.tx, tx_slots, "TX"),
+		    doorbell, &tx_ops, 0);
+	if (rx_slots > 0) {
+		ring_init(&l1.rx, "nic-rx", STRATA_NIC_RX_BASE, ring_pages(&l1.rx, rx_slots, "RX"),
+		    doorbell, &rx_ops, 0);
+		ring_hold_all(&l1.rx);
+		for (uint32_t i = 0; i < rx_slots; i++)
+			rx_take(&l1.rx, i, 0);
+	}
+	kprintf("strata: %s: rings of %u TX and %u RX slots\n", nic->name, tx_slots, rx_slots);
+}
+
+void nic_info(struct strata_info *in)
+{
+	if (nic == 0)
+		return;
+	memcpy(in->mac, nic->mac, sizeof(in->mac));
+	in->mtu = (uint16_t)(STRATA_NET_FRAME_MAX - 14);
+	in->tx_slots = l1.tx.nslots;
+	in->rx_slots = l1.rx.nslots;
+}
+
+/* STRATA_TRAP_WAIT: until a frame is delivered past what layer 1 has seen, or the deadline. */
+void nic_wait_trap(struct trapframe *tf)
+{
+	uint64_t deadline = tf->rdi, seen = tf->rsi;
+
+	for (;;) {
+		nic_poll();
+		if (l1.info->rx_delivered != seen) {
+			tf->rax = STRATA_WAIT_RX;
+			return;
+		}
+		if (deadline != 0 && clock_ns() >= deadline) {
+			tf->rax = STRATA_WAIT_TIMEOUT;
+			return;
+		}
+		timer_tick();	/* interrupts are off in here: keep the info clock current */
+		__asm__ volatile("pause");
+	}
+}
+
+void nic_print_stats(void)
+{
+	if (nic == 0 || (l1.tx.nslots == 0 && l1.rx.nslots == 0))
+		return;
+	kprintf("strata: %s: %lu frames sent, %lu received; dropped %lu runt, %lu oversize, "
+	    "%lu no buffer, %lu errors\n", nic->name, (unsigned long)l1.info->tx_sent,
+	    (unsigned long)l1.info->rx_delivered, (unsigned long)nic->rx_dropped_runt,
+	    (unsigned long)nic->rx_dropped_oversize, (unsigned long)nic->rx_dropped_nobuf,
+	    (unsigned long)nic->rx_errors);
+}

@@ -1,0 +1,15 @@
+/* The durability barrier: the one trap besides exit (abi/strata/trap.h). */
+#include "runtime.h"
+
+int strata_sync(void)
+{
+	uint64_t r;
+
+	/*
+	 * "memory": every store to the window must be issued before layer 0
+	 * looks for dirty pages, and nothing may be cached across the trap.
+	 */
+	__asm__ volatile("int %1" : "=a"(r) : "i"(STRATA_TRAP_SYNC), "D"((uint64_t)0)
+	    : "memory");
+	return r == STRATA_SYNC_OK ? 0 : -1;
+}

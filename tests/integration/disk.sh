@@ -1,0 +1,40 @@
+# The disk-window cases of `make test`, payload disktest (layer1/disktest),
+# each booting a fresh sparse raw disk of its own (DISK=SIZE, see case.sh).
+# Syntax as cases.sh:  t NAME PAYLOAD EXIT "PAYLOAD ARGS" "LAYER-0 ARGS" PATTERN...
+# The cases whose boots depend on each other (a disk written by one boot and
+# read by the next) are in persist.sh; the 64 TiB disk is in huge.sh.
+# Sourced by tests/run.sh, which defines t, $build and $out.
+# shellcheck shell=bash
+
+# Without a disk there is no free area: bad usage, not a crash.
+t disk-none disktest 2 "edge" "" '^disktest: no disk' '^strata: exit 2 '
+
+# Code runs from the disk: a text page never touched before is fetched from it.
+DISK=64M t disk-exec disktest 0 "exec" "" \
+	'^disktest: exec ok: code at 0x10000[0-9a-f]{7} runs from disk offset 0x[0-9a-f]+ ' '^strata: exit 0 '
+# The free area is data: executing it is V-EXEC.
+DISK=64M t disk-exec-data disktest 84 "exec-data" "" 'rule: V-EXEC' '^strata: exit 84 '
+
+# Both ends of the free area are layer 1's; the free area of a 64 MiB disk
+# ends where the 16 MiB journal starts, at disk offset 48 MiB.
+DISK=64M t disk-edge disktest 0 "edge" "" '^disktest: edge ok first 0x10000[0-9a-f]{7} last 0x100002fff000' \
+	'^strata: exit 0 '
+# The journal is layer 0's, and past the disk is no region at all.
+DISK=64M t disk-beyond disktest 83 "beyond" "" 'rule: V-L0-REGION' 'CR2 0x0*100003000000' \
+	'^strata: exit 83 '
+DISK=64M t disk-beyond-disk disktest 80 "beyond-disk" "" 'rule: V-OUTSIDE' 'CR2 0x0*100004000000' \
+	'^strata: exit 80 '
+
+# A read the disk fails stops the machine with exit 72 and says so.  QEMU's
+# blkdebug fails every read that covers one sector: the first of the free
+# area (disktest's _end, the page after its image), so the label and the
+# image are read fine and verify's first touch of the free area is what
+# fails.  The rule fires only when the raw format above blkdebug raises its
+# read_aio event, that is on every read.
+ioerror_conf=$out/disk-ioerror.blkdebug
+ioerror_end=$(nm "$build/layer1/disktest.elf" 2>/dev/null | awk '$3 == "_end" { print $1 }')
+printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%s"\n' \
+	"$(( (0x${ioerror_end:-0} - 0x100000000000) / 512 ))" >"$ioerror_conf"
+ioerror_qemu=-drive\ if=none,id=d0,format=raw,file=blkdebug:$ioerror_conf:@DISK@\ -device\ virtio-blk-pci,drive=d0
+DISK=64M QEMUARGS=$ioerror_qemu t disk-ioerror disktest 72 "verify seed=1" "" \
+	'pager: reading .* failed: I/O error' 'could not be read' '^strata: exit 72 '

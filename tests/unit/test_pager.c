@@ -1,0 +1,975 @@
+/*
+ * The pager over a fake machine: an mmap'd arena is physical RAM from 1 MiB
+ * (a few MiB, so the cache fills and evicts), the page tables are the real
+ * vm.c and pmm.c, and the disk is a fake block device defined here.
+ *
+ * The fake disk is sparse: an anonymous mapping that holds each word XOR its
+ * pattern, so a sector never written reads as pattern(offset) and costs no
+ * memory.  Requests complete only when the pager waits or polls, oldest
+ * first, so write-back really has requests in flight.  Every request is
+ * logged (op, sector, nsectors, outcome) for the assertions, and the device
+ * can be told to fail the Nth request or any request touching a range of
+ * sectors.
+ *
+ * Layer 1 is simulated at the page-table level, since the window's addresses
+ * are never dereferenced here: "layer 1 touches a page" is pager_fault() if
+ * the leaf is not present, then the accessed bit set by hand in the leaf;
+ * a write also sets the dirty bit and changes the frame.
+ *
+ * pager.c keeps its descriptors in vm_alloc_area() memory, whose addresses
+ * lie in layer 0's upper half, out of a host process's reach.  The .deps file
+ * links with --wrap=vm_alloc_area: the real function still takes and maps the
+ * pages, so the accounting is the kernel's, and the pager gets host memory of
+ * the same size.
+ */
+#define _DEFAULT_SOURCE	/* MAP_ANONYMOUS, MAP_NORESERVE */
+#include <check.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "defs.h"
+#include "blkdev.h"
+#include "pager.h"
+#include "strata/abi.h"
+
+extern uint64_t direct_base;
+
+#define MIB		0x100000ULL
+#define DISK_PAGES	(2ULL << 20)	/* 8 GiB, sparse */
+#define DISK_BYTES	(DISK_PAGES * PAGE_SIZE)
+#define WORDS		(PAGE_SIZE / 8)
+#define MAX_LOG		16384
+#define MAX_PENDING	64
+
+struct logent {
+	enum blk_op op;
+	uint64_t sector;
+	uint32_t nsectors;
+	enum blk_status status;		/* how it ended */
+};
+
+static uint8_t *arena;
+static uint64_t arena_bytes;
+static uint64_t *disk_data;
+static struct blkdev disk;
+static struct logent reqlog[MAX_LOG];
+static int nlog;
+static struct blkreq *pending[MAX_PENDING];
+static int npending, max_inflight;
+static int fail_nth;			/* fail the request logged Nth (1-based); 0: none */
+static uint64_t fail_lo, fail_hi;	/* fail requests touching sectors [lo, hi) */
+static jmp_buf *exit_jmp;
+static uint32_t exit_code;
+
+/* ---- the fake disk ------------------------------------------------------ */
+
+/* What the disk holds at byte o (a multiple of 8) until something is written there. */
+static uint64_t pattern(uint64_t o)
+{
+	return 0x5354524154410000ULL ^ o;
+}
+
+static void transfer(const struct blkreq *req)
+{
+	uint64_t o = req->sector * BLK_SECTOR_SIZE;
+	uint64_t bytes = (uint64_t)req->nsectors * BLK_SECTOR_SIZE;
+
+	for (uint64_t b = 0; b < bytes; b += 8, o += 8) {
+		uint64_t *mem = (uint64_t *)p2v(req->pages[b / PAGE_SIZE]) + b % PAGE_SIZE / 8;
+
+		if (req->op == BLK_READ)
+			*mem = disk_data[o / 8] ^ pattern(o);
+		else
+			disk_data[o / 8] = *mem ^ pattern(o);
+	}
+}
+
+/* What the real blkdev.c refuses before a driver sees the request. */
+static enum blk_status refused(const struct blkreq *req)
+{
+	if (req->op == BLK_FLUSH)
+		return BLK_OK;
+	if (req->nsectors == 0 || req->pages == 0 || req->sector >= disk.sectors ||
+	    req->nsectors > disk.sectors - req->sector)
+		return BLK_BADREQ;
+	return BLK_OK;
+}
+
+static bool told_to_fail(const struct blkreq *req)
+{
+	if (nlog == fail_nth)
+		return true;
+	return req->op != BLK_FLUSH && req->sector < fail_hi &&
+	    req->sector + req->nsectors > fail_lo;
+}
+
+enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req)
+{
+	struct logent *l;
+
+	ck_assert_ptr_eq(dev, &disk);
+	ck_assert_int_lt(nlog, MAX_LOG);
+	l = &reqlog[nlog++];
+	*l = (struct logent){ req->op, req->sector, req->nsectors, refused(req) };
+	if (l->status != BLK_OK) {
+		req->status = l->status;
+		return l->status;
+	}
+	if (told_to_fail(req))
+		l->status = BLK_IOERR;
+	/* The outcome waits in the driver's field until the request completes. */
+	req->err = l->status;
+	req->status = BLK_PENDING;
+	ck_assert_int_lt(npending, MAX_PENDING);
+	pending[npending++] = req;
+	if (npending > max_inflight)
+		max_inflight = npending;
+	return BLK_PENDING;
+}
+
+/* Completes the oldest request. */
+int blk_poll(struct blkdev *dev)
+{
+	struct blkreq *req;
+
+	ck_assert_ptr_eq(dev, &disk);
+	if (npending == 0)
+		return 0;
+	req = pending[0];
+	npending--;
+	memmove(pending, pending + 1, (size_t)npending * sizeof(pending[0]));
+	if (req->err == BLK_OK && req->op != BLK_FLUSH)
+		transfer(req);
+	req->status = req->err;
+	if (req->done != 0)
+		req->done(req);
+	return 1;
+}
+
+enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
+{
+	while (req->status == BLK_PENDING)
+		ck_assert_msg(blk_poll(dev) > 0, "waiting for a request the device never got");
+	return req->status;
+}
+
+enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
+    uint32_t nsectors, const uint64_t *pages)
+{
+	struct blkreq req = {
+		.op = op, .sector = sector, .nsectors = nsectors, .pages = pages,
+	};
+
+	if (blk_submit(dev, &req) != BLK_PENDING)
+		return req.status;
+	return blk_wait(dev, &req);
+}
+
+const char *blk_status_name(enum blk_status s)
+{
+	switch (s) {
+	case BLK_OK:		return "ok";
+	case BLK_IOERR:		return "I/O error";
+	case BLK_UNSUPP:	return "unsupported";
+	case BLK_BADREQ:	return "bad request";
+	case BLK_PENDING:	return "pending";
+	}
+	return "?";
+}
+
+static void fail_pages(uint64_t page, uint64_t n)
+{
+	fail_lo = page * BLK_SECTORS_PER_PAGE;
+	fail_hi = (page + n) * BLK_SECTORS_PER_PAGE;
+}
+
+/* True if the disk page still holds what it held before any write. */
+static bool disk_pristine(uint64_t page)
+{
+	for (uint64_t w = 0; w < WORDS; w++)
+		if (disk_data[page * WORDS + w] != 0)
+			return false;
+	return true;
+}
+
+static bool disk_filled(uint64_t page, uint8_t byte)
+{
+	for (uint64_t w = 0; w < WORDS; w++) {
+		uint64_t o = page * PAGE_SIZE + w * 8;
+
+		if ((disk_data[o / 8] ^ pattern(o)) != byte * 0x0101010101010101ULL)
+			return false;
+	}
+	return true;
+}
+
+static int count_ops(enum blk_op op)
+{
+	int n = 0;
+
+	for (int k = 0; k < nlog; k++)
+		n += reqlog[k].op == op;
+	return n;
+}
+
+/* Request k of the log is op on pages [page, page + pages). */
+static void expect_req(int k, enum blk_op op, uint64_t page, uint64_t pages)
+{
+	ck_assert_msg(k < nlog, "request %d expected, %d logged", k, nlog);
+	ck_assert_msg(reqlog[k].op == op, "request %d: op %d, expected %d", k, reqlog[k].op, op);
+	if (op == BLK_FLUSH)
+		return;
+	ck_assert_msg(reqlog[k].sector == page * BLK_SECTORS_PER_PAGE &&
+	    reqlog[k].nsectors == pages * BLK_SECTORS_PER_PAGE,
+	    "request %d: sectors %lu+%u, expected page %lu+%lu", k,
+	    (unsigned long)reqlog[k].sector, reqlog[k].nsectors,
+	    (unsigned long)page, (unsigned long)pages);
+}
+
+/* ---- the rest of the machine --------------------------------------------- */
+
+void machine_exit(uint32_t code)
+{
+	exit_code = code;
+	if (exit_jmp != 0)
+		longjmp(*exit_jmp, 1);
+	ck_abort_msg("machine_exit(%u)", code);
+	abort();
+}
+
+void *__real_vm_alloc_area(uint64_t bytes);
+void *__wrap_vm_alloc_area(uint64_t bytes);
+
+void *__wrap_vm_alloc_area(uint64_t bytes)
+{
+	void *p;
+
+	__real_vm_alloc_area(bytes);
+	p = mmap(NULL, PAGE_ROUND_UP(bytes), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	return p;
+}
+
+/* Like l1_window_perm with a disk: all of it is layer 1's, read-write data. */
+static uint64_t perm(uint64_t off)
+{
+	return off < DISK_BYTES ? PTE_P | PTE_W | PTE_NX : 0;
+}
+
+static void setup(void)
+{
+	disk_data = mmap(NULL, DISK_BYTES, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ck_assert_ptr_ne(disk_data, MAP_FAILED);
+	disk = (struct blkdev){
+		.name = "fake0", .kind = "fake", .sectors = DISK_PAGES * BLK_SECTORS_PER_PAGE,
+		.sector_size = BLK_SECTOR_SIZE, .max_sectors = 2048,
+	};
+}
+
+static void teardown(void)
+{
+	munmap(disk_data, DISK_BYTES);
+	if (arena != 0)
+		munmap(arena, arena_bytes);
+}
+
+/* Fake RAM of ram_mib from 1 MiB, a PML4, and the pager on dev. */
+static void boot(uint64_t ram_mib, struct blkdev *dev, uint32_t faultaround)
+{
+	struct range ram = { MIB, ram_mib * MIB };
+
+	arena_bytes = MIB + ram_mib * MIB;
+	arena = mmap(NULL, arena_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(arena, MAP_FAILED);
+	direct_base = (uint64_t)arena;
+	pmm_init(&ram, 1, NULL, 0);
+	kernel_root = pmm_alloc();
+	ck_assert_uint_ne(kernel_root, 0);
+	pager_init(dev, perm, faultaround);
+	nlog = 0;
+}
+
+/* ---- layer 1, as the page tables see it ----------------------------------- */
+
+static pte_t *leaf(uint64_t page)
+{
+	return vm_walk(kernel_root, STRATA_DISK_WINDOW_BASE + page * PAGE_SIZE, false);
+}
+
+static bool mapped(uint64_t page)
+{
+	pte_t *e = leaf(page);
+
+	return e != 0 && (*e & PTE_P);
+}
+
+static uint64_t *frame(uint64_t page)
+{
+	ck_assert_msg(mapped(page), "page %lu is not mapped", (unsigned long)page);
+	return p2v(*leaf(page) & PTE_ADDR_MASK);
+}
+
+/* Layer 1 reads the page: a fault if it is not mapped, then the CPU sets A. */
+static void touch(uint64_t page)
+{
+	if (!mapped(page))
+		ck_assert_int_eq(pager_fault(page * PAGE_SIZE), 0);
+	*leaf(page) |= PTE_A;
+}
+
+/* Layer 1 fills the page with byte: as touch, and the CPU sets D. */
+static void scribble(uint64_t page, uint8_t byte)
+{
+	touch(page);
+	ck_assert(*leaf(page) & PTE_W);
+	*leaf(page) |= PTE_D;
+	memset(frame(page), byte, PAGE_SIZE);
+}
+
+static bool holds_disk(const uint64_t *mem, uint64_t page)
+{
+	for (uint64_t w = 0; w < WORDS; w++)
+		if (mem[w] != pattern(page * PAGE_SIZE + w * 8))
+			return false;
+	return true;
+}
+
+static bool filled(const void *mem, uint8_t byte)
+{
+	const uint64_t *w = mem;
+
+	for (uint64_t i = 0; i < WORDS; i++)
+		if (w[i] != byte * 0x0101010101010101ULL)
+			return false;
+	return true;
+}
+
+/* Pages cached now, when every one came from a read that succeeded. */
+static uint64_t cached_pages(void)
+{
+	return pager_stats()->read_pages - pager_stats()->evictions;
+}
+
+/* The page-table pages of this table and the tables below it (level 1: a PT). */
+static uint64_t tables_below(uint64_t pa, int level)
+{
+	const pte_t *t = p2v(pa);
+	uint64_t n = 1;
+
+	if (level == 1)
+		return 1;
+	for (int i = 0; i < 512; i++)
+		if (t[i] & PTE_P)
+			n += tables_below(t[i] & PTE_ADDR_MASK, level - 1);
+	return n;
+}
+
+/* The page-table pages that map the disk window (not the PML4). */
+static uint64_t window_tables(void)
+{
+	const pte_t *pml4 = p2v(kernel_root);
+	uint64_t first = STRATA_DISK_WINDOW_BASE >> 39;
+	uint64_t end = (STRATA_DISK_WINDOW_BASE + STRATA_DISK_WINDOW_SIZE) >> 39;
+	uint64_t n = 0;
+
+	for (uint64_t i = first; i < end; i++)
+		if (pml4[i] & PTE_P)
+			n += tables_below(pml4[i] & PTE_ADDR_MASK, 3);
+	return n;
+}
+
+/* ---- reads ------------------------------------------------------------------ */
+
+START_TEST(a_random_miss_reads_one_page)
+{
+	boot(8, &disk, 1);
+	ck_assert_int_eq(pager_fault(100 * PAGE_SIZE + 123), 0);
+	ck_assert_int_eq(nlog, 1);
+	expect_req(0, BLK_READ, 100, 1);
+	ck_assert(holds_disk(frame(100), 100));
+	ck_assert_int_eq(pager_fault(40 * PAGE_SIZE), 0);
+	ck_assert_int_eq(pager_fault(300 * PAGE_SIZE), 0);
+	ck_assert_int_eq(nlog, 3);
+	expect_req(1, BLK_READ, 40, 1);
+	expect_req(2, BLK_READ, 300, 1);
+	ck_assert(!mapped(41) && !mapped(101) && !mapped(301));
+	ck_assert_uint_eq(pager_stats()->misses, 3);
+	ck_assert_uint_eq(pager_stats()->read_pages, 3);
+}
+END_TEST
+
+START_TEST(sequential_misses_double_the_read_up_to_256_pages)
+{
+	static const uint64_t want[] = { 1, 16, 32, 64, 128, 256, 256, 256 };
+	uint64_t p = 2000;
+
+	boot(8, &disk, 1);
+	for (size_t k = 0; k < ARRAY_LEN(want); k++) {
+		ck_assert(!mapped(p));
+		touch(p);
+		ck_assert_int_eq(nlog, (int)k + 1);
+		expect_req((int)k, BLK_READ, p, want[k]);
+		/* the rest of that read are hits, and each page got its own sectors */
+		for (uint64_t q = p; q < p + want[k]; q++) {
+			touch(q);
+			ck_assert(holds_disk(frame(q), q));
+		}
+		ck_assert_int_eq(nlog, (int)k + 1);
+		p += want[k];
+	}
+	ck_assert_uint_eq(pager_stats()->misses, ARRAY_LEN(want));
+	ck_assert_uint_eq(pager_stats()->evictions, 0);
+}
+END_TEST
+
+START_TEST(read_ahead_stops_where_the_window_stops_being_layer_1s)
+{
+	uint64_t end = DISK_PAGES;
+
+	boot(8, &disk, 1);
+	touch(end - 10);
+	touch(end - 9);
+	ck_assert_int_eq(nlog, 2);
+	expect_req(1, BLK_READ, end - 9, 9);
+	ck_assert_uint_eq(reqlog[1].status, BLK_OK);
+}
+END_TEST
+
+START_TEST(read_ahead_stops_at_a_cached_page)
+{
+	boot(8, &disk, 1);
+	touch(5010);
+	touch(5000);
+	touch(5001);		/* continues the read of 5000: 16 wanted, 9 free */
+	ck_assert_int_eq(nlog, 3);
+	expect_req(2, BLK_READ, 5001, 9);
+}
+END_TEST
+
+START_TEST(a_hit_issues_no_io)
+{
+	boot(8, &disk, 1);
+	touch(500);
+	touch(501);		/* reads 501..516 */
+	ck_assert_int_eq(nlog, 2);
+	ck_assert(!mapped(510));
+	ck_assert_int_eq(pager_fault(510 * PAGE_SIZE), 0);
+	ck_assert(mapped(510));
+	ck_assert(holds_disk(frame(510), 510));
+	ck_assert_int_eq(nlog, 2);
+	ck_assert_uint_eq(pager_stats()->hits, 1);
+	ck_assert_uint_eq(pager_stats()->misses, 2);
+}
+END_TEST
+
+START_TEST(fault_around_maps_the_cached_pages_of_its_block_only)
+{
+	static const uint64_t cached[] = { 97, 110, 112, 120 };
+
+	boot(8, &disk, 16);
+	for (size_t k = 0; k < ARRAY_LEN(cached); k++)	/* cached, not mapped */
+		ck_assert_ptr_nonnull(pager_page(cached[k] * PAGE_SIZE, true));
+	ck_assert_int_eq(pager_fault(105 * PAGE_SIZE), 0);	/* a random miss */
+	ck_assert_int_eq(nlog, 5);
+	expect_req(4, BLK_READ, 105, 1);
+	for (uint64_t p = 90; p < 130; p++)
+		ck_assert_msg(mapped(p) == (p == 97 || p == 105 || p == 110),
+		    "page %lu mapped: %d", (unsigned long)p, mapped(p));
+	ck_assert_int_eq(pager_fault(120 * PAGE_SIZE), 0);	/* a hit */
+	ck_assert_int_eq(nlog, 5);
+	ck_assert(mapped(112) && mapped(120));
+	ck_assert(holds_disk(frame(112), 112));
+	ck_assert(!mapped(111) && !mapped(128));
+}
+END_TEST
+
+START_TEST(with_fault_around_a_sequential_read_is_mapped_at_once)
+{
+	boot(8, &disk, 16);
+	ck_assert_int_eq(pager_fault(100 * PAGE_SIZE), 0);
+	ck_assert_int_eq(pager_fault(101 * PAGE_SIZE), 0);	/* reads 101..116 */
+	expect_req(1, BLK_READ, 101, 16);
+	for (uint64_t p = 96; p < 130; p++)
+		ck_assert_msg(mapped(p) == (p >= 100 && p < 117),
+		    "page %lu mapped: %d", (unsigned long)p, mapped(p));
+	for (uint64_t p = 101; p < 117; p++)
+		ck_assert(holds_disk(frame(p), p));
+	ck_assert_uint_eq(pager_stats()->faults, 2);
+}
+END_TEST
+
+START_TEST(pager_page_gives_the_disk_contents_or_zeros_and_marks_them_dirty)
+{
+	uint64_t *a, *b;
+
+	boot(8, &disk, 1);
+	a = pager_page(3000 * PAGE_SIZE + 5, true);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(nlog, 1);
+	expect_req(0, BLK_READ, 3000, 1);
+	ck_assert(holds_disk(a, 3000));
+	ck_assert_ptr_eq(pager_page(3000 * PAGE_SIZE, true), a);
+	b = pager_page(3001 * PAGE_SIZE, false);
+	ck_assert(filled(b, 0));
+	ck_assert_int_eq(nlog, 1);
+	memset(b, 0x5e, PAGE_SIZE);
+	nlog = 0;
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(nlog, 2);
+	expect_req(0, BLK_WRITE, 3000, 2);
+	expect_req(1, BLK_FLUSH, 0, 0);
+	ck_assert(disk_filled(3001, 0x5e));
+}
+END_TEST
+
+START_TEST(a_read_error_fails_the_fault_and_caches_nothing)
+{
+	uint64_t free0;
+
+	boot(8, &disk, 1);
+	free0 = pmm_free_pages();
+	fail_pages(500, 1);
+	ck_assert_int_eq(pager_fault(500 * PAGE_SIZE), -1);
+	ck_assert_int_eq(nlog, 1);
+	ck_assert_uint_eq(reqlog[0].status, BLK_IOERR);
+	ck_assert(!mapped(500));
+	ck_assert_uint_eq(pmm_free_pages(), free0);
+	ck_assert_ptr_null(pager_page(500 * PAGE_SIZE, true));
+	ck_assert_uint_eq(pmm_free_pages(), free0);
+	fail_pages(0, 0);
+	ck_assert_int_eq(pager_fault(500 * PAGE_SIZE), 0);
+	ck_assert_int_eq(nlog, 3);
+	expect_req(2, BLK_READ, 500, 1);
+	ck_assert(holds_disk(frame(500), 500));
+}
+END_TEST
+
+/*
+ * Read-ahead is a guess: a bad sector in a page layer 1 did not ask for must
+ * not fail the fault of a page that reads fine.
+ */
+START_TEST(a_read_ahead_error_does_not_fail_a_readable_page)
+{
+	boot(8, &disk, 1);
+	touch(700);
+	fail_pages(710, 1);
+	ck_assert_int_eq(pager_fault(701 * PAGE_SIZE), 0);
+	ck_assert(holds_disk(frame(701), 701));
+	ck_assert(!mapped(710));
+}
+END_TEST
+
+/* ---- write-back ------------------------------------------------------------- */
+
+START_TEST(sync_writes_dirty_pages_in_order_in_runs_of_at_most_256)
+{
+	boot(8, &disk, 1);
+	scribble(1005, 0xa5);
+	for (uint64_t p = 1003; p >= 1000; p--)
+		scribble(p, 0xa1);
+	for (uint64_t p = 600; p < 860; p++)
+		scribble(p, 0xb2);
+	touch(1004);
+	touch(1006);
+	nlog = 0;
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(nlog, 5);
+	expect_req(0, BLK_WRITE, 600, 256);
+	expect_req(1, BLK_WRITE, 856, 4);
+	expect_req(2, BLK_WRITE, 1000, 4);
+	expect_req(3, BLK_WRITE, 1005, 1);
+	expect_req(4, BLK_FLUSH, 0, 0);
+	for (uint64_t p = 600; p < 860; p++)
+		ck_assert(disk_filled(p, 0xb2));
+	ck_assert(disk_filled(1000, 0xa1) && disk_filled(1003, 0xa1));
+	ck_assert(disk_filled(1005, 0xa5));
+	ck_assert(disk_pristine(860) && disk_pristine(1004) && disk_pristine(1006));
+	ck_assert(!(*leaf(1005) & PTE_D));
+	ck_assert_uint_eq(pager_stats()->write_pages, 265);
+}
+END_TEST
+
+START_TEST(a_sync_with_nothing_dirty_writes_nothing_but_flushes)
+{
+	boot(8, &disk, 1);
+	scribble(42, 1);
+	ck_assert_int_eq(pager_sync(), 0);
+	nlog = 0;
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(nlog, 1);
+	expect_req(0, BLK_FLUSH, 0, 0);
+}
+END_TEST
+
+START_TEST(sync_keeps_at_most_8_writes_in_flight)
+{
+	boot(8, &disk, 1);
+	for (uint64_t r = 0; r < 10; r++)
+		for (uint64_t p = 4000 + 10 * r; p < 4004 + 10 * r; p++)
+			scribble(p, (uint8_t)(r + 1));
+	nlog = 0;
+	max_inflight = 0;
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(count_ops(BLK_WRITE), 10);
+	ck_assert_int_eq(max_inflight, 8);
+	for (uint64_t r = 0; r < 10; r++)
+		ck_assert(disk_filled(4003 + 10 * r, (uint8_t)(r + 1)));
+	expect_req(10, BLK_FLUSH, 0, 0);
+}
+END_TEST
+
+START_TEST(a_write_error_in_sync_returns_minus_1_and_the_pages_stay_dirty)
+{
+	boot(8, &disk, 1);
+	for (uint64_t p = 100; p < 104; p++)
+		scribble(p, 0x11);
+	scribble(200, 0x22);
+	scribble(201, 0x22);
+	fail_pages(200, 1);
+	nlog = 0;
+	ck_assert_int_eq(pager_sync(), -1);
+	ck_assert_int_eq(nlog, 3);
+	expect_req(0, BLK_WRITE, 100, 4);
+	expect_req(1, BLK_WRITE, 200, 2);
+	ck_assert_uint_eq(reqlog[1].status, BLK_IOERR);
+	expect_req(2, BLK_FLUSH, 0, 0);
+	ck_assert(disk_filled(100, 0x11));
+	ck_assert(disk_pristine(200) && disk_pristine(201));
+	fail_pages(0, 0);
+	nlog = 0;
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(nlog, 2);
+	expect_req(0, BLK_WRITE, 200, 2);
+	ck_assert(disk_filled(200, 0x22) && disk_filled(201, 0x22));
+}
+END_TEST
+
+START_TEST(a_failed_flush_fails_the_sync)
+{
+	boot(8, &disk, 1);
+	scribble(42, 1);
+	nlog = 0;
+	fail_nth = 2;
+	ck_assert_int_eq(pager_sync(), -1);
+	expect_req(1, BLK_FLUSH, 0, 0);
+}
+END_TEST
+
+/* ---- eviction --------------------------------------------------------------- */
+
+/* Random misses, one page each, from page first by twos until n were faulted. */
+static uint64_t fault_randomly(uint64_t first, uint64_t n, bool accessed)
+{
+	for (uint64_t k = 0; k < n; k++) {
+		ck_assert_int_eq(pager_fault((first + 2 * k) * PAGE_SIZE), 0);
+		if (accessed)
+			*leaf(first + 2 * k) |= PTE_A;
+	}
+	return first + 2 * n;
+}
+
+START_TEST(eviction_gives_pages_with_the_accessed_bit_a_second_chance)
+{
+	uint64_t base = 10000, n = 0, evicted = 0, last = 0, next;
+
+	boot(4, &disk, 1);
+	/* Fill the cache; the first eviction has cleared every referenced bit. */
+	while (pager_stats()->evictions == 0) {
+		fault_randomly(base + 2 * n, 1, false);
+		ck_assert_uint_lt(++n, 4096);
+	}
+	ck_assert_uint_gt(n, 100);
+	for (uint64_t k = 1; k < n; k += 2)
+		*leaf(base + 2 * k) |= PTE_A;
+	next = fault_randomly(base + 2 * n, n / 4, true);
+	for (uint64_t k = 1; k < n; k++) {
+		bool in = mapped(base + 2 * k);
+
+		if (k % 2 == 1)
+			ck_assert_msg(in, "page %lu was accessed, yet evicted", (unsigned long)k);
+		else if (!in) {
+			evicted++;
+			last = k;
+		}
+	}
+	ck_assert_uint_ge(evicted, n / 4);
+	/* the accessed pages the hand passed have used their chance */
+	for (uint64_t k = 1; k < last; k += 2)
+		ck_assert(!(*leaf(base + 2 * k) & PTE_A));
+	for (uint64_t p = base + 2 * n; p < next; p += 2)
+		ck_assert(mapped(p));
+	ck_assert_int_eq(count_ops(BLK_WRITE), 0);
+}
+END_TEST
+
+START_TEST(a_dirty_victim_is_written_with_its_dirty_neighbours_then_dropped)
+{
+	uint64_t p = 30000;
+	bool gone = false;
+
+	boot(4, &disk, 1);
+	for (uint64_t q = 20000; q < 20005; q++)
+		scribble(q, 0xc3);		/* 20005.. are cached too, clean */
+	while (!gone) {
+		p = fault_randomly(p, 1, true);
+		ck_assert_uint_lt(p, 40000);
+		gone = true;
+		for (uint64_t q = 20000; q < 20005; q++)
+			gone = gone && !mapped(q);
+	}
+	ck_assert_int_eq(count_ops(BLK_WRITE), 1);
+	for (int k = 0; k < nlog; k++)
+		if (reqlog[k].op == BLK_WRITE)
+			expect_req(k, BLK_WRITE, 20000, 5);
+	for (uint64_t q = 20000; q < 20005; q++)
+		ck_assert(disk_filled(q, 0xc3));
+	ck_assert(disk_pristine(20005));
+	nlog = 0;
+	touch(20002);
+	expect_req(0, BLK_READ, 20002, 1);
+	ck_assert(filled(frame(20002), 0xc3));
+}
+END_TEST
+
+START_TEST(a_victim_whose_write_fails_stays_until_a_sync_writes_it)
+{
+	boot(4, &disk, 1);
+	scribble(20000, 0x77);
+	fail_pages(20000, 1);
+	fault_randomly(30000, 2000, true);
+	ck_assert(mapped(20000));
+	ck_assert(filled(frame(20000), 0x77));
+	ck_assert_int_eq(count_ops(BLK_WRITE), 1);
+	ck_assert(disk_pristine(20000));
+	fail_pages(0, 0);
+	nlog = 0;
+	ck_assert_int_eq(pager_sync(), 0);
+	expect_req(0, BLK_WRITE, 20000, 1);
+	ck_assert(disk_filled(20000, 0x77));
+	fault_randomly(40000, 2000, true);
+	ck_assert(!mapped(20000));
+}
+END_TEST
+
+START_TEST(a_protected_page_is_read_only_and_is_not_evicted)
+{
+	boot(4, &disk, 1);
+	scribble(20000, 0x44);
+	pager_protect(20000 * PAGE_SIZE, true);
+	ck_assert(pager_protected(20000 * PAGE_SIZE));
+	ck_assert(!(*leaf(20000) & (PTE_W | PTE_D)));	/* D went to the descriptor */
+	fault_randomly(30000, 1500, true);
+	ck_assert(mapped(20000));
+	ck_assert_int_eq(count_ops(BLK_WRITE), 0);
+	pager_protect(20000 * PAGE_SIZE, false);
+	ck_assert(!pager_protected(20000 * PAGE_SIZE));
+	ck_assert(*leaf(20000) & PTE_W);
+	fault_randomly(40000, 1500, true);
+	ck_assert(!mapped(20000));
+	ck_assert(disk_filled(20000, 0x44));
+}
+END_TEST
+
+START_TEST(evicting_a_sparse_window_gives_its_page_tables_back)
+{
+	uint64_t free0, p = 1500000, tables;
+	bool gone = false;
+
+	boot(4, &disk, 1);
+	free0 = pmm_free_pages();
+	/* 100 pages 4 MiB apart: each has a page table of its own */
+	for (uint64_t k = 0; k < 100; k++)
+		touch(1024 * k + 7);
+	ck_assert_uint_ge(free0 - pmm_free_pages(), 200);
+	while (!gone) {
+		touch(p++);
+		ck_assert_uint_lt(p, 1500000 + 20000);
+		gone = true;
+		for (uint64_t k = 0; k < 100; k++)
+			gone = gone && !mapped(1024 * k + 7);
+	}
+	for (uint64_t k = 0; k < 100; k++)
+		ck_assert_ptr_null(leaf(1024 * k + 7));
+	/* what is still taken: the pressure pages and a few tables for them */
+	tables = window_tables();
+	ck_assert_uint_eq(free0 - pmm_free_pages(), cached_pages() + tables);
+	ck_assert_uint_le(tables, 8);
+}
+END_TEST
+
+/* ---- everything at once ----------------------------------------------------- */
+
+#define MODEL_PAGES	3000
+#define PRISTINE	(-1)
+
+static int16_t model[MODEL_PAGES];	/* each page's byte, or PRISTINE */
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t rnd(uint64_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng % n;
+}
+
+static bool page_is(const void *mem, uint64_t page)
+{
+	return model[page] == PRISTINE ? holds_disk(mem, page) : filled(mem, (uint8_t)model[page]);
+}
+
+static bool disk_is(uint64_t page)
+{
+	return model[page] == PRISTINE ? disk_pristine(page) : disk_filled(page, (uint8_t)model[page]);
+}
+
+/* One step of layer 1 and layer 0 at random, on 3000 pages through a cache of about 490. */
+static void random_step(void)
+{
+	static uint64_t seq;
+	uint64_t p = rnd(MODEL_PAGES), op = rnd(100);
+	uint8_t *mem;
+
+	nlog = 0;
+	if (op < 30) {				/* a run of reads */
+		for (uint64_t k = 0; k < 20 && seq < MODEL_PAGES; k++, seq++) {
+			touch(seq);
+			ck_assert_msg(page_is(frame(seq), seq), "page %lu", (unsigned long)seq);
+		}
+		if (seq == MODEL_PAGES)
+			seq = rnd(MODEL_PAGES);
+	} else if (op < 60) {
+		touch(p);
+		ck_assert_msg(page_is(frame(p), p), "page %lu", (unsigned long)p);
+	} else if (op < 90) {
+		model[p] = (int16_t)(1 + rnd(255));
+		scribble(p, (uint8_t)model[p]);
+	} else if (op < 95) {			/* layer 0 fills a page, read first or not */
+		mem = pager_page(p * PAGE_SIZE, op % 2 == 0);
+		ck_assert_msg(op % 2 != 0 || page_is(mem, p), "page %lu", (unsigned long)p);
+		model[p] = (int16_t)rnd(256);
+		memset(mem, model[p], PAGE_SIZE);
+	} else {
+		ck_assert_int_eq(pager_sync(), 0);
+	}
+}
+
+static void random_traffic(uint32_t faultaround)
+{
+	boot(4, &disk, faultaround);
+	for (uint64_t p = 0; p < MODEL_PAGES; p++)
+		model[p] = PRISTINE;
+	for (int k = 0; k < 8000; k++)
+		random_step();
+	ck_assert_uint_gt(pager_stats()->evictions, 2000);
+	ck_assert_int_eq(pager_sync(), 0);
+	for (uint64_t p = 0; p < MODEL_PAGES; p++)
+		ck_assert_msg(disk_is(p), "disk page %lu", (unsigned long)p);
+}
+
+START_TEST(random_traffic_never_loses_or_mixes_up_data)
+{
+	random_traffic(1);
+}
+END_TEST
+
+START_TEST(random_traffic_with_fault_around_never_loses_or_mixes_up_data)
+{
+	random_traffic(16);
+}
+END_TEST
+
+/* ---- no disk ---------------------------------------------------------------- */
+
+START_TEST(without_a_disk_pages_are_zero_and_sync_does_no_io)
+{
+	boot(4, 0, 16);
+	ck_assert(filled(pager_page(5 * PAGE_SIZE, true), 0));
+	touch(9);
+	ck_assert(mapped(5));			/* fault-around: it is cached */
+	touch(10);
+	ck_assert(filled(frame(9), 0) && filled(frame(10), 0));
+	ck_assert(!mapped(11));			/* no read-ahead without a disk */
+	scribble(9, 0x33);
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(nlog, 0);
+	ck_assert(filled(frame(9), 0x33));
+}
+END_TEST
+
+START_TEST(without_a_disk_all_dirty_means_out_of_memory)
+{
+	jmp_buf jb;
+	volatile uint64_t n = 0;
+
+	boot(4, 0, 1);
+	touch(3);				/* clean: may go */
+	exit_jmp = &jb;
+	if (setjmp(jb) == 0) {
+		for (;;) {
+			scribble(100 + n, (uint8_t)n);
+			n = n + 1;
+			ck_assert_uint_lt(n, 5000);
+		}
+	}
+	exit_jmp = 0;
+	ck_assert_uint_eq(exit_code, STRATA_EXIT_L0_NOMEM);
+	ck_assert_uint_gt(n, 100);
+	ck_assert(!mapped(3));
+	for (uint64_t k = 0; k < n; k++)	/* dirty pages never left RAM */
+		ck_assert(filled(frame(100 + k), (uint8_t)k));
+	ck_assert_int_eq(nlog, 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("pager");
+	TCase *tc = tcase_create("pager");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, a_random_miss_reads_one_page);
+	tcase_add_test(tc, sequential_misses_double_the_read_up_to_256_pages);
+	tcase_add_test(tc, read_ahead_stops_where_the_window_stops_being_layer_1s);
+	tcase_add_test(tc, read_ahead_stops_at_a_cached_page);
+	tcase_add_test(tc, a_hit_issues_no_io);
+	tcase_add_test(tc, fault_around_maps_the_cached_pages_of_its_block_only);
+	tcase_add_test(tc, with_fault_around_a_sequential_read_is_mapped_at_once);
+	tcase_add_test(tc, pager_page_gives_the_disk_contents_or_zeros_and_marks_them_dirty);
+	tcase_add_test(tc, a_read_error_fails_the_fault_and_caches_nothing);
+	tcase_add_test(tc, a_read_ahead_error_does_not_fail_a_readable_page);
+	tcase_add_test(tc, sync_writes_dirty_pages_in_order_in_runs_of_at_most_256);
+	tcase_add_test(tc, a_sync_with_nothing_dirty_writes_nothing_but_flushes);
+	tcase_add_test(tc, sync_keeps_at_most_8_writes_in_flight);
+	tcase_add_test(tc, a_write_error_in_sync_returns_minus_1_and_the_pages_stay_dirty);
+	tcase_add_test(tc, a_failed_flush_fails_the_sync);
+	tcase_add_test(tc, eviction_gives_pages_with_the_accessed_bit_a_second_chance);
+	tcase_add_test(tc, a_dirty_victim_is_written_with_its_dirty_neighbours_then_dropped);
+	tcase_add_test(tc, a_victim_whose_write_fails_stays_until_a_sync_writes_it);
+	tcase_add_test(tc, a_protected_page_is_read_only_and_is_not_evicted);
+	tcase_add_test(tc, evicting_a_sparse_window_gives_its_page_tables_back);
+	tcase_add_test(tc, random_traffic_never_loses_or_mixes_up_data);
+	tcase_add_test(tc, random_traffic_with_fault_around_never_loses_or_mixes_up_data);
+	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);
+	tcase_add_test(tc, without_a_disk_all_dirty_means_out_of_memory);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	/* pager.c's state is static and pager_init is once per boot: one process per test. */
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
