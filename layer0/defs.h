@@ -156,7 +156,7 @@ void vm_flush(uint64_t va);		/* invlpg */
 void *vm_map_mmio(uint64_t pa, uint64_t len);	/* uncached, in the MMIO area */
 uint64_t vm_alloc_stack(void);		/* a guarded L0_STACK_SIZE stack; returns its top */
 void *vm_alloc_area(uint64_t bytes);	/* zeroed layer-0 memory, mapped for good */
-void vm_prune(uint64_t root, uint64_t va); /* frees va's page table if it is empty */
+bool vm_prune(uint64_t root, uint64_t va); /* frees va's page table if it is empty: true if it did */
 
 /* timer.c */
 void timer_init(void);			/* calibrates the TSC, starts the LAPIC timer */

@@ -16,6 +16,7 @@
 
 #define RA_FIRST	16	/* pages read when a fault continues the last read */
 #define RA_MAX		256	/* the largest read-ahead: 1 MiB */
+#define RA_INFLIGHT	4	/* background reads ahead of a sequential stream */
 #define WB_MAX		256	/* pages in one write-back request */
 #define WB_INFLIGHT	8	/* write-back requests in flight at once */
 #define LOW_WATER	512	/* free pages the cache leaves to layer 0 */
@@ -27,11 +28,13 @@
 #define CP_BUSY		0x08	/* being faulted in: not evictable */
 #define CP_PINNED	0x10	/* cannot be written back: no disk, or the write failed */
 #define CP_WPROT	0x20	/* write-protected while a checkpoint writes it */
+#define CP_INFLIGHT	0x40	/* a background read is filling it (also BUSY) */
 
 struct cpage {
 	uint64_t dpn;		/* disk page number: window offset / 4096 */
 	uint64_t pa;		/* the frame; 0 when the descriptor is free */
 	uint64_t dirty_epoch;	/* the epoch it was last found dirty in */
+	pte_t *pte;		/* its PTE while CP_MAPPED: no walk to find it again */
 	uint32_t next;		/* hash chain, or the free list */
 	uint32_t flags;
 };
@@ -47,13 +50,26 @@ static struct {
 	uint32_t free;		/* first free descriptor */
 	uint32_t hand;
 	uint64_t epoch;
-	uint64_t ra_next;	/* the page after the last read */
-	uint32_t ra_pages;	/* the size of the last read */
+	uint64_t seq_next;	/* the page a sequential stream faults on next */
+	uint64_t ra_end;	/* the end of the furthest read issued for it */
+	uint32_t ra_pages;	/* the size of its last read */
+	uint64_t ra_limit;	/* pages a stream may have read ahead: a slice of the cache */
 	uint32_t *order;	/* scratch: dirty descriptors sorted by page */
 	struct pager_stats st;
 } pg;
 
 static uint64_t list[RA_MAX];	/* physical pages of the read in progress */
+
+/* A read ahead of a sequential stream, running while layer 1 goes on. */
+struct prefetch {
+	struct blkreq req;
+	uint64_t pages[RA_MAX];
+	uint32_t idx[RA_MAX];
+	uint64_t dpn;
+	uint32_t n;
+	bool active;
+};
+static struct prefetch pf[RA_INFLIGHT];
 
 static uint64_t page_va(uint64_t dpn)
 {
@@ -91,6 +107,15 @@ static void hash_remove(uint32_t i)
 	*p = pg.cp[i].next;
 }
 
+/*
+ * The PTE mapped last, so that mapping a run of pages walks the tables once
+ * per page table, not once per page.  Forgotten when a page table is freed.
+ */
+static struct {
+	uint64_t dpn;
+	pte_t *pte;
+} last_map;
+
 void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 {
 	uint64_t frames = pmm_free_pages();
@@ -113,6 +138,11 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 		pg.cp[i].next = i + 1 < pg.ncp ? i + 1 : NIL;
 	pg.free = 0;
 	pg.epoch = 1;
+	last_map.pte = 0;
+	/* Read-ahead never takes more than an eighth of the cache. */
+	pg.ra_limit = (pmm_free_pages() - (pmm_free_pages() < LOW_WATER ? 0 : LOW_WATER)) / 8;
+	if (pg.ra_limit < RA_FIRST)
+		pg.ra_limit = RA_FIRST;
 	kprintf("strata: pager: %s, cache up to %lu MiB, fault-around %u pages\n",
 	    dev ? dev->name : "no disk (RAM only)",
 	    (unsigned long)((pmm_free_pages() - LOW_WATER) >> 8), pg.faultaround);
@@ -121,10 +151,9 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 /* The PTE of a mapped page, or 0. */
 static pte_t *pte_of(const struct cpage *c)
 {
-	if (!(c->flags & CP_MAPPED))
-		return 0;
-	return vm_walk(kernel_root, page_va(c->dpn), false);
+	return (c->flags & CP_MAPPED) ? c->pte : 0;
 }
+
 
 /* Moves the PTE's dirty bit into the descriptor. */
 static void harvest(struct cpage *c)
@@ -260,8 +289,10 @@ static void unmap(struct cpage *c)
 {
 	if (!(c->flags & CP_MAPPED))
 		return;
-	vm_unmap(kernel_root, page_va(c->dpn));
-	vm_prune(kernel_root, page_va(c->dpn));
+	*c->pte = 0;
+	vm_flush(page_va(c->dpn));
+	if (vm_prune(kernel_root, page_va(c->dpn)))
+		last_map.pte = 0;
 	c->flags &= ~CP_MAPPED;
 }
 
@@ -349,17 +380,37 @@ static NORETURN void out_of_memory(void)
 	machine_exit(STRATA_EXIT_L0_NOMEM);
 }
 
-/* How many pages to read for a miss at dpn: one, unless it continues the last read. */
-static uint32_t readahead(uint64_t dpn)
+/* The next read of a sequential stream: twice the last, from RA_FIRST up to RA_MAX. */
+static uint32_t grow(void)
 {
-	if (pg.dev == 0)
-		return 1;
-	if (dpn == pg.ra_next && pg.ra_pages > 0)
-		pg.ra_pages = pg.ra_pages < RA_FIRST ? RA_FIRST :
-		    pg.ra_pages * 2 > RA_MAX ? RA_MAX : pg.ra_pages * 2;
-	else
-		pg.ra_pages = 1;
+	uint32_t most = pg.ra_limit < RA_MAX ? (uint32_t)pg.ra_limit : RA_MAX;
+
+	pg.ra_pages = pg.ra_pages < RA_FIRST ? RA_FIRST : pg.ra_pages * 2;
+	if (pg.ra_pages > most)
+		pg.ra_pages = most;
 	return pg.ra_pages;
+}
+
+/*
+ * Gathers up to n new cache pages from dpn (which is not cached) for one
+ * read, stopping before a page that is cached or not layer 1's; flags them
+ * extra.  How many.
+ */
+static uint32_t gather(uint64_t dpn, uint32_t n, uint32_t *idx, uint64_t *pages, uint32_t extra)
+{
+	uint32_t got;
+
+	for (got = 0; got < n; got++) {
+		uint64_t p = dpn + got;
+
+		if (got > 0 && (lookup(p) != NIL || pg.perm(p * PAGE_SIZE) == 0))
+			break;
+		if ((idx[got] = page_alloc(p, pg.dev == 0)) == NIL)
+			break;
+		pg.cp[idx[got]].flags |= extra;
+		pages[got] = pg.cp[idx[got]].pa;
+	}
+	return got;
 }
 
 /*
@@ -369,23 +420,12 @@ static uint32_t readahead(uint64_t dpn)
  */
 static uint32_t read_in(uint64_t dpn, uint32_t n, uint32_t *nread, bool *err)
 {
-	uint32_t idx[RA_MAX], got = 0;
+	uint32_t idx[RA_MAX], got;
 	enum blk_status s;
 
 	*err = false;
-	for (; got < n; got++) {
-		uint64_t p = dpn + got;
-
-		if (got > 0 && (lookup(p) != NIL || pg.perm(p * PAGE_SIZE) == 0))
-			break;
-		if ((idx[got] = page_alloc(p, pg.dev == 0)) == NIL) {
-			if (got == 0)
-				out_of_memory();
-			break;
-		}
-		list[got] = pg.cp[idx[got]].pa;
-	}
-	pg.ra_next = dpn + got;
+	if ((got = gather(dpn, n, idx, list, 0)) == 0)
+		out_of_memory();
 	*nread = got;
 	if (pg.dev == 0)
 		return idx[0];		/* the frame is zero: that is the page */
@@ -408,13 +448,24 @@ static void map(uint32_t i)
 {
 	struct cpage *c = &pg.cp[i];
 	uint64_t flags = pg.perm(c->dpn * PAGE_SIZE);
+	pte_t *e;
 
 	if (c->flags & CP_WPROT)
 		flags &= ~PTE_W;
 	c->flags |= CP_BUSY;
-	while (vm_map(kernel_root, page_va(c->dpn), c->pa, flags | PTE_P) != 0)
-		if (!evict_one())
-			out_of_memory();	/* not even a page table could be had */
+	if (last_map.pte != 0 && c->dpn == last_map.dpn + 1 && c->dpn % 512 != 0) {
+		e = last_map.pte + 1;	/* the next entry of the same page table */
+	} else {
+		while ((e = vm_walk(kernel_root, page_va(c->dpn), true)) == 0)
+			if (!evict_one())
+				out_of_memory();	/* not even a page table could be had */
+	}
+	if (*e & PTE_P)
+		vm_flush(page_va(c->dpn));
+	*e = c->pa | flags | PTE_P;
+	c->pte = e;
+	last_map.dpn = c->dpn;
+	last_map.pte = e;
 	c->flags = (c->flags | CP_MAPPED) & ~CP_BUSY;
 }
 
@@ -432,39 +483,130 @@ static void fault_around(uint64_t dpn)
 	}
 }
 
-/* Maps the pages after dpn that a sequential read just brought in: they are next. */
-static void map_ahead(uint64_t dpn, uint32_t n)
+/* A background read is over: its pages join the cache, or go if it failed. */
+static void prefetch_finish(struct prefetch *p)
 {
-	for (uint64_t p = dpn + 1; p < dpn + n; p++) {
-		uint32_t i = lookup(p);
+	enum blk_status s = blk_wait(pg.dev, &p->req);
 
-		if (i != NIL && !(pg.cp[i].flags & CP_MAPPED))
+	for (uint32_t k = 0; k < p->n; k++) {
+		if (s == BLK_OK)
+			pg.cp[p->idx[k]].flags &= ~(CP_INFLIGHT | CP_BUSY);
+		else
+			drop(p->idx[k]);	/* a fault will read it again, and report */
+	}
+	p->active = false;
+}
+
+/* Finishes the background reads that completed, without waiting. */
+static void prefetch_reap(void)
+{
+	bool any = false;
+
+	for (int k = 0; k < RA_INFLIGHT; k++)
+		any |= pf[k].active;
+	if (!any)
+		return;
+	blk_poll(pg.dev);
+	for (int k = 0; k < RA_INFLIGHT; k++)
+		if (pf[k].active && pf[k].req.status != BLK_PENDING)
+			prefetch_finish(&pf[k]);
+}
+
+/* Waits for the background read that is filling page dpn. */
+static void prefetch_wait(uint64_t dpn)
+{
+	for (int k = 0; k < RA_INFLIGHT; k++)
+		if (pf[k].active && dpn - pf[k].dpn < pf[k].n)
+			prefetch_finish(&pf[k]);
+}
+
+/* Keeps RA_INFLIGHT reads going ahead of a sequential stream. */
+static void prefetch_more(void)
+{
+	for (int k = 0; k < RA_INFLIGHT; k++) {
+		struct prefetch *p = &pf[k];
+
+		if (p->active)
+			continue;
+		/* Pages already cached need no read (and must not get a second descriptor). */
+		while (pg.ra_end - pg.seq_next < pg.ra_limit && lookup(pg.ra_end) != NIL)
+			pg.ra_end++;
+		if (pg.ra_end - pg.seq_next >= pg.ra_limit || pg.perm(pg.ra_end * PAGE_SIZE) == 0)
+			return;		/* far enough ahead, or the stream leaves layer 1's pages */
+		p->dpn = pg.ra_end;
+		if ((p->n = gather(p->dpn, grow(), p->idx, p->pages, CP_INFLIGHT | CP_BUSY)) == 0)
+			return;
+		pg.ra_end += p->n;
+		p->req = (struct blkreq){ .op = BLK_READ, .sector = p->dpn * BLK_SECTORS_PER_PAGE,
+		    .nsectors = p->n * BLK_SECTORS_PER_PAGE, .pages = p->pages };
+		p->active = true;
+		pg.st.reads++;
+		pg.st.read_pages += p->n;
+		blk_submit(pg.dev, &p->req);	/* a final status at once is kept in req.status */
+	}
+}
+
+/* Maps the run of cached pages after dpn (up to n of them): a stream reads them next. */
+static uint64_t map_run(uint64_t dpn, uint32_t n)
+{
+	uint64_t p;
+	uint32_t i;
+
+	for (p = dpn + 1; p < dpn + n; p++) {
+		if ((i = lookup(p)) == NIL || (pg.cp[i].flags & CP_INFLIGHT))
+			break;
+		if (!(pg.cp[i].flags & CP_MAPPED))
 			map(i);
 	}
+	return p;
+}
+
+/* A fault that continues a sequential stream: map what is in, read further ahead. */
+static int fault_sequential(uint64_t dpn, uint32_t i)
+{
+	uint32_t n = 1;
+	bool err;
+
+	if (i == NIL && (i = read_in(dpn, grow(), &n, &err)) == NIL &&
+	    (n == 1 || (i = read_in(dpn, 1, &n, &err)) == NIL))
+		return -1;	/* a bad sector in the read-ahead must not fail a good page */
+	if (dpn + n > pg.ra_end)
+		pg.ra_end = dpn + n;
+	map(i);
+	pg.cp[i].flags |= CP_BUSY;	/* not evicted before layer 1 has touched it */
+	pg.seq_next = pg.faultaround > 1 ? map_run(dpn, (uint32_t)pg.ra_limit) : dpn + 1;
+	prefetch_more();
+	pg.cp[i].flags &= ~CP_BUSY;
+	return 0;
 }
 
 int pager_fault(uint64_t off)
 {
 	uint64_t dpn = off / PAGE_SIZE;
-	uint32_t i = lookup(dpn), n = 1;
+	uint32_t i, n = 1;
 	bool err;
 
 	pg.st.faults++;
-	if (i != NIL) {
+	prefetch_reap();
+	if ((i = lookup(dpn)) != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
+		prefetch_wait(dpn);
+		i = lookup(dpn);
+	}
+	if (i != NIL)
 		pg.st.hits++;
-		pg.cp[i].flags |= CP_BUSY;
-	} else {
+	else
 		pg.st.misses++;
-		/* A bad sector in the read-ahead must not fail a page that reads fine alone. */
-		if ((i = read_in(dpn, readahead(dpn), &n, &err)) == NIL &&
-		    (n == 1 || (i = read_in(dpn, 1, &n, &err)) == NIL))
+	if (pg.dev != 0 && dpn == pg.seq_next)
+		return fault_sequential(dpn, i);
+	if (i == NIL) {
+		if ((i = read_in(dpn, 1, &n, &err)) == NIL)
 			return -1;
+		pg.ra_pages = 1;	/* a new stream may start here */
+		pg.seq_next = dpn + 1;
+		pg.ra_end = dpn + 1;
 	}
 	map(i);
-	if (n > 1 && pg.faultaround > 1)
-		map_ahead(dpn, n);
-	else
-		fault_around(dpn);
+	fault_around(dpn);
 	return 0;
 }
 
@@ -474,6 +616,10 @@ void *pager_page(uint64_t off, bool read)
 	uint32_t i = lookup(dpn), n;
 	bool err;
 
+	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
+		prefetch_wait(dpn);
+		i = lookup(dpn);
+	}
 	if (i == NIL) {
 		if (read) {
 			if ((i = read_in(dpn, 1, &n, &err)) == NIL)

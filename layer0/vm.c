@@ -194,20 +194,21 @@ void *vm_map_mmio(uint64_t pa, uint64_t len)
  * Frees the page table that maps va if none of its 512 entries is in use any
  * more, so that the tables of a sparse disk window shrink with its cache.
  */
-void vm_prune(uint64_t root, uint64_t va)
+bool vm_prune(uint64_t root, uint64_t va)
 {
 	pte_t *pde = walk(root, va, false, 2);
 	pte_t *pt;
 
 	if (pde == 0 || !(*pde & PTE_P) || (*pde & PTE_PS))
-		return;
+		return false;
 	pt = p2v(*pde & PTE_ADDR_MASK);
 	/* From va's neighbour on: in a sequential sweep, the live entries are after it. */
 	for (uint64_t k = 1, i = (va >> 12) & 511; k <= 512; k++)
 		if (pt[(i + k) & 511] != 0)
-			return;
+			return false;
 	pmm_free(*pde & PTE_ADDR_MASK);
 	*pde = 0;
+	return true;
 }
 
 /* Zeroed layer-0 memory of its own pages, never freed: tables sized at boot. */
