@@ -81,6 +81,7 @@ t() {
 # shellcheck source=integration/disk.sh
 . "$here/integration/disk.sh"
 . "$here/integration/conform.sh"
+. "$here/integration/nic.sh"
 ls "$out"/case-*.spec 2>/dev/null | xargs -r -P "$(nproc 2>/dev/null || echo 2)" -n 1 \
 	"$here/integration/case.sh" "$build"
 for r in "$out"/case-*.result; do

@@ -1,0 +1,20 @@
+# The NIC rings (doc/abi.md, "The NIC rings"), driven slot by slot by the
+# rawnet payload over QEMU's user network.
+# shellcheck shell=bash
+nic="-netdev user,id=n0 -device virtio-net-pci,netdev=n0"
+
+# Sending and receiving the legal way.
+QEMUARGS=$nic t nic-arp-round-trip rawnet 0 "arp" "" \
+	'rawnet: ARP reply from 10\.0\.2\.2 is 52:55:0a:00:02:02' 'net0: 1 frames sent, 1 received'
+QEMUARGS=$nic t nic-tx-batch rawnet 0 "batch 40" "" 'rawnet: batch of 40 frames sent' 'net0: 40 frames sent'
+QEMUARGS=$nic t nic-tx-wrap-blocks rawnet 0 "wrap" "" 'rawnet: wrap: 192 frames through 64 slots' \
+	'net0: 192 frames sent'
+QEMUARGS=$nic t nic-wait-deadline rawnet 0 "wait-timeout" "" 'rawnet: wait-timeout ok'
+
+# Breaking the rules: each a V-RING report.
+QEMUARGS=$nic t nic-tx-runt rawnet 86 "tx-runt" "" 'rule: V-RING' 'shorter than STRATA_NET_FRAME_MIN' \
+	'^strata: exit 86 '
+QEMUARGS=$nic t nic-rx-doorbell-early rawnet 86 "rx-early" "" 'rule: V-RING' 'still holds' '^strata: exit 86 '
+
+# Without a NIC the rings are not granted and their regions are unassigned.
+t nic-none rawnet 2 "arp" "" 'rawnet: no NIC rings'
