@@ -80,9 +80,19 @@ int blk_poll(struct blkdev *dev)
 	return dev->ops->poll(dev);
 }
 
-/* Spins on the device until req completes.  No interrupt would wake a hlt
- * (completions are polled), so it pauses instead; a device silent for
- * BLK_TIMEOUT_NS still owns req's pages, so that is fatal, not an error. */
+/*
+ * Polls the device until req completes, called with interrupts off.  If the
+ * disk interrupts on completion the CPU halts between polls: a completion
+ * after the last poll leaves its interrupt pending, which ends the halt at
+ * once (sleep_until_interrupt), and the timer ends it within a tick anyway.
+ * Otherwise it spins with pause.  A device silent for BLK_TIMEOUT_NS still
+ * owns req's pages, so that is fatal, not an error.
+ *
+ * Interrupts taken while halted run on their own stack and touch neither
+ * the disk nor the pager: the timer's clock and NIC poll (NIC pages only),
+ * and device handlers that count.  Callers (the pager, the loader) wait
+ * only between whole updates of the page tables.
+ */
 enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
 {
 	uint64_t start = clock_ns();
@@ -90,11 +100,14 @@ enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
 	while (req->status == BLK_PENDING) {
 		if (blk_poll(dev) > 0)
 			continue;
-		__asm__ volatile("pause");
 		if (clock_ns() - start > BLK_TIMEOUT_NS)
 			panic("%s: request (op %d, sector %lu, %u sectors) not completed after %lu s",
 			    dev->name, req->op, (unsigned long)req->sector, req->nsectors,
 			    (unsigned long)(BLK_TIMEOUT_NS / 1000000000));
+		if (dev->irq)
+			sleep_until_interrupt();
+		else
+			__asm__ volatile("pause");
 	}
 	return req->status;
 }
@@ -114,12 +127,18 @@ enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
 /* Every driver probes here; this is the one line per disk the boot log shows. */
 void blk_probe_all(void)
 {
+	char irq[24];
+
 	virtio_blk_probe();
 	for (int i = 0; i < ndevs; i++) {
 		struct blkdev *d = devs[i];
-		kprintf("strata: %s: %s, %lu sectors (%lu MiB)%s\n", d->name, d->kind,
+		if (d->irq)
+			snprintf_(irq, sizeof(irq), "MSI-X vector %#x", d->irq_vector);
+		else
+			snprintf_(irq, sizeof(irq), "polled");
+		kprintf("strata: %s: %s, %lu sectors (%lu MiB)%s, %s\n", d->name, d->kind,
 		    (unsigned long)d->sectors, (unsigned long)(d->sectors * d->sector_size >> 20),
-		    d->read_only ? ", read-only" : "");
+		    d->read_only ? ", read-only" : "", irq);
 	}
 	if (ndevs == 0)
 		kprintf("strata: no disk\n");

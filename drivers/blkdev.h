@@ -6,7 +6,8 @@
  *
  * Nothing here knows about virtio, and drivers know nothing of paging.
  * Completions are found by polling (blk_poll); a caller that must wait uses
- * blk_wait or the synchronous blk_rw_sync.
+ * blk_wait or the synchronous blk_rw_sync, which halt the CPU between polls
+ * if the disk interrupts on completion.
  */
 #ifndef BLKDEV_H
 #define BLKDEV_H
@@ -72,6 +73,9 @@ struct blkdev {
 	uint32_t max_sectors;		/* largest one device request; bigger ones are split */
 	bool read_only;
 	bool volatile_cache;		/* writes need BLK_FLUSH to be durable */
+	bool irq;			/* completions interrupt, on irq_vector: waiting may halt */
+	uint8_t irq_vector;
+	uint64_t irq_count;		/* interrupts taken since boot */
 	const struct blkdev_ops *ops;
 	void *priv;			/* the driver's */
 };
@@ -82,7 +86,7 @@ struct blkdev *blkdev_get(int index);		/* 0 if none */
 int blkdev_count(void);
 enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req); /* BLK_PENDING, or the final status (done not called) */
 int blk_poll(struct blkdev *dev);
-enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req); /* polls until req completes */
+enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req); /* polls until req completes; interrupts off */
 enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
     uint32_t nsectors, const uint64_t *pages);
 const char *blk_status_name(enum blk_status s);

@@ -76,8 +76,12 @@ void net_probe_all(void)
 	for (int i = 0; i < ndevs; i++) {
 		struct netdev *d = devs[i];
 		net_format_mac(mac, d->mac);
-		kprintf("strata: %s: %s, MAC %s, MTU %u, %u TX + %u RX buffers\n", d->name,
+		kprintf("strata: %s: %s, MAC %s, MTU %u, %u TX + %u RX buffers, ", d->name,
 		    d->kind, mac, d->mtu, d->tx_depth, d->rx_depth);
+		if (d->rx_irq)
+			kprintf("RX on MSI-X vector %#x\n", d->rx_vector);
+		else
+			kprintf("polled\n");
 	}
 	if (ndevs == 0)
 		kprintf("strata: no NIC\n");

@@ -17,7 +17,8 @@
  * and frame go to the device as one buffer.  They are zero again when a
  * frame comes back through tx_done or rx_done.
  *
- * Completions are polled (net_poll); nothing here waits.
+ * Completions are polled (net_poll); nothing here waits.  A NIC may also
+ * interrupt when it receives a frame, so that a waiter can halt.
  */
 #ifndef NETDEV_H
 #define NETDEV_H
@@ -50,6 +51,8 @@ struct netdev {
 	uint32_t mtu;			/* IP bytes in a frame: 1500 */
 	uint32_t tx_depth;		/* frames the device can hold for sending at once */
 	uint32_t rx_depth;		/* RX buffers the device can hold at once */
+	bool rx_irq;			/* a frame received interrupts, on rx_vector */
+	uint8_t rx_vector;
 	const struct netdev_ops *ops;
 	void *priv;			/* the driver's */
 
@@ -61,6 +64,7 @@ struct netdev {
 	uint64_t rx_dropped_nobuf;	/* arrived with no buffer posted, where the device tells */
 	uint64_t rx_errors;		/* the device returned a buffer it could not have filled */
 	uint64_t tx_errors;		/* the device reported a send failed */
+	uint64_t irq_count;		/* interrupts taken */
 };
 
 /* drivers/netdev.c */
@@ -81,8 +85,9 @@ int net_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie);
 /*
  * Gives the device the whole page at slot_pa to receive one frame into, at
  * slot_pa + NET_FRAME_OFFSET.  0, or -1 if the RX queue is full.  The page
- * comes back through rx_done with cookie; a frame too short or too long is
- * counted and the page posted again at once, so the caller never sees it.
+ * comes back through rx_done with cookie, in its turn: a frame too short or
+ * too long (or a buffer the device mangled) is counted and comes back with
+ * len 0, so that buffers always return in the order they were posted.
  */
 int net_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie);
 

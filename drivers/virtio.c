@@ -18,17 +18,21 @@
 #define COMMON_DF		0x04
 #define COMMON_GFSELECT		0x08
 #define COMMON_GF		0x0c
+#define COMMON_MSIX_CONFIG	0x10
 #define COMMON_NUMQ		0x12
 #define COMMON_STATUS		0x14
 #define COMMON_CFGGEN		0x15
 #define COMMON_Q_SELECT		0x16
 #define COMMON_Q_SIZE		0x18
+#define COMMON_Q_MSIX		0x1a
 #define COMMON_Q_ENABLE		0x1c
 #define COMMON_Q_NOFF		0x1e
 #define COMMON_Q_DESC		0x20
 #define COMMON_Q_AVAIL		0x28
 #define COMMON_Q_USED		0x30
 #define COMMON_LEN		0x38
+
+#define NO_VECTOR		0xffff	/* an MSI-X entry number: none */
 
 /* Device status bits, set in this order during initialisation. */
 #define STATUS_ACKNOWLEDGE	1
@@ -201,10 +205,12 @@ int virtio_init(struct virtio_dev *vd, const struct pci_dev *d)
 		return -1;
 	}
 	pci_enable(d);
+	msix_enable(&vd->msix, d);	/* without it the device is polled only */
 	if (reset(vd) < 0) {
 		virtio_fail(vd, "device did not reset");
 		return -1;
 	}
+	wr16(vd->common, COMMON_MSIX_CONFIG, NO_VECTOR);	/* configuration changes: unused */
 	set_status(vd, STATUS_ACKNOWLEDGE);
 	set_status(vd, STATUS_DRIVER);
 	return 0;
@@ -258,10 +264,27 @@ static uint16_t pow2_floor(uint16_t n)
 	return p;
 }
 
-/* Sets up queue index with min(device maximum, VIRTQ_MAX_SIZE) entries,
- * all descriptors free and device interrupts suppressed.  Pages for the
- * rings come from pmm and are never returned: queues live as long as layer 0. */
-int virtio_queue_setup(struct virtio_dev *vd, uint16_t index, struct virtq *vq)
+bool virtio_has_msix(const struct virtio_dev *vd)
+{
+	return vd->msix.table != 0;
+}
+
+/* Routes the selected queue's interrupts to vector through the MSI-X entry
+ * of the queue's own number.  false if there is no such entry or the
+ * device refuses it (reading back NO_VECTOR): the queue is then polled. */
+static bool queue_vector(struct virtio_dev *vd, uint16_t index, int vector)
+{
+	if (vector < 0 || msix_route(&vd->msix, index, (uint8_t)vector) < 0)
+		return false;
+	wr16(vd->common, COMMON_Q_MSIX, index);
+	return rd16(vd->common, COMMON_Q_MSIX) == index;
+}
+
+/* Sets up queue index with min(device maximum, VIRTQ_MAX_SIZE) entries and
+ * all descriptors free; the device interrupts on vector if it can (vector
+ * < 0: it never does).  Pages for the rings come from pmm and are never
+ * returned: queues live as long as layer 0. */
+int virtio_queue_setup(struct virtio_dev *vd, uint16_t index, struct virtq *vq, int vector)
 {
 	uint16_t max, noff;
 	uint64_t desc_pa, ring_pa, doorbell;
@@ -296,7 +319,8 @@ int virtio_queue_setup(struct virtio_dev *vd, uint16_t index, struct virtq *vq)
 	for (uint16_t i = 0; i < vq->size; i++)
 		vq->desc[i].next = i + 1;
 	vq->nfree = vq->size;
-	vq->avail->flags = AVAIL_F_NO_INTERRUPT;
+	vq->interrupts = queue_vector(vd, index, vector);
+	vq->avail->flags = vq->interrupts ? 0 : AVAIL_F_NO_INTERRUPT;
 
 	wr16(vd->common, COMMON_Q_SIZE, vq->size);
 	wr64(vd->common, COMMON_Q_DESC, desc_pa);

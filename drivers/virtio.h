@@ -4,10 +4,12 @@
  * bits, device configuration and queues of buffer chains; nothing here knows
  * what a block or a packet is.
  *
- * Completions are found by polling the used ring: queues are set up with
- * interrupts suppressed and INTx is turned off.  Layer 0 is one CPU with no
- * preemption of layer-0 code by layer-0 code, so nothing here takes a lock;
- * a caller that reaps from an interrupt handler later must add one.
+ * Completions are always found by polling the used ring.  A queue given a
+ * vector also raises an MSI-X interrupt when the device uses it, so that a
+ * waiter can halt instead of spin; the handler only notes it and reaping
+ * stays out of interrupt handlers.  INTx is off, and a device without MSI-X
+ * gets no interrupts at all.  Layer 0 is one CPU with no preemption of
+ * layer-0 code by layer-0 code, so nothing here takes a lock.
  */
 #ifndef VIRTIO_H
 #define VIRTIO_H
@@ -15,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "msix.h"
 #include "pci.h"
 
 #define VIRTIO_VENDOR		0x1af4
@@ -52,6 +55,7 @@ struct virtq {
 	uint16_t free_head;
 	uint16_t avail_idx;		/* our copy of avail->idx */
 	uint16_t last_used;		/* used->idx up to which we have reaped */
+	bool interrupts;		/* the device interrupts when it uses the queue */
 	volatile struct vq_desc *desc;
 	volatile struct vq_avail *avail;
 	volatile struct vq_used *used;
@@ -71,12 +75,14 @@ struct virtio_dev {
 	uint32_t notify_mult;
 	uint64_t notify_len;
 	uint64_t features;		/* negotiated */
+	struct msix msix;		/* no table: no interrupts */
 };
 
 int virtio_pci_type(const struct pci_dev *d);	/* VIRTIO_ID_*, or -1 if not virtio */
 int virtio_init(struct virtio_dev *vd, const struct pci_dev *d); /* maps, resets, ACKNOWLEDGE|DRIVER; 0 or -1 */
 int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted);	/* VERSION_1 + wanted & offered; 0 or -1 */
-int virtio_queue_setup(struct virtio_dev *vd, uint16_t index, struct virtq *vq); /* 0 or -1 */
+bool virtio_has_msix(const struct virtio_dev *vd);	/* may a queue have a vector? */
+int virtio_queue_setup(struct virtio_dev *vd, uint16_t index, struct virtq *vq, int vector); /* 0 or -1 */
 void virtio_ready(struct virtio_dev *vd);	/* DRIVER_OK: the device may use its queues */
 void virtio_fail(struct virtio_dev *vd, const char *why); /* FAILED, with a report */
 uint16_t virtio_num_queues(const struct virtio_dev *vd);

@@ -80,8 +80,10 @@ extern char data_start[], data_end[];
 #define IST_IRQ			6	/* device and timer interrupts */
 #define IST_EXCEPTION		7	/* every other CPU exception */
 #define IST_COUNT		7
-/* Vectors: 0..31 CPU exceptions, then these. */
+/* Vectors: 0..31 CPU exceptions, then these (0xe0..0xef are layer 1's traps). */
 #define TIMER_VECTOR		0x20
+#define DEVICE_VECTOR_FIRST	0x30	/* MSI-X vectors, handed out by irq.c */
+#define DEVICE_VECTOR_LAST	0x3f
 #define SPURIOUS_VECTOR		0xff
 void cpu_init(void);			/* GDT, TSS, IDT (on one early stack), SSE on */
 void cpu_set_ist(int ist, uint64_t stack_top);
@@ -89,6 +91,14 @@ void cpu_break_gate(int vector);	/* marks a gate not present (a self-test) */
 static inline void cli(void) { __asm__ volatile("cli"); }
 static inline void sti(void) { __asm__ volatile("sti"); }
 static inline void hlt(void) { __asm__ volatile("hlt"); }
+/*
+ * With interrupts off: sleeps until an interrupt has been taken, and returns
+ * with interrupts off again.  sti holds interrupts off for one more
+ * instruction, so one already pending is taken only once hlt has begun and
+ * wakes it: a check made before the call cannot miss the interrupt that
+ * would have made it true.
+ */
+static inline void sleep_until_interrupt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
 static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
 static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p)); }
@@ -159,6 +169,7 @@ void *vm_alloc_area(uint64_t bytes);	/* zeroed layer-0 memory, mapped for good *
 bool vm_prune(uint64_t root, uint64_t va); /* frees va's page table if it is empty: true if it did */
 
 /* timer.c */
+#define TICK_HZ		100		/* the timer interrupt: a halted CPU wakes at least this often */
 void timer_init(void);			/* calibrates the TSC, starts the LAPIC timer */
 uint64_t clock_ns(void);		/* monotonic, since timer_init */
 uint64_t timer_tsc_base(void);
@@ -166,6 +177,12 @@ uint64_t timer_tsc_ns_mult(void);	/* 32.32 ns per TSC tick */
 void timer_publish(volatile uint64_t *where); /* each tick stores clock_ns() here */
 void timer_tick(void);			/* from trap() on the timer vector */
 void lapic_eoi(void);
+uint32_t lapic_id(void);		/* this CPU's, where an MSI is addressed */
+bool lapic_in_service(uint64_t vector);	/* a delivered interrupt, not an int instruction */
+
+/* irq.c: device interrupts on DEVICE_VECTOR_FIRST..DEVICE_VECTOR_LAST */
+int irq_register(void (*fn)(void *ctx), void *ctx); /* a vector of its own for fn, or -1 if none is left */
+bool irq_dispatch(uint64_t vector);	/* runs vector's handler: false if it has none */
 
 /* trap.c */
 void trap(struct trapframe *tf);	/* from the entry stubs, every vector */

@@ -157,10 +157,15 @@ void nic_info(struct strata_info *in)
 	in->rx_slots = l1.rx.nslots;
 }
 
-/* STRATA_TRAP_WAIT: until a frame is delivered past what layer 1 has seen, or the deadline. */
+/*
+ * STRATA_TRAP_WAIT: until a frame is delivered past what layer 1 has seen, or
+ * the deadline.  If a received frame interrupts, the CPU halts between polls
+ * while the deadline is more than a tick away, since the timer ends a halt
+ * within a tick; closer to it, or with a polled NIC, it spins.
+ */
 void nic_wait_trap(struct trapframe *tf)
 {
-	uint64_t deadline = tf->rdi, seen = tf->rsi;
+	uint64_t deadline = tf->rdi, seen = tf->rsi, now;
 
 	for (;;) {
 		nic_poll();
@@ -168,9 +173,14 @@ void nic_wait_trap(struct trapframe *tf)
 			tf->rax = STRATA_WAIT_RX;
 			return;
 		}
-		if (deadline != 0 && clock_ns() >= deadline) {
+		now = clock_ns();
+		if (deadline != 0 && now >= deadline) {
 			tf->rax = STRATA_WAIT_TIMEOUT;
 			return;
+		}
+		if (nic != 0 && nic->rx_irq && (deadline == 0 || deadline - now > 1000000000 / TICK_HZ)) {
+			sleep_until_interrupt();	/* the timer's tick keeps the info clock */
+			continue;
 		}
 		timer_tick();	/* interrupts are off in here: keep the info clock current */
 		__asm__ volatile("pause");

@@ -5,7 +5,6 @@
  */
 #include "defs.h"
 
-#define TICK_HZ			100
 #define CALIBRATE_MS		10
 
 #define PIT_HZ			1193182
@@ -14,8 +13,10 @@
 #define PIT_GATE		0x61	/* bit 0: ch2 gate, bit 1: speaker, bit 5: ch2 output */
 
 #define MSR_APIC_BASE		0x1b
-#define LAPIC_SVR		0x0f0
+#define LAPIC_ID		0x020
 #define LAPIC_EOI		0x0b0
+#define LAPIC_SVR		0x0f0
+#define LAPIC_ISR		0x100	/* eight registers, 0x10 apart: 32 vectors each */
 #define LAPIC_LVT_TIMER		0x320
 #define LAPIC_TIMER_INIT	0x380
 #define LAPIC_TIMER_COUNT	0x390
@@ -133,4 +134,16 @@ void timer_tick(void)
 void lapic_eoi(void)
 {
 	lapic_write(LAPIC_EOI, 0);
+}
+
+/* Bits 31..24 in xAPIC mode, which is the mode lapic_start leaves it in. */
+uint32_t lapic_id(void)
+{
+	return lapic_read(LAPIC_ID) >> 24;
+}
+
+bool lapic_in_service(uint64_t vector)
+{
+	return vector < 256 &&
+	    (lapic_read(LAPIC_ISR + 0x10 * (uint32_t)(vector / 32)) >> (vector % 32) & 1);
 }

@@ -1,7 +1,8 @@
 /*
  * Every interrupt and exception arrives here from trapentry.asm.  What layer 0
  * handles on purpose: layer 1's page faults and traps (by the fault ABI, in
- * l1fault.c) and the timer.  Everything else ends in a report.
+ * l1fault.c), the timer and the device interrupts of irq.c.  Everything else
+ * ends in a report.
  */
 #include "defs.h"
 #include "layer1.h"
@@ -53,6 +54,13 @@ static void interrupt(struct trapframe *tf)
 		return;
 	case SPURIOUS_VECTOR:
 		return;		/* the local APIC's: no EOI */
+	}
+	/* In service means the APIC delivered it: layer 1's int on a device
+	 * vector is not an interrupt, and is judged as a trap below. */
+	if (tf->vector >= DEVICE_VECTOR_FIRST && tf->vector <= DEVICE_VECTOR_LAST &&
+	    lapic_in_service(tf->vector) && irq_dispatch(tf->vector)) {
+		lapic_eoi();
+		return;
 	}
 	if (trap_from_layer1(tf)) {
 		l1_trap(tf);	/* a trap vector, or a violation */

@@ -93,7 +93,7 @@ done
 # Disk cases whose boots depend on each other (one boot writes, the next
 # reads), then the 64 TiB disk, whose timing wants the machine to itself: in
 # turn, after the parallel cases.  Each prints an ok or FAIL line per check.
-for s in persist huge; do
+for s in persist huge net; do
 	"$here/integration/$s.sh" "$build" >"$out/$s.log" 2>&1
 	pass "$(grep -c '^ok' "$out/$s.log")"
 	failed=$((failed + $(grep -c '^FAIL' "$out/$s.log")))

@@ -35,7 +35,7 @@ struct strata_info {
 	/* ABI 1.1: the NIC (net.h); all 0 without one */
 	uint8_t mac[6];			/* the NIC's MAC address */
 	uint16_t mtu;			/* largest IP packet: STRATA_NET_FRAME_MAX - 14 */
-	volatile uint64_t rx_delivered;	/* frames delivered into RX slots since boot */
+	volatile uint64_t rx_delivered;	/* RX slots delivered since boot (len 0: a dropped frame) */
 	volatile uint64_t rx_dropped;	/* frames the NIC received that layer 1 never saw */
 	volatile uint64_t tx_sent;	/* frames sent since boot */
 	uint8_t reserved[1936];		/* zero; new fields come from here */

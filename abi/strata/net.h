@@ -19,7 +19,9 @@
  *
  * Receiving: layer 0 holds every RX slot it has posted to the device (not
  * present).  Frames are delivered strictly in slot order: when the device
- * fills slot i, it becomes present with len set.  Layer 1 reads slots in
+ * fills slot i, it becomes present with len set.  A slot delivered with
+ * len 0 carries no frame: the one that landed there was dropped (runt,
+ * oversized, malformed) and counted in info->rx_dropped.  Layer 1 reads slots in
  * order; touching a slot not delivered yet blocks until a frame arrives.
  * When done with slots up to i, layer 1 reads the doorbell page of slot i:
  * layer 0 takes every delivered slot from the first one layer 1 had not given
