@@ -448,7 +448,11 @@ static void map(uint32_t i)
 {
 	struct cpage *c = &pg.cp[i];
 	uint64_t flags = pg.perm(c->dpn * PAGE_SIZE);
+	uint32_t busy = c->flags & CP_BUSY;
 	pte_t *e;
+
+	if (c->flags & CP_INFLIGHT)
+		panic("pager: mapping page %#lx while a read is filling it", (unsigned long)c->dpn);
 
 	if (c->flags & CP_WPROT)
 		flags &= ~PTE_W;
@@ -467,6 +471,7 @@ static void map(uint32_t i)
 	last_map.dpn = c->dpn;
 	last_map.pte = e;
 	c->flags = (c->flags | CP_MAPPED) & ~CP_BUSY;
+	c->flags |= busy;	/* whoever made it busy still holds it */
 }
 
 /* Maps the cached pages of the aligned fault-around block holding dpn. */
@@ -477,8 +482,9 @@ static void fault_around(uint64_t dpn)
 	for (uint64_t p = first; p < first + pg.faultaround; p++) {
 		uint32_t i;
 
-		if (p != dpn && (i = lookup(p)) != NIL && !(pg.cp[i].flags & CP_MAPPED) &&
-		    pg.perm(p * PAGE_SIZE) != 0)
+		/* Not a page a background read is still filling: it has no contents yet. */
+		if (p != dpn && (i = lookup(p)) != NIL &&
+		    !(pg.cp[i].flags & (CP_MAPPED | CP_INFLIGHT)) && pg.perm(p * PAGE_SIZE) != 0)
 			map(i);
 	}
 }
@@ -561,52 +567,61 @@ static uint64_t map_run(uint64_t dpn, uint32_t n)
 	return p;
 }
 
-/* A fault that continues a sequential stream: map what is in, read further ahead. */
-static int fault_sequential(uint64_t dpn, uint32_t i)
+/*
+ * The page of a fault, cached: hit, or read (with read-ahead when the fault
+ * continues a stream).  It comes back BUSY: nothing evicts it before the
+ * fault is over.  NIL on a read error.
+ */
+static uint32_t fault_page(uint64_t dpn, bool sequential)
 {
-	uint32_t n = 1;
+	uint32_t i = lookup(dpn), n = 1;
 	bool err;
 
-	if (i == NIL && (i = read_in(dpn, grow(), &n, &err)) == NIL &&
-	    (n == 1 || (i = read_in(dpn, 1, &n, &err)) == NIL))
-		return -1;	/* a bad sector in the read-ahead must not fail a good page */
-	if (dpn + n > pg.ra_end)
+	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
+		prefetch_wait(dpn);
+		i = lookup(dpn);	/* gone if that read failed */
+	}
+	if (i != NIL) {
+		pg.st.hits++;
+		pg.cp[i].flags |= CP_BUSY;
+		return i;
+	}
+	pg.st.misses++;
+	if (!sequential) {
+		i = read_in(dpn, 1, &n, &err);
+		pg.ra_pages = 1;	/* a new stream may start here */
+		pg.seq_next = dpn + 1;
+		pg.ra_end = dpn + 1;
+		return i;
+	}
+	/* A bad sector in the read-ahead must not fail a page that reads fine alone. */
+	if ((i = read_in(dpn, grow(), &n, &err)) == NIL && n > 1)
+		i = read_in(dpn, 1, &n, &err);
+	if (i != NIL && dpn + n > pg.ra_end)
 		pg.ra_end = dpn + n;
-	map(i);
-	pg.cp[i].flags |= CP_BUSY;	/* not evicted before layer 1 has touched it */
-	pg.seq_next = pg.faultaround > 1 ? map_run(dpn, (uint32_t)pg.ra_limit) : dpn + 1;
-	prefetch_more();
-	pg.cp[i].flags &= ~CP_BUSY;
-	return 0;
+	return i;
 }
 
 int pager_fault(uint64_t off)
 {
 	uint64_t dpn = off / PAGE_SIZE;
-	uint32_t i, n = 1;
-	bool err;
+	bool sequential;
+	uint32_t i;
 
 	pg.st.faults++;
 	prefetch_reap();
-	if ((i = lookup(dpn)) != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
-		prefetch_wait(dpn);
-		i = lookup(dpn);
-	}
-	if (i != NIL)
-		pg.st.hits++;
-	else
-		pg.st.misses++;
-	if (pg.dev != 0 && dpn == pg.seq_next)
-		return fault_sequential(dpn, i);
-	if (i == NIL) {
-		if ((i = read_in(dpn, 1, &n, &err)) == NIL)
-			return -1;
-		pg.ra_pages = 1;	/* a new stream may start here */
-		pg.seq_next = dpn + 1;
-		pg.ra_end = dpn + 1;
-	}
+	sequential = pg.dev != 0 && dpn == pg.seq_next;
+	if ((i = fault_page(dpn, sequential)) == NIL)
+		return -1;
 	map(i);
-	fault_around(dpn);
+	if (sequential) {
+		/* Map what the stream has in, and keep reads going ahead of it. */
+		pg.seq_next = pg.faultaround > 1 ? map_run(dpn, (uint32_t)pg.ra_limit) : dpn + 1;
+		prefetch_more();
+	} else {
+		fault_around(dpn);
+	}
+	pg.cp[i].flags &= ~CP_BUSY;
 	return 0;
 }
 

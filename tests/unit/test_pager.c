@@ -461,6 +461,29 @@ START_TEST(read_ahead_stops_at_a_cached_page)
 }
 END_TEST
 
+/*
+ * Fault-around must not map pages a background read is still filling: layer
+ * 1 would read garbage, and its writes would be overwritten when the read
+ * lands (this lost data under memory pressure once).
+ */
+START_TEST(fault_around_skips_pages_still_being_read)
+{
+	boot(8, &disk, 16);
+	touch(2000);
+	touch(2001);		/* reads 2001..2016; 2017..2048, 2049..2112 in the background */
+	ck_assert(mapped(2016));
+	ck_assert_int_ge(npending, 2);
+	/* The fault reaps the first background read (the fake device completes
+	 * one request a poll): 2048 is a hit, 2049.. are still being read. */
+	ck_assert_int_eq(pager_fault(2048 * PAGE_SIZE), 0);
+	ck_assert(mapped(2048));
+	ck_assert(!mapped(2049));
+	ck_assert(!mapped(2063));
+	touch(2049);		/* waits for its read, then has the disk's data */
+	ck_assert(holds_disk(frame(2049), 2049));
+}
+END_TEST
+
 START_TEST(a_hit_issues_no_io)
 {
 	int before;
@@ -951,6 +974,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sequential_reads_grow_and_cover_the_stream_once);
 	tcase_add_test(tc, read_ahead_stops_where_the_window_stops_being_layer_1s);
 	tcase_add_test(tc, read_ahead_stops_at_a_cached_page);
+	tcase_add_test(tc, fault_around_skips_pages_still_being_read);
 	tcase_add_test(tc, a_hit_issues_no_io);
 	tcase_add_test(tc, fault_around_maps_the_cached_pages_of_its_block_only);
 	tcase_add_test(tc, with_fault_around_a_sequential_read_is_mapped_at_once);
