@@ -146,11 +146,12 @@ static void tx_fill(uint32_t *sent, uint32_t want)
 	while (*sent < want && ntx_free > 0) {
 		struct tslot *s = tx_free[ntx_free - 1];
 		if (net_tx_post(dev, s->pa, *(uint32_t *)p2v(s->pa), s) < 0)
-			return;
+			break;
 		ntx_free--;
 		s->posted = true;
 		(*sent)++;
 	}
+	net_tx_kick(dev);	/* one notification for the burst, as the TX ring does */
 }
 
 /* Polls once; after STALL_NS without progress the device is hung. */

@@ -50,6 +50,11 @@ int net_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie)
 	return d->ops->tx_post(d, slot_pa, len, cookie);
 }
 
+void net_tx_kick(struct netdev *d)
+{
+	d->ops->tx_kick(d);
+}
+
 int net_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie)
 {
 	check_slot(d, "rx", slot_pa);

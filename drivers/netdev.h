@@ -38,6 +38,7 @@ struct netdev;
 
 struct netdev_ops {
 	int (*tx_post)(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie);
+	void (*tx_kick)(struct netdev *d);
 	int (*rx_post)(struct netdev *d, uint64_t slot_pa, void *cookie);
 	int (*poll)(struct netdev *d, void (*tx_done)(void *cookie),
 	    void (*rx_done)(void *cookie, uint32_t len));
@@ -78,9 +79,12 @@ void net_probe_all(void);			/* finds every NIC, prints one line each */
  * Sends the len-byte frame at slot_pa + NET_FRAME_OFFSET (slot_pa is a page,
  * NET_FRAME_MIN <= len <= NET_FRAME_MAX, or the caller has a bug and layer 0
  * panics).  Returns 0, after which the driver owns the page until tx_done
- * gives back cookie; or -1 if the TX queue is full: poll, then try again.
+ * gives back cookie; or -1 if the TX queue is full: kick, poll, try again.
+ * The device is not told yet: net_tx_kick does that once for every frame
+ * posted since, so a batch of frames costs one notification.
  */
 int net_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie);
+void net_tx_kick(struct netdev *d);
 
 /*
  * Gives the device the whole page at slot_pa to receive one frame into, at

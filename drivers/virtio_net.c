@@ -56,10 +56,10 @@ static struct vnet vnets[NET_MAX_DEVS];
 static int nvnets;
 
 /* Makes one buffer of len bytes at slot_pa + NET_DEV_HDR_OFFSET available
- * on vq and rings the doorbell.  Chains are one descriptor, so the head is
- * the free list's first entry, and that is where the record goes. */
+ * on vq, and rings the doorbell if kick.  Chains are one descriptor, so the
+ * head is the free list's first entry, and that is where the record goes. */
 static int post(struct virtq *vq, struct vnet_buf *recs, uint64_t slot_pa, uint32_t len,
-    bool write, void *cookie)
+    bool write, void *cookie, bool kick)
 {
 	struct vq_buf b = { slot_pa + NET_DEV_HDR_OFFSET, len, write };
 	uint16_t head;
@@ -70,7 +70,8 @@ static int post(struct virtq *vq, struct vnet_buf *recs, uint64_t slot_pa, uint3
 	recs[head] = (struct vnet_buf){ slot_pa, cookie };
 	if (virtq_submit(vq, &b, 1, &recs[head]) != head)
 		panic("virtq %u: one descriptor refused, or not at the free head %u", vq->index, head);
-	virtq_kick(vq);
+	if (kick)
+		virtq_kick(vq);
 	return 0;
 }
 
@@ -82,14 +83,22 @@ static int vnet_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *
 		return -1;
 	/* Layer 1 left these zero; a stale byte would ask for an offload. */
 	memset((uint8_t *)p2v(slot_pa) + NET_DEV_HDR_OFFSET, 0, VNET_HDR_LEN);
-	return post(&v->txq, v->tx, slot_pa, VNET_HDR_LEN + len, false, cookie);
+	return post(&v->txq, v->tx, slot_pa, VNET_HDR_LEN + len, false, cookie, false);
+}
+
+/* One notification for every frame posted since the last: a batch costs one exit. */
+static void vnet_tx_kick(struct netdev *d)
+{
+	struct vnet *v = d->priv;
+
+	virtq_kick(&v->txq);
 }
 
 static int vnet_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie)
 {
 	struct vnet *v = d->priv;
 
-	return post(&v->rxq, v->rx, slot_pa, VNET_RX_BUF_LEN, true, cookie);
+	return post(&v->rxq, v->rx, slot_pa, VNET_RX_BUF_LEN, true, cookie, true);
 }
 
 /* One received buffer: written bytes of header and frame.  A frame the ring
@@ -208,6 +217,7 @@ static void vnet_reset(struct netdev *d)
 
 static const struct netdev_ops vnet_ops = {
 	.tx_post = vnet_tx_post,
+	.tx_kick = vnet_tx_kick,
 	.rx_post = vnet_rx_post,
 	.poll = vnet_poll,
 	.reset = vnet_reset,

@@ -66,7 +66,7 @@ static void ring_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64
 		if ((r == &l1.tx && nic_tx_check(i, &why) < 0) || ring_doorbell(r, i, &why) < 0)
 			violation(tf, STRATA_EXIT_V_RING, why);
 		if (r != &l1.console)
-			nic_poll();
+			nic_doorbell_done(r);
 		return;
 	}
 }

@@ -15,11 +15,21 @@
 
 struct layer1 l1;
 
+/* One walk and one store: rings map and unmap their slots for every frame. */
 void l1_map(uint64_t va, uint64_t pa, uint64_t flags)
 {
-	vm_unmap(kernel_root, va);
-	if (pa != 0 && vm_map(kernel_root, va, pa, flags | PTE_P) != 0)
+	pte_t *e = vm_walk(kernel_root, va, pa != 0);
+	pte_t old;
+
+	if (e == 0) {
+		if (pa == 0)
+			return;		/* nothing was mapped there */
 		panic("out of memory mapping layer-1 page %#lx", (unsigned long)va);
+	}
+	old = *e;
+	*e = pa != 0 ? pa | flags | PTE_P : 0;
+	if (old & PTE_P)
+		vm_flush(va);
 }
 
 static NORETURN void stop(uint32_t code, const char *why)

@@ -53,6 +53,14 @@ static void rx_post_backlog(void)
 	}
 }
 
+/* After a doorbell: one notification for every frame it queued, then a look for completions. */
+void nic_doorbell_done(struct ring *r)
+{
+	if (r == &l1.tx)
+		net_tx_kick(nic);
+	nic_poll();
+}
+
 void nic_poll(void)
 {
 	if (nic == 0 || (l1.tx.nslots == 0 && l1.rx.nslots == 0))
@@ -63,10 +71,29 @@ void nic_poll(void)
 	    nic->rx_dropped_nobuf + nic->rx_errors;
 }
 
+/*
+ * Every frame maps its slot's data page twice (held, then given back), so
+ * the PTE of each data page is found once and kept: the page tables of the
+ * ring regions are never freed.
+ */
+static pte_t *tx_pte[STRATA_RING_SLOTS_MAX], *rx_pte[STRATA_RING_SLOTS_MAX];
+
 static void nic_map(struct ring *r, uint64_t va, uint64_t pa, bool writable)
 {
-	(void)r;
-	l1_map(va, pa, PTE_NX | (writable ? PTE_W : 0));
+	pte_t **pte = r == &l1.tx ? tx_pte : rx_pte;
+	uint64_t off = va - r->base, i = off / STRATA_SLOT_STRIDE;
+	pte_t old;
+
+	if (off % STRATA_SLOT_STRIDE != 0) {
+		l1_map(va, pa, PTE_NX);		/* a doorbell page */
+		return;
+	}
+	if (pte[i] == 0 && (pte[i] = vm_walk(kernel_root, va, true)) == 0)
+		panic("out of memory for the %s ring's page tables", r->name);
+	old = *pte[i];
+	*pte[i] = pa != 0 ? pa | PTE_P | PTE_NX | (writable ? PTE_W : 0) : 0;
+	if (old & PTE_P)
+		vm_flush(va);
 }
 
 static void nic_wait(struct ring *r)
@@ -79,8 +106,10 @@ static void nic_wait(struct ring *r)
 /* A TX slot: the frame goes to the device in place; the slot is held until it is sent. */
 static int tx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 {
-	while (net_tx_post(nic, r->slot[i].pa, s->len, cookie_of(i)) < 0)
-		nic_poll();	/* the device's queue is full: wait for completions */
+	while (net_tx_post(nic, r->slot[i].pa, s->len, cookie_of(i)) < 0) {
+		net_tx_kick(nic);	/* the device's queue is full: let it work, */
+		nic_poll();		/* and wait for completions */
+	}
 	return RING_TAKE_HOLD;
 }
 

@@ -7,8 +7,8 @@ nic="-netdev user,id=n0 -device virtio-net-pci,netdev=n0"
 QEMUARGS=$nic t nic-arp-round-trip rawnet 0 "arp" "" \
 	'rawnet: ARP reply from 10\.0\.2\.2 is 52:55:0a:00:02:02' 'net0: 1 frames sent, 1 received'
 QEMUARGS=$nic t nic-tx-batch rawnet 0 "batch 40" "" 'rawnet: batch of 40 frames sent' 'net0: 40 frames sent'
-QEMUARGS=$nic t nic-tx-wrap-blocks rawnet 0 "wrap" "" 'rawnet: wrap: 192 frames through 64 slots' \
-	'net0: 192 frames sent'
+QEMUARGS=$nic t nic-tx-wrap-blocks rawnet 0 "wrap" "" 'rawnet: wrap: 768 frames through 256 slots' \
+	'net0: 768 frames sent'
 QEMUARGS=$nic t nic-wait-deadline rawnet 0 "wait-timeout" "" 'rawnet: wait-timeout ok'
 
 # Breaking the rules: each a V-RING report.
