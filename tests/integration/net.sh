@@ -40,42 +40,12 @@ if [ ! -f "$build/layer1/netecho.elf" ]; then
 fi
 
 port=$((20000 + ($$ % 1000) * 4))
-qemu_pgid=""
-
-# start NAME ARGS NETSPEC: boots netecho in the background, serial log in
-# $out/NAME.log.  QEMU runs in qemu.sh's own new process group, so stop ends
-# both with one kill; qemu.sh is given no --timeout, whose `timeout` would
-# put QEMU in a group of its own.  netecho's exit-after is the backstop that
-# ends the machine should this script die before stop runs.
-start() {
-	local iso=$out/$1.iso
-	"$images/mkiso.sh" "$iso" "$build/layer0.elf" "$build/layer1/netecho.elf" \
-		"$2 exit-after=900" "" >/dev/null || return 1
-	setsid "$images/qemu.sh" --iso "$iso" --net "$3" --log "$out/$1.log" --quiet \
-		</dev/null 2>"$out/$1.err" &
-	qemu_pgid=$!
-}
-
-stop() {
-	[ -n "$qemu_pgid" ] || return 0
-	kill -- "-$qemu_pgid" 2>/dev/null
-	wait "$qemu_pgid" 2>/dev/null
-	# QEMU may outlive qemu.sh a moment, holding the forwarded ports.
-	while kill -0 -- "-$qemu_pgid" 2>/dev/null; do sleep 0.1; done
-	qemu_pgid=""
-}
-trap stop EXIT
-
-# await NAME REGEX SECONDS: true once the boot's log has a line matching.
-await() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -aqE "$2" "$out/$1.log" 2>/dev/null && return 0
-		kill -0 "$qemu_pgid" 2>/dev/null || break
-		sleep 0.1
-	done
-	grep -aqE "$2" "$out/$1.log" 2>/dev/null
-}
+# shellcheck source=../net/netecho.sh
+. "$(dirname "$0")/../net/netecho.sh"
+trap netecho_stop EXIT
+start() { netecho_start "$out" "$@"; }
+stop() { netecho_stop; }
+await() { netecho_await "$out/$1.log" "$2" "$3"; }
 
 # ---- boot 1: user network ------------------------------------------------
 start user "dhcp selftest-ping" \
