@@ -453,7 +453,6 @@ static void map(uint32_t i)
 
 	if (c->flags & CP_INFLIGHT)
 		panic("pager: mapping page %#lx while a read is filling it", (unsigned long)c->dpn);
-
 	if (c->flags & CP_WPROT)
 		flags &= ~PTE_W;
 	c->flags |= CP_BUSY;
