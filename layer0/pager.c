@@ -118,7 +118,7 @@ static struct {
 
 void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 {
-	uint64_t frames = pmm_free_pages();
+	uint64_t frames = pmm_free_pages(), cache;
 	uint32_t hsize = 1;
 
 	pg.dev = dev;
@@ -140,12 +140,10 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 	pg.epoch = 1;
 	last_map.pte = 0;
 	/* Read-ahead never takes more than an eighth of the cache. */
-	pg.ra_limit = (pmm_free_pages() - (pmm_free_pages() < LOW_WATER ? 0 : LOW_WATER)) / 8;
-	if (pg.ra_limit < RA_FIRST)
-		pg.ra_limit = RA_FIRST;
+	cache = pmm_free_pages() > LOW_WATER ? pmm_free_pages() - LOW_WATER : 0;
+	pg.ra_limit = cache / 8 < RA_FIRST ? RA_FIRST : cache / 8;
 	kprintf("strata: pager: %s, cache up to %lu MiB, fault-around %u pages\n",
-	    dev ? dev->name : "no disk (RAM only)",
-	    (unsigned long)((pmm_free_pages() - LOW_WATER) >> 8), pg.faultaround);
+	    dev ? dev->name : "no disk (RAM only)", (unsigned long)(cache >> 8), pg.faultaround);
 }
 
 /* The PTE of a mapped page, or 0. */
@@ -375,7 +373,8 @@ static uint32_t page_alloc(uint64_t dpn, bool zero)
 
 static NORETURN void out_of_memory(void)
 {
-	kprintf("strata: pager: no page can be evicted (every cached page is dirty and has no disk to go to)\n");
+	kprintf("strata: pager: no page can be evicted: every cached page is dirty and %s\n",
+	    pg.dev ? "its write to the disk failed" : "there is no disk to write it to");
 	kprintf("strata: exit %u (out of memory)\n", STRATA_EXIT_L0_NOMEM);
 	machine_exit(STRATA_EXIT_L0_NOMEM);
 }
