@@ -38,3 +38,12 @@ printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%s"\n' \
 ioerror_qemu=-drive\ if=none,id=d0,format=raw,file=blkdebug:$ioerror_conf:@DISK@\ -device\ virtio-blk-pci,drive=d0
 DISK=64M QEMUARGS=$ioerror_qemu t disk-ioerror disktest 72 "verify seed=1" "" \
 	'pager: reading .* failed: I/O error' 'could not be read' '^strata: exit 72 '
+
+# The same sector failing writes only (a rule once triggered fails every
+# I/O type unless iotype says otherwise): the sync trap returns
+# STRATA_SYNC_IO_ERROR (the pages stay dirty in RAM) and disktest says so.
+wrerror_conf=$out/disk-wrerror.blkdebug
+sed -e 's/read_aio/write_aio/' -e '$a iotype = "write"' "$ioerror_conf" >"$wrerror_conf"
+wrerror_qemu=${ioerror_qemu//$ioerror_conf/$wrerror_conf}
+DISK=64M QEMUARGS=$wrerror_qemu t disk-write-error disktest 1 "write seed=1" "" \
+	'pager: writing .* failed: I/O error' 'sync reported an I/O error' '^strata: exit 1 '
