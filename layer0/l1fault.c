@@ -43,18 +43,19 @@ static void ring_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64
 {
 	char detail[96];
 	const char *why;
-	uint32_t i;
+	uint32_t i = 0;
+	enum ring_part part = ring_locate(r, va, &i);
 
-	if (ring_locate(r, va, &i) == RING_BEYOND) {
+	if (part == RING_BEYOND) {
 		snprintf_(detail, sizeof(detail), "beyond the %u slots granted in the %s ring",
 		    r->nslots, r->name);
 		violation(tf, STRATA_EXIT_V_OUTSIDE, detail);
 	}
 	if (err & PF_FETCH)
 		violation(tf, STRATA_EXIT_V_EXEC, "ring pages are never executable");
-	switch (ring_locate(r, va, &i)) {
+	switch (part) {
 	case RING_BEYOND:
-		break;		/* handled above */
+		break;		/* reported above */
 	case RING_DATA:
 		if (err & PF_PRESENT)
 			violation(tf, STRATA_EXIT_V_RING, "unexpected protection fault on a ring slot");
@@ -94,6 +95,9 @@ uint64_t l1_window_perm(uint64_t off)
 {
 	uint64_t va = STRATA_DISK_WINDOW_BASE + PAGE_ROUND_DOWN(off);
 
+	/* The free area first: it lies above everything else and takes most faults. */
+	if (l1.dev != 0 && va >= l1.img.image_end && off < l1.geom.l1_limit)
+		return PTE_P | PTE_W | PTE_NX;
 	if (va >= STRATA_L1_STACK_TOP - l1.stack_bytes && va < STRATA_L1_STACK_TOP)
 		return PTE_P | PTE_W | PTE_NX;
 	for (int i = 0; i < l1.img.nseg; i++) {
@@ -102,8 +106,6 @@ uint64_t l1_window_perm(uint64_t off)
 		if (va >= PAGE_ROUND_DOWN(s->vaddr) && va < PAGE_ROUND_UP(s->vaddr + s->memsz))
 			return segment_perm(s);
 	}
-	if (l1.dev != 0 && va >= l1.img.image_end && off < l1.geom.l1_limit)
-		return PTE_P | PTE_W | PTE_NX;
 	return 0;
 }
 
