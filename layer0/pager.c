@@ -174,6 +174,21 @@ uint64_t pager_harvest(void)
 	return pg.epoch++;
 }
 
+uint64_t pager_dirty_since(uint64_t epoch, void (*fn)(void *ctx, uint64_t off), void *ctx)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < pg.ncp; i++) {
+		const struct cpage *c = &pg.cp[i];
+
+		if (c->pa != 0 && (c->flags & CP_DIRTY) && c->dirty_epoch >= epoch) {
+			fn(ctx, c->dpn * PAGE_SIZE);
+			n++;
+		}
+	}
+	return n;
+}
+
 /*
  * May the dirty page c overwrite its home location on the disk now?  Always,
  * until checkpoints exist: then only if it is not newer than the last durable

@@ -48,6 +48,13 @@ void *pager_page(uint64_t off, bool read);
 int pager_sync(void);
 /* Moves the hardware dirty bits into the descriptors; starts a new epoch.  Returns the epoch that ended. */
 uint64_t pager_harvest(void);
+/*
+ * The dirty set since epoch: fn(ctx, off) for every cached page that is dirty
+ * and was last found dirty in epoch or later (harvest first to include the
+ * current one).  How many.  A checkpoint's page set is this since the epoch
+ * its predecessor closed.
+ */
+uint64_t pager_dirty_since(uint64_t epoch, void (*fn)(void *ctx, uint64_t off), void *ctx);
 /* Write-protects the page at off (a checkpoint writing its old contents) or lifts that. */
 void pager_protect(uint64_t off, bool protect);
 /* True when off is cached and write-protected by pager_protect. */

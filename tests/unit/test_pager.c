@@ -484,6 +484,48 @@ START_TEST(fault_around_skips_pages_still_being_read)
 }
 END_TEST
 
+static uint64_t dirty_seen[64];
+static int ndirty_seen;
+
+static void note_dirty(void *ctx, uint64_t off)
+{
+	(void)ctx;
+	ck_assert_int_lt(ndirty_seen, 64);
+	dirty_seen[ndirty_seen++] = off / PAGE_SIZE;
+}
+
+static bool seen_dirty(uint64_t page)
+{
+	for (int k = 0; k < ndirty_seen; k++)
+		if (dirty_seen[k] == page)
+			return true;
+	return false;
+}
+
+/* The per-epoch dirty sets a checkpoint will take: what was written since an epoch. */
+START_TEST(dirty_sets_follow_the_epochs)
+{
+	uint64_t e1, e2;
+
+	boot(8, &disk, 1);
+	scribble(100, 1);
+	scribble(101, 2);
+	e1 = pager_harvest();		/* epoch e1 saw 100 and 101 */
+	scribble(200, 3);
+	scribble(100, 4);		/* written again: now in the new epoch */
+	e2 = pager_harvest();
+	ck_assert_uint_eq(e2, e1 + 1);
+	ndirty_seen = 0;
+	ck_assert_uint_eq(pager_dirty_since(e2, note_dirty, 0), 2);
+	ck_assert(seen_dirty(100) && seen_dirty(200) && !seen_dirty(101));
+	ndirty_seen = 0;
+	ck_assert_uint_eq(pager_dirty_since(e1, note_dirty, 0), 3);
+	ck_assert_int_eq(pager_sync(), 0);	/* on the disk: no longer dirty */
+	ndirty_seen = 0;
+	ck_assert_uint_eq(pager_dirty_since(0, note_dirty, 0), 0);
+}
+END_TEST
+
 START_TEST(a_hit_issues_no_io)
 {
 	int before;
@@ -975,6 +1017,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, read_ahead_stops_where_the_window_stops_being_layer_1s);
 	tcase_add_test(tc, read_ahead_stops_at_a_cached_page);
 	tcase_add_test(tc, fault_around_skips_pages_still_being_read);
+	tcase_add_test(tc, dirty_sets_follow_the_epochs);
 	tcase_add_test(tc, a_hit_issues_no_io);
 	tcase_add_test(tc, fault_around_maps_the_cached_pages_of_its_block_only);
 	tcase_add_test(tc, with_fault_around_a_sequential_read_is_mapped_at_once);
