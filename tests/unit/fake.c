@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "defs.h"
+#include "fake.h"
 
 jmp_buf *fake_panic_jmp;
 char fake_panic_msg[512];
@@ -51,4 +52,17 @@ void kprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
+}
+
+int run_suite(Suite *s, bool must_fork)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	if (must_fork)
+		srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

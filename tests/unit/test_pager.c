@@ -24,6 +24,8 @@
  */
 #define _DEFAULT_SOURCE	/* MAP_ANONYMOUS, MAP_NORESERVE */
 #include <check.h>
+
+#include "fake.h"
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1044,13 +1046,6 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
 	/* pager.c's state is static and pager_init is once per boot: one process per test. */
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(suite(), true);
 }

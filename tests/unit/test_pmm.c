@@ -5,6 +5,8 @@
  */
 #define _DEFAULT_SOURCE	/* MAP_ANONYMOUS */
 #include <check.h>
+
+#include "fake.h"
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +16,6 @@
 
 void pmm_set_direct_limit(uint64_t limit);
 extern uint64_t direct_base;
-extern jmp_buf *fake_panic_jmp;
-extern char fake_panic_msg[];
 
 #define MIB	0x100000ULL
 #define ARENA	(64 * MIB)
@@ -317,11 +317,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(suite(), false);
 }

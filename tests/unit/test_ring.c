@@ -1,5 +1,7 @@
 /* The ring state machine: slot ownership, doorbells, batching, blocking, give-back. */
 #include <check.h>
+
+#include "fake.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,11 +325,5 @@ static Suite *ring_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ring_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(ring_suite(), false);
 }

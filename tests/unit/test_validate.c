@@ -13,6 +13,8 @@
  *   0x2200  symbols, 0x2300 strings, 0x2400 section headers
  */
 #include <check.h>
+
+#include "fake.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -617,11 +619,5 @@ static Suite *validate_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(validate_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(validate_suite(), false);
 }

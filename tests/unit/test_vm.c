@@ -5,6 +5,8 @@
  */
 #define _DEFAULT_SOURCE	/* MAP_ANONYMOUS */
 #include <check.h>
+
+#include "fake.h"
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,6 @@
 extern uint64_t direct_base;
 extern uint64_t vm_host_cr3;
 extern unsigned long vm_host_flushes;
-extern jmp_buf *fake_panic_jmp;
 
 #define MIB	0x100000ULL
 #define ARENA	(64 * MIB)
@@ -321,11 +322,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(suite(), false);
 }

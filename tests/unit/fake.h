@@ -1,0 +1,16 @@
+/* What tests/unit/fake.c offers every unit test besides layer 0's own names. */
+#ifndef FAKE_H
+#define FAKE_H
+
+#include <check.h>
+#include <setjmp.h>
+#include <stdbool.h>
+
+/* Armed by a test, panic() longjmps here with its message in fake_panic_msg (fake.c says how). */
+extern jmp_buf *fake_panic_jmp;
+extern char fake_panic_msg[];
+
+/* Runs every test of s, each in a process of its own if must_fork; the exit status for main. */
+int run_suite(Suite *s, bool must_fork);
+
+#endif
