@@ -126,7 +126,6 @@ size_t strlen(const char *s);
 size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
-char *strstr_(const char *h, const char *n);
 
 /* mb2.c */
 void mb2_parse(uint64_t mbi_phys, struct boot_info *bi);

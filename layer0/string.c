@@ -87,12 +87,3 @@ int strncmp(const char *a, const char *b, size_t n)
 	return 0;
 }
 
-char *strstr_(const char *h, const char *n)
-{
-	size_t len = strlen(n);
-
-	for (; *h != '\0'; h++)
-		if (strncmp(h, n, len) == 0)
-			return (char *)h;
-	return len == 0 ? (char *)h : 0;
-}
