@@ -34,6 +34,17 @@ ql0=""; [ -n "$l0args" ] && ql0=$(quote "$l0args")
 sed -e "s|@NAME@|$name|" -e "$nomodule" "$(dirname "$0")/grub.cfg.in" \
 	| awk -v a="$qargs" -v k="$ql0" '{ gsub(/@ARGS@/, a); gsub(/@L0ARGS@/, k); print }' \
 	> "$stage/boot/grub/grub.cfg"
-grub-mkrescue -o "$out" "$stage" >"$stage.log" 2>&1 || { cat "$stage.log" >&2; rm -f "$stage.log"; exit 1; }
+# xorriso 1.5.4 (Debian 12) now and then dies of SIGSEGV while shutting down,
+# after it wrote a complete image (seen once in about 250 builds in CI).  A
+# failed build is therefore tried again, up to three times in all, and only
+# the last failure's log is shown.
+try=1
+until grub-mkrescue -o "$out" "$stage" >"$stage.log" 2>&1; do
+	if [ $try -ge 3 ] || ! grep -q 'SIGSEGV' "$stage.log"; then
+		cat "$stage.log" >&2; rm -f "$stage.log" "$out"; exit 1
+	fi
+	echo "mkiso: xorriso crashed (try $try of 3), building $out again" >&2
+	try=$((try + 1))
+done
 rm -f "$stage.log"
 echo "$out"
