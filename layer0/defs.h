@@ -16,6 +16,8 @@
 #define PAGE_SIZE	4096ULL
 #define PAGE_ROUND_DOWN(x)	((uint64_t)(x) & ~(PAGE_SIZE - 1))
 #define PAGE_ROUND_UP(x)	PAGE_ROUND_DOWN((uint64_t)(x) + PAGE_SIZE - 1)
+#define HUGE_PAGES	512ULL	/* 4 KiB pages in one 2 MiB page */
+#define HUGE_SIZE	(HUGE_PAGES * PAGE_SIZE)
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 #define NORETURN	__attribute__((noreturn))
 #define PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
@@ -136,7 +138,9 @@ bool option_is(const char *value, const char *word);	/* value (up to a space) ==
 void pmm_init(const struct range *avail, int navail, const struct range *reserved, int nreserved);
 uint64_t pmm_alloc(void);		/* a zeroed page, or 0 when none is left */
 uint64_t pmm_alloc_uninit(void);	/* the same, not zeroed: for a page about to be overwritten whole */
+uint64_t pmm_alloc_huge(void);	/* HUGE_PAGES free pages at a 2 MiB boundary, not zeroed, or 0 */
 void pmm_free(uint64_t pa);
+void pmm_free_huge(uint64_t pa);	/* all of a pmm_alloc_huge run */
 uint64_t pmm_free_pages(void);
 void pmm_set_direct_limit(uint64_t limit); /* vm_init: RAM below limit is now direct-mapped */
 void *p2v(uint64_t pa);			/* through the direct map */
@@ -165,6 +169,8 @@ void vm_flush(uint64_t va);		/* invlpg */
 void *vm_map_mmio(uint64_t pa, uint64_t len);	/* uncached, in the MMIO area */
 uint64_t vm_alloc_stack(void);		/* a guarded L0_STACK_SIZE stack; returns its top */
 void *vm_alloc_area(uint64_t bytes);	/* zeroed layer-0 memory, mapped for good */
+bool vm_present(uint64_t root, uint64_t va);	/* mapped by a 4 KiB or 2 MiB page */
+pte_t *vm_walk_pde(uint64_t root, uint64_t va, bool create); /* the 2 MiB-level entry, or 0 */
 bool vm_prune(uint64_t root, uint64_t va); /* frees va's page table if it is empty: true if it did */
 
 /* timer.c */

@@ -47,16 +47,13 @@ static void print_addr(const char *label, uint64_t addr)
 /* Reads a word only if its page is mapped: the backtrace follows untrusted pointers. */
 static bool safe_read(uint64_t va, uint64_t *v)
 {
-	pte_t *pte;
-
 	if ((va & 7) != 0)
 		return false;
 	if (va >= DIRECT_BASE && va < MMIO_BASE) {
 		*v = *(const uint64_t *)va;
 		return true;
 	}
-	pte = vm_walk(kernel_root, va, false);
-	if (pte == 0 || !(*pte & PTE_P))
+	if (!vm_present(kernel_root, va))
 		return false;
 	*v = *(const uint64_t *)va;
 	return true;

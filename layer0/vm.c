@@ -19,8 +19,6 @@
  */
 #include "defs.h"
 
-
-#define LARGE_PAGE	0x200000ULL
 #define CR0_WP		(1ULL << 16)
 #define CR4_PGE		(1ULL << 7)
 #define MSR_EFER	0xc0000080
@@ -194,6 +192,22 @@ void *vm_map_mmio(uint64_t pa, uint64_t len)
  * Frees the page table that maps va if none of its 512 entries is in use any
  * more, so that the tables of a sparse disk window shrink with its cache.
  */
+/* Whether va is mapped, by a 4 KiB page or a 2 MiB one. */
+bool vm_present(uint64_t root, uint64_t va)
+{
+	pte_t *e = walk(root, va, false, 2);
+
+	if (e != 0 && (*e & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
+		return true;
+	e = walk(root, va, false, 1);
+	return e != 0 && (*e & PTE_P);
+}
+
+pte_t *vm_walk_pde(uint64_t root, uint64_t va, bool create)
+{
+	return walk(root, va, create, 2);
+}
+
 bool vm_prune(uint64_t root, uint64_t va)
 {
 	pte_t *pde = walk(root, va, false, 2);
@@ -252,7 +266,7 @@ static void map_direct(uint64_t root, uint64_t end)
 	uint64_t pa;
 	pte_t *e;
 
-	for (pa = 0; pa < end; pa += LARGE_PAGE) {
+	for (pa = 0; pa < end; pa += HUGE_SIZE) {
 		if ((e = walk(root, DIRECT_BASE + pa, true, 2)) == 0)
 			panic("vm_init: out of memory for the direct map");
 		*e = pa | PTE_P | PTE_W | PTE_PS | PTE_NX | PTE_G;
@@ -291,7 +305,7 @@ void vm_init(const struct boot_info *bi)
 	 */
 	if (end < BOOT_DIRECT_MAP)
 		end = BOOT_DIRECT_MAP;
-	end = (end + LARGE_PAGE - 1) & ~(LARGE_PAGE - 1);
+	end = (end + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
 	if ((root = pmm_alloc()) == 0)
 		panic("vm_init: no page for the PML4");
 

@@ -289,6 +289,55 @@ START_TEST(p2v_and_v2p_invert_each_other)
 }
 END_TEST
 
+/* 2 MiB runs come aligned from the top, never overlap single pages, and go back whole or page by page. */
+START_TEST(huge_runs_are_aligned_from_the_top)
+{
+	uint64_t a, b, c, free0;
+
+	init1(MIB, 9 * MIB - 0x3000);		/* RAM 1 MiB .. 10 MiB - 12 KiB */
+	free0 = pmm_free_pages();
+	a = pmm_alloc_huge();
+	ck_assert_uint_eq(a, 6 * MIB);		/* 8..10 MiB is not whole */
+	b = pmm_alloc_huge();
+	ck_assert_uint_eq(b, 4 * MIB);
+	ck_assert_uint_eq(pmm_free_pages(), free0 - 2 * HUGE_PAGES);
+	c = pmm_alloc();
+	ck_assert(c < 4 * MIB);
+	pmm_free_huge(a);
+	ck_assert_uint_eq(pmm_alloc_huge(), 6 * MIB);
+	for (uint64_t k = 0; k < HUGE_PAGES; k++)	/* a run may go back page by page */
+		pmm_free(b + k * PAGE_SIZE);
+	ck_assert_uint_eq(pmm_alloc_huge(), 4 * MIB);
+}
+END_TEST
+
+START_TEST(no_huge_run_when_memory_is_fragmented)
+{
+	uint64_t pages[2048], n = 0, pa;
+
+	init1(MIB, 8 * MIB);
+	while ((pa = pmm_alloc()) != 0)
+		pages[n++] = pa;
+	for (uint64_t k = 0; k < n; k += 2)	/* half of it free, no two pages side by side */
+		pmm_free(pages[k]);
+	ck_assert_uint_ge(pmm_free_pages(), HUGE_PAGES);
+	ck_assert_uint_eq(pmm_alloc_huge(), 0);
+}
+END_TEST
+
+START_TEST(freeing_a_huge_run_twice_or_unaligned_panics)
+{
+	uint64_t a;
+
+	init1(MIB, 8 * MIB);
+	a = pmm_alloc_huge();
+	ck_assert_uint_ne(a, 0);
+	ck_assert(PANICS(pmm_free_huge(a + PAGE_SIZE)));
+	pmm_free_huge(a);
+	ck_assert(PANICS(pmm_free_huge(a)));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pmm");
@@ -311,6 +360,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, no_usable_ram_panics);
 	tcase_add_test(tc, pages_above_the_boot_direct_map_wait_for_vm_init);
 	tcase_add_test(tc, p2v_and_v2p_invert_each_other);
+	tcase_add_test(tc, huge_runs_are_aligned_from_the_top);
+	tcase_add_test(tc, no_huge_run_when_memory_is_fragmented);
+	tcase_add_test(tc, freeing_a_huge_run_twice_or_unaligned_panics);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -141,6 +141,24 @@ START_TEST(a_large_page_in_the_way_stops_the_walk)
 }
 END_TEST
 
+/* vm_walk_pde finds the 2 MiB-level entry; vm_present sees both sizes of page. */
+START_TEST(present_sees_4k_and_2m_pages)
+{
+	pte_t *pde;
+
+	ck_assert_int_eq(vm_map(root, 0x400000, 0x5000, PTE_W), 0);
+	ck_assert(vm_present(root, 0x400000) && !vm_present(root, 0x401000));
+	ck_assert(!vm_present(root, 0x600000) && !vm_present(root, 0x40000000));
+	ck_assert_ptr_null(vm_walk_pde(root, 0x40000000, false));
+	pde = vm_walk_pde(root, 0x600000, true);
+	ck_assert_ptr_nonnull(pde);
+	ck_assert_uint_eq(*pde, 0);
+	*pde = 0x200000 | PTE_P | PTE_PS;
+	ck_assert(vm_present(root, 0x600000) && vm_present(root, 0x7ff000));
+	ck_assert(!vm_present(root, 0x800000));
+}
+END_TEST
+
 START_TEST(map_range_maps_every_page)
 {
 	uint64_t va = 0x10100000, pa = 0x800000, off;	/* mid-PT */
@@ -306,6 +324,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, walk_without_create_finds_nothing_and_allocates_nothing);
 	tcase_add_test(tc, unmap_returns_the_old_entry);
 	tcase_add_test(tc, a_large_page_in_the_way_stops_the_walk);
+	tcase_add_test(tc, present_sees_4k_and_2m_pages);
 	tcase_add_test(tc, map_range_maps_every_page);
 	tcase_add_test(tc, map_range_crosses_table_boundaries);
 	tcase_add_test(tc, addresses_at_both_ends_of_both_halves);
