@@ -8,6 +8,15 @@
  * Frames come from the physical allocator one by one and go back to it on
  * eviction; the cache grows until free memory falls to LOW_WATER, which keeps
  * room for the page tables a sparse window needs.
+ *
+ * A sequential stream reads ahead in 2 MiB pages where it can: one aligned
+ * block of HUGE_PAGES frames, one descriptor, one read, one PDE.  Under
+ * emulation the per-page work of the cache costs more than the copy, so this
+ * is what lets a mapped scan come near the device's own speed.  A 2 MiB page
+ * is mapped without write permission and stays clean: the first write to it,
+ * or layer 0 wanting one of its pages, splits it into HUGE_PAGES ordinary
+ * pages in the same frames, each with its own dirty bit.  So dirty sets,
+ * write-back and write protection only ever see 4 KiB pages.
  */
 #include "defs.h"
 #include "blkdev.h"
@@ -29,12 +38,13 @@
 #define CP_PINNED	0x10	/* cannot be written back: no disk, or the write failed */
 #define CP_WPROT	0x20	/* write-protected while a checkpoint writes it */
 #define CP_INFLIGHT	0x40	/* a background read is filling it (also BUSY) */
+#define CP_HUGE		0x80	/* 2 MiB: HUGE_PAGES pages from dpn, mapped by a PDE, never dirty */
 
 struct cpage {
 	uint64_t dpn;		/* disk page number: window offset / 4096 */
 	uint64_t pa;		/* the frame; 0 when the descriptor is free */
 	uint64_t dirty_epoch;	/* the epoch it was last found dirty in */
-	pte_t *pte;		/* its PTE while CP_MAPPED: no walk to find it again */
+	pte_t *pte;		/* its PTE (PDE if huge) while CP_MAPPED: no walk to find it again */
 	uint32_t next;		/* hash chain, or the free list */
 	uint32_t flags;
 };
@@ -45,9 +55,11 @@ static struct {
 	uint32_t faultaround;
 	struct cpage *cp;
 	uint32_t ncp;
+	uint32_t used;		/* descriptors ever taken: every live one is below */
 	uint32_t *hash;
 	uint32_t hmask;
 	uint32_t free;		/* first free descriptor */
+	uint32_t nhuge;		/* 2 MiB pages cached */
 	uint32_t hand;
 	uint64_t epoch;
 	uint64_t seq_next;	/* the page a sequential stream faults on next */
@@ -63,10 +75,11 @@ static uint64_t list[RA_MAX];	/* physical pages of the read in progress */
 /* A read ahead of a sequential stream, running while layer 1 goes on. */
 struct prefetch {
 	struct blkreq req;
-	uint64_t pages[RA_MAX];
-	uint32_t idx[RA_MAX];
+	uint64_t pages[HUGE_PAGES];
+	uint32_t idx[RA_MAX];	/* its descriptors: one if huge */
+	uint32_t ndesc;
 	uint64_t dpn;
-	uint32_t n;
+	uint32_t n;		/* pages */
 	bool active;
 };
 static struct prefetch pf[RA_INFLIGHT];
@@ -96,6 +109,17 @@ static void hash_insert(uint32_t i)
 
 	pg.cp[i].next = *head;
 	*head = i;
+}
+
+/* The descriptor holding page dpn: its own, or the 2 MiB page around it; NIL. */
+static uint32_t find(uint64_t dpn)
+{
+	uint32_t i = lookup(dpn);
+
+	if (i == NIL && pg.nhuge > 0 && dpn % HUGE_PAGES != 0 &&
+	    (i = lookup(dpn - dpn % HUGE_PAGES)) != NIL && !(pg.cp[i].flags & CP_HUGE))
+		i = NIL;
+	return i;
 }
 
 static void hash_remove(uint32_t i)
@@ -168,7 +192,7 @@ static void harvest(struct cpage *c)
 
 uint64_t pager_harvest(void)
 {
-	for (uint32_t i = 0; i < pg.ncp; i++)
+	for (uint32_t i = 0; i < pg.used; i++)
 		if (pg.cp[i].pa != 0)
 			harvest(&pg.cp[i]);
 	return pg.epoch++;
@@ -178,7 +202,7 @@ uint64_t pager_dirty_since(uint64_t epoch, void (*fn)(void *ctx, uint64_t off), 
 {
 	uint64_t n = 0;
 
-	for (uint32_t i = 0; i < pg.ncp; i++) {
+	for (uint32_t i = 0; i < pg.used; i++) {
 		const struct cpage *c = &pg.cp[i];
 
 		if (c->pa != 0 && (c->flags & CP_DIRTY) && c->dirty_epoch >= epoch) {
@@ -304,9 +328,14 @@ static void unmap(struct cpage *c)
 		return;
 	*c->pte = 0;
 	vm_flush(page_va(c->dpn));
-	if (vm_prune(kernel_root, page_va(c->dpn)))
+	if (!(c->flags & CP_HUGE) && vm_prune(kernel_root, page_va(c->dpn)))
 		last_map.pte = 0;
 	c->flags &= ~CP_MAPPED;
+}
+
+static uint64_t pages_of(const struct cpage *c)
+{
+	return (c->flags & CP_HUGE) ? HUGE_PAGES : 1;
 }
 
 static void drop(uint32_t i)
@@ -315,12 +344,17 @@ static void drop(uint32_t i)
 
 	unmap(c);
 	hash_remove(i);
-	pmm_free(c->pa);
+	if (c->flags & CP_HUGE)
+		pmm_free_huge(c->pa);
+	else
+		pmm_free(c->pa);
+	pg.st.evictions += pages_of(c);
+	if (c->flags & CP_HUGE)
+		pg.nhuge--;
 	c->pa = 0;
 	c->flags = 0;
 	c->next = pg.free;
 	pg.free = i;
-	pg.st.evictions++;
 }
 
 /* Clears the page's referenced state; true if it had been referenced. */
@@ -341,11 +375,11 @@ static bool referenced(struct cpage *c)
 /* CLOCK: evicts one page that was not referenced since the hand last passed it. */
 static bool evict_one(void)
 {
-	for (uint64_t step = 0; step < 3ULL * pg.ncp; step++) {
+	for (uint64_t step = 0; step < 3ULL * pg.used; step++) {
 		uint32_t i = pg.hand;
 		struct cpage *c = &pg.cp[i];
 
-		pg.hand = pg.hand + 1 == pg.ncp ? 0 : pg.hand + 1;
+		pg.hand = pg.hand + 1 >= pg.used ? 0 : pg.hand + 1;
 		if (c->pa == 0 || (c->flags & (CP_BUSY | CP_PINNED | CP_WPROT)) || referenced(c))
 			continue;
 		harvest(c);
@@ -366,6 +400,24 @@ static bool evict_one(void)
 }
 
 /*
+ * A free descriptor: there is one per page of RAM, so one is always left.
+ * Freed ones are taken again first, which keeps the live ones low in the
+ * array and the sweeps (the CLOCK hand, harvest, sync) short when 2 MiB
+ * pages leave most of them unused.
+ */
+static uint32_t take_descriptor(void)
+{
+	uint32_t i = pg.free;
+
+	if (i == NIL)
+		panic("pager: no free page descriptor");
+	pg.free = pg.cp[i].next;
+	if (i >= pg.used)
+		pg.used = i + 1;
+	return i;
+}
+
+/*
  * A descriptor and a frame for page dpn, or NIL when memory is exhausted.
  * The frame is zeroed unless the caller is about to read the disk into it.
  */
@@ -379,10 +431,34 @@ static uint32_t page_alloc(uint64_t dpn, bool zero)
 			return NIL;
 	if ((pa = zero ? pmm_alloc() : pmm_alloc_uninit()) == 0)
 		return NIL;
-	i = pg.free;
-	pg.free = pg.cp[i].next;
+	i = take_descriptor();
 	pg.cp[i] = (struct cpage){ .dpn = dpn, .pa = pa, .flags = CP_REF | CP_BUSY };
 	hash_insert(i);
+	return i;
+}
+
+/*
+ * A 2 MiB descriptor and block of frames for the HUGE_PAGES pages from dpn,
+ * to be read in the background, or NIL.  It evicts only what the same read
+ * in 4 KiB pages would: when as many frames are free but none of the aligned
+ * blocks is, memory is fragmented and the stream goes on in 4 KiB pages.
+ */
+static uint32_t huge_alloc(uint64_t dpn)
+{
+	uint64_t pa = 0;
+	uint32_t i;
+
+	while (pmm_free_pages() < LOW_WATER + HUGE_PAGES || pg.free == NIL)
+		if (!evict_one())
+			return NIL;
+	if ((pa = pmm_alloc_huge()) == 0)
+		return NIL;
+	i = take_descriptor();
+	pg.cp[i] = (struct cpage){ .dpn = dpn, .pa = pa,
+	    .flags = CP_REF | CP_BUSY | CP_INFLIGHT | CP_HUGE };
+	hash_insert(i);
+	pg.nhuge++;
+	pg.st.huge_reads++;
 	return i;
 }
 
@@ -417,7 +493,7 @@ static uint32_t gather(uint64_t dpn, uint32_t n, uint32_t *idx, uint64_t *pages,
 	for (got = 0; got < n; got++) {
 		uint64_t p = dpn + got;
 
-		if (got > 0 && (lookup(p) != NIL || pg.perm(p * PAGE_SIZE) == 0))
+		if (got > 0 && (find(p) != NIL || pg.perm(p * PAGE_SIZE) == 0))
 			break;
 		if ((idx[got] = page_alloc(p, pg.dev == 0)) == NIL)
 			break;
@@ -458,6 +534,30 @@ static uint32_t read_in(uint64_t dpn, uint32_t n, uint32_t *nread, bool *err)
 	return NIL;
 }
 
+/* Maps the 2 MiB page c with one PDE, without write permission: a write splits it. */
+static void map_huge(struct cpage *c)
+{
+	uint64_t va = page_va(c->dpn);
+	uint32_t busy = c->flags & CP_BUSY;
+	pte_t *e;
+
+	c->flags |= CP_BUSY;
+	while ((e = vm_walk_pde(kernel_root, va, true)) == 0)
+		if (!evict_one())
+			out_of_memory();
+	/* A table left there maps nothing: no page of the block was cached. */
+	if ((*e & PTE_P) && !(*e & PTE_PS)) {
+		if (!vm_prune(kernel_root, va))
+			panic("pager: 2 MiB page %#lx over a live page table", (unsigned long)c->dpn);
+		last_map.pte = 0;
+	}
+	*e = c->pa | (pg.perm(c->dpn * PAGE_SIZE) & ~PTE_W) | PTE_PS | PTE_P;
+	vm_flush(va);
+	c->pte = e;
+	c->flags = (c->flags | CP_MAPPED) & ~CP_BUSY;
+	c->flags |= busy;
+}
+
 static void map(uint32_t i)
 {
 	struct cpage *c = &pg.cp[i];
@@ -467,6 +567,10 @@ static void map(uint32_t i)
 
 	if (c->flags & CP_INFLIGHT)
 		panic("pager: mapping page %#lx while a read is filling it", (unsigned long)c->dpn);
+	if (c->flags & CP_HUGE) {
+		map_huge(c);
+		return;
+	}
 	if (c->flags & CP_WPROT)
 		flags &= ~PTE_W;
 	c->flags |= CP_BUSY;
@@ -487,6 +591,43 @@ static void map(uint32_t i)
 	c->flags |= busy;	/* whoever made it busy still holds it */
 }
 
+/*
+ * Turns the 2 MiB page i into HUGE_PAGES ordinary pages in the same frames,
+ * mapped by a new page table in place of its PDE if it was mapped: before
+ * layer 1 writes it, each page then with a dirty bit of its own, or when
+ * layer 0 needs one of its pages.  Descriptor i becomes the first page.
+ */
+static void split(uint32_t i)
+{
+	struct cpage *c = &pg.cp[i];
+	uint64_t base = c->dpn, pa = c->pa, flags = pg.perm(base * PAGE_SIZE), tpa;
+	uint32_t keep = c->flags & (CP_BUSY | CP_MAPPED), next = c->next;
+	pte_t *pt = 0;
+
+	if (keep & CP_MAPPED) {
+		c->flags |= CP_BUSY;
+		while ((tpa = pmm_alloc_uninit()) == 0)
+			if (!evict_one())
+				out_of_memory();
+		pt = p2v(tpa);
+		for (uint64_t k = 0; k < HUGE_PAGES; k++)
+			pt[k] = (pa + k * PAGE_SIZE) | flags | PTE_P;
+		*c->pte = tpa | PTE_P | PTE_W;	/* as vm.c makes every table entry */
+		vm_flush(page_va(base));
+	}
+	pg.nhuge--;
+	pg.st.splits++;
+	for (uint64_t k = 0; k < HUGE_PAGES; k++) {
+		uint32_t j = k == 0 ? i : take_descriptor();
+
+		pg.cp[j] = (struct cpage){ .dpn = base + k, .pa = pa + k * PAGE_SIZE,
+		    .pte = pt ? &pt[k] : 0, .next = next, .flags = CP_REF | (keep & CP_MAPPED) };
+		if (k > 0)
+			hash_insert(j);
+	}
+	pg.cp[i].flags |= keep & CP_BUSY;
+}
+
 /* Maps the cached pages of the aligned fault-around block holding dpn. */
 static void fault_around(uint64_t dpn)
 {
@@ -496,7 +637,7 @@ static void fault_around(uint64_t dpn)
 		uint32_t i;
 
 		/* Not a page a background read is still filling: it has no contents yet. */
-		if (p != dpn && (i = lookup(p)) != NIL &&
+		if (p != dpn && (i = find(p)) != NIL &&
 		    !(pg.cp[i].flags & (CP_MAPPED | CP_INFLIGHT)) && pg.perm(p * PAGE_SIZE) != 0)
 			map(i);
 	}
@@ -507,7 +648,7 @@ static void prefetch_finish(struct prefetch *p)
 {
 	enum blk_status s = blk_wait(pg.dev, &p->req);
 
-	for (uint32_t k = 0; k < p->n; k++) {
+	for (uint32_t k = 0; k < p->ndesc; k++) {
 		if (s == BLK_OK)
 			pg.cp[p->idx[k]].flags &= ~(CP_INFLIGHT | CP_BUSY);
 		else
@@ -531,6 +672,7 @@ static void prefetch_reap(void)
 			prefetch_finish(&pf[k]);
 }
 
+
 /* Waits for the background read that is filling page dpn. */
 static void prefetch_wait(uint64_t dpn)
 {
@@ -539,21 +681,74 @@ static void prefetch_wait(uint64_t dpn)
 			prefetch_finish(&pf[k]);
 }
 
+/*
+ * Whether streams read ahead in 2 MiB pages: only with fault-around on (a
+ * 2 MiB page is mapped whole) and a stream's slice of the cache holding one.
+ */
+static bool huge_streams(void)
+{
+	return pg.faultaround > 1 && pg.ra_limit >= HUGE_PAGES;
+}
+
+/*
+ * Sets p up to read the aligned block at p->dpn as one 2 MiB page, if none
+ * of it is cached and all of it is mapped alike.
+ */
+static bool prefetch_huge(struct prefetch *p)
+{
+	uint64_t dpn = p->dpn, flags = pg.perm(dpn * PAGE_SIZE);
+	uint32_t i;
+
+	if (!huge_streams() || dpn % HUGE_PAGES != 0)
+		return false;
+	if (find(dpn) != NIL)
+		return false;
+	for (uint64_t k = 1; k < HUGE_PAGES; k++)	/* no 2 MiB page here: its own pages only */
+		if (lookup(dpn + k) != NIL || pg.perm((dpn + k) * PAGE_SIZE) != flags)
+			return false;
+	if ((i = huge_alloc(dpn)) == NIL)
+		return false;
+	for (uint64_t k = 0; k < HUGE_PAGES; k++)
+		p->pages[k] = pg.cp[i].pa + k * PAGE_SIZE;
+	p->idx[0] = i;
+	p->ndesc = 1;
+	p->n = HUGE_PAGES;
+	return true;
+}
+
+/*
+ * Sets p up to read the next pages of the stream into 4 KiB pages: up to the
+ * next 2 MiB boundary at most, when the stream could go on in 2 MiB pages.
+ */
+static bool prefetch_small(struct prefetch *p)
+{
+	uint32_t n = grow();
+
+	if (huge_streams() && n > HUGE_PAGES - p->dpn % HUGE_PAGES)
+		n = (uint32_t)(HUGE_PAGES - p->dpn % HUGE_PAGES);
+	p->n = p->ndesc = gather(p->dpn, n, p->idx, p->pages, CP_INFLIGHT | CP_BUSY);
+	return p->n > 0;
+}
+
 /* Keeps RA_INFLIGHT reads going ahead of a sequential stream. */
 static void prefetch_more(void)
 {
 	for (int k = 0; k < RA_INFLIGHT; k++) {
 		struct prefetch *p = &pf[k];
+		uint32_t i;
 
 		if (p->active)
 			continue;
 		/* Pages already cached need no read (and must not get a second descriptor). */
-		while (pg.ra_end - pg.seq_next < pg.ra_limit && lookup(pg.ra_end) != NIL)
-			pg.ra_end++;
+		while (pg.ra_end - pg.seq_next < pg.ra_limit && (i = find(pg.ra_end)) != NIL)
+			pg.ra_end = pg.cp[i].dpn + pages_of(&pg.cp[i]);
 		if (pg.ra_end - pg.seq_next >= pg.ra_limit || pg.perm(pg.ra_end * PAGE_SIZE) == 0)
 			return;		/* far enough ahead, or the stream leaves layer 1's pages */
+		if (huge_streams() && pg.ra_end % HUGE_PAGES == 0 &&
+		    pg.ra_end + HUGE_PAGES - pg.seq_next > pg.ra_limit)
+			return;		/* a 2 MiB read, once the stream has room for it */
 		p->dpn = pg.ra_end;
-		if ((p->n = gather(p->dpn, grow(), p->idx, p->pages, CP_INFLIGHT | CP_BUSY)) == 0)
+		if (!prefetch_huge(p) && !prefetch_small(p))
 			return;
 		pg.ra_end += p->n;
 		p->req = (struct blkreq){ .op = BLK_READ, .sector = p->dpn * BLK_SECTORS_PER_PAGE,
@@ -568,14 +763,13 @@ static void prefetch_more(void)
 /* Maps the run of cached pages after dpn (up to n of them): a stream reads them next. */
 static uint64_t map_run(uint64_t dpn, uint32_t n)
 {
-	uint64_t p;
+	uint64_t p = dpn + 1;
 	uint32_t i;
 
-	for (p = dpn + 1; p < dpn + n; p++) {
-		if ((i = lookup(p)) == NIL || (pg.cp[i].flags & CP_INFLIGHT))
-			break;
+	while (p < dpn + n && (i = find(p)) != NIL && !(pg.cp[i].flags & CP_INFLIGHT)) {
 		if (!(pg.cp[i].flags & CP_MAPPED))
 			map(i);
+		p = pg.cp[i].dpn + pages_of(&pg.cp[i]);
 	}
 	return p;
 }
@@ -587,12 +781,16 @@ static uint64_t map_run(uint64_t dpn, uint32_t n)
  */
 static uint32_t fault_page(uint64_t dpn, bool sequential)
 {
-	uint32_t i = lookup(dpn), n = 1;
+	uint32_t i = find(dpn), n = 1;
 	bool err;
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
 		prefetch_wait(dpn);
-		i = lookup(dpn);	/* gone if that read failed */
+		i = find(dpn);	/* gone if that read failed */
+	}
+	if (i != NIL && (pg.cp[i].flags & (CP_HUGE | CP_MAPPED)) == (CP_HUGE | CP_MAPPED)) {
+		split(i);	/* a fault on a mapped 2 MiB page: a write */
+		i = lookup(dpn);
 	}
 	if (i != NIL) {
 		pg.st.hits++;
@@ -638,16 +836,31 @@ int pager_fault(uint64_t off)
 	return 0;
 }
 
-void *pager_page(uint64_t off, bool read)
+/*
+ * Page dpn's own descriptor, after the read filling it is over and the 2 MiB
+ * page around it is split; NIL if it is not cached.
+ */
+static uint32_t own_page(uint64_t dpn)
 {
-	uint64_t dpn = off / PAGE_SIZE;
-	uint32_t i = lookup(dpn), n;
-	bool err;
+	uint32_t i = find(dpn);
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
 		prefetch_wait(dpn);
+		i = find(dpn);
+	}
+	if (i != NIL && (pg.cp[i].flags & CP_HUGE)) {
+		split(i);
 		i = lookup(dpn);
 	}
+	return i;
+}
+
+void *pager_page(uint64_t off, bool read)
+{
+	uint64_t dpn = off / PAGE_SIZE;
+	uint32_t i = own_page(dpn), n;
+	bool err;
+
 	if (i == NIL) {
 		if (read) {
 			if ((i = read_in(dpn, 1, &n, &err)) == NIL)
@@ -702,7 +915,7 @@ int pager_sync(void)
 	pager_harvest();
 	if (pg.dev == 0)
 		return 0;
-	for (uint32_t i = 0; i < pg.ncp; i++) {
+	for (uint32_t i = 0; i < pg.used; i++) {
 		struct cpage *c = &pg.cp[i];
 
 		if (c->pa != 0 && (c->flags & CP_DIRTY)) {
@@ -719,7 +932,7 @@ int pager_sync(void)
 
 void pager_protect(uint64_t off, bool protect)
 {
-	uint32_t i = lookup(off / PAGE_SIZE);
+	uint32_t i = own_page(off / PAGE_SIZE);
 	pte_t *e;
 
 	if (i == NIL)
@@ -739,7 +952,7 @@ void pager_protect(uint64_t off, bool protect)
 
 bool pager_protected(uint64_t off)
 {
-	uint32_t i = lookup(off / PAGE_SIZE);
+	uint32_t i = find(off / PAGE_SIZE);
 
 	return i != NIL && (pg.cp[i].flags & CP_WPROT);
 }
@@ -753,8 +966,8 @@ void pager_print_stats(void)
 {
 	const struct pager_stats *s = &pg.st;
 
-	kprintf("strata: pager: %lu faults (%lu hits, %lu misses), %lu reads (%lu pages), "
-	    "%lu writes (%lu pages), %lu evictions, %lu syncs\n",
-	    s->faults, s->hits, s->misses, s->reads, s->read_pages, s->writes, s->write_pages,
-	    s->evictions, s->syncs);
+	kprintf("strata: pager: %lu faults (%lu hits, %lu misses), %lu reads (%lu pages, "
+	    "%lu of 2 MiB, %lu split), %lu writes (%lu pages), %lu evictions, %lu syncs\n",
+	    s->faults, s->hits, s->misses, s->reads, s->read_pages, s->huge_reads, s->splits,
+	    s->writes, s->write_pages, s->evictions, s->syncs);
 }

@@ -15,6 +15,9 @@
  * ("nothing newer than the last checkpoint overwrites its home location before
  * the next checkpoint is durable") has one place to live.
  *
+ * Pages read in 2 MiB units are mapped read-only and split into 4 KiB pages
+ * at the first write, so everything above speaks of 4 KiB pages only.
+ *
  * Without a device the window is RAM alone: pages start zero and dirty pages
  * can never leave RAM.
  */
@@ -31,13 +34,15 @@ typedef uint64_t (*pager_perm_fn)(uint64_t off);
 struct pager_stats {
 	uint64_t faults, hits, misses;	/* layer-1 faults the pager served */
 	uint64_t reads, read_pages;	/* device requests and the pages they carried */
+	uint64_t huge_reads, splits;	/* reads into 2 MiB pages; those split into 4 KiB pages */
 	uint64_t writes, write_pages;
-	uint64_t evictions, syncs;
+	uint64_t evictions, syncs;	/* evictions in 4 KiB pages */
 };
 
 /*
  * dev may be 0 (no disk).  faultaround: how many pages, in an aligned block
- * around a fault, are mapped at once when they are already cached.
+ * around a fault, are mapped at once when they are already cached; above 1,
+ * sequential streams may also be read and mapped in 2 MiB pages.
  */
 void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround);
 /* Brings the page at off in (reading ahead when the faults are sequential) and maps it.  0, or -1 on a read error. */

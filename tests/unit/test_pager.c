@@ -297,9 +297,22 @@ static void boot(uint64_t ram_mib, struct blkdev *dev, uint32_t faultaround)
 
 /* ---- layer 1, as the page tables see it ----------------------------------- */
 
+/* The entry that maps the page: its PTE, or the PDE of the 2 MiB page around it. */
 static pte_t *leaf(uint64_t page)
 {
-	return vm_walk(kernel_root, STRATA_DISK_WINDOW_BASE + page * PAGE_SIZE, false);
+	uint64_t va = STRATA_DISK_WINDOW_BASE + page * PAGE_SIZE;
+	pte_t *pde = vm_walk_pde(kernel_root, va, false);
+
+	if (pde != 0 && (*pde & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
+		return pde;
+	return vm_walk(kernel_root, va, false);
+}
+
+static bool huge(uint64_t page)
+{
+	pte_t *e = leaf(page);
+
+	return e != 0 && (*e & PTE_PS);
 }
 
 static bool mapped(uint64_t page)
@@ -312,6 +325,8 @@ static bool mapped(uint64_t page)
 static uint64_t *frame(uint64_t page)
 {
 	ck_assert_msg(mapped(page), "page %lu is not mapped", (unsigned long)page);
+	if (huge(page))
+		return p2v((*leaf(page) & PTE_ADDR_MASK & ~(HUGE_SIZE - 1)) + page % HUGE_PAGES * PAGE_SIZE);
 	return p2v(*leaf(page) & PTE_ADDR_MASK);
 }
 
@@ -327,6 +342,8 @@ static void touch(uint64_t page)
 static void scribble(uint64_t page, uint8_t byte)
 {
 	touch(page);
+	if (!(*leaf(page) & PTE_W))	/* a 2 MiB page: the write faults */
+		ck_assert_int_eq(pager_fault(page * PAGE_SIZE), 0);
 	ck_assert(*leaf(page) & PTE_W);
 	*leaf(page) |= PTE_D;
 	memset(frame(page), byte, PAGE_SIZE);
@@ -365,7 +382,7 @@ static uint64_t tables_below(uint64_t pa, int level)
 	if (level == 1)
 		return 1;
 	for (int i = 0; i < 512; i++)
-		if (t[i] & PTE_P)
+		if ((t[i] & PTE_P) && !(t[i] & PTE_PS))
 			n += tables_below(t[i] & PTE_ADDR_MASK, level - 1);
 	return n;
 }
@@ -882,12 +899,144 @@ START_TEST(evicting_a_sparse_window_gives_its_page_tables_back)
 }
 END_TEST
 
+
+/* ---- 2 MiB pages -------------------------------------------------------------- */
+
+#define SPP	BLK_SECTORS_PER_PAGE
+
+/* Layer 1 reads pages [first, end) in order, each checked against the disk. */
+static void stream(uint64_t first, uint64_t end)
+{
+	for (uint64_t p = first; p < end; p++) {
+		touch(p);
+		ck_assert_msg(holds_disk(frame(p), p), "page %lu", (unsigned long)p);
+	}
+}
+
+/*
+ * With fault-around on, a stream's small reads stop at a 2 MiB boundary and
+ * from there it reads aligned blocks whole, each mapped by one PDE; every
+ * page is still read once, and there is about one fault per read.
+ */
+START_TEST(a_long_stream_reads_aligned_2mib_blocks_whole)
+{
+	uint64_t first = 100, end = 4100, next = first;
+	uint64_t blocks = 0;
+
+	boot(32, &disk, 16);
+	stream(first, end);
+	for (int k = 0; k < nlog; k++) {
+		ck_assert_int_eq(reqlog[k].op, BLK_READ);
+		ck_assert_uint_eq(reqlog[k].sector, next * SPP);
+		if (reqlog[k].nsectors == HUGE_PAGES * SPP) {
+			ck_assert_uint_eq(next % HUGE_PAGES, 0);
+			blocks++;
+		}
+		next += reqlog[k].nsectors / SPP;
+	}
+	ck_assert_uint_ge(next, end);
+	ck_assert_uint_ge(blocks, 7);
+	ck_assert_uint_eq(pager_stats()->huge_reads, blocks);
+	ck_assert(huge(512) && huge(1024 + 300) && huge(4095));
+	ck_assert(!huge(100) && !huge(511) && mapped(511));
+	ck_assert_uint_lt(pager_stats()->faults, 30);
+	ck_assert_uint_eq(pager_stats()->evictions, 0);
+}
+END_TEST
+
+/* Without fault-around a stream stays in 4 KiB pages: nothing maps more than asked. */
+START_TEST(without_fault_around_no_2mib_pages)
+{
+	boot(32, &disk, 1);
+	stream(0, 3000);
+	ck_assert_uint_eq(pager_stats()->huge_reads, 0);
+	ck_assert(!huge(1024));
+	for (int k = 0; k < nlog; k++)
+		ck_assert_uint_le(reqlog[k].nsectors, 256 * SPP);
+}
+END_TEST
+
+/* A 2 MiB page is clean and read-only; a write splits it and dirties one page. */
+START_TEST(a_write_splits_a_2mib_page_and_dirties_that_page_alone)
+{
+	boot(32, &disk, 16);
+	stream(0, 2048);
+	ck_assert(huge(1031));
+	ck_assert(!(*leaf(1031) & PTE_W));
+	nlog = 0;
+	scribble(1031, 0xab);
+	ck_assert(!huge(1024) && !huge(1031) && !huge(1535));
+	ck_assert_uint_eq(pager_stats()->splits, 1);
+	ck_assert_int_eq(nlog, 0);
+	for (uint64_t p = 1024; p < 1536; p++)
+		ck_assert_msg(p == 1031 ? filled(frame(p), 0xab) : holds_disk(frame(p), p),
+		    "page %lu", (unsigned long)p);
+	ck_assert(huge(1536));
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(nlog, 2);
+	expect_req(0, BLK_WRITE, 1031, 1);
+	expect_req(1, BLK_FLUSH, 0, 0);
+	ck_assert(disk_filled(1031, 0xab));
+	ck_assert(disk_pristine(1030) && disk_pristine(1032));
+}
+END_TEST
+
+/* Layer 0's pages and write protection are 4 KiB pages: asking splits a 2 MiB page. */
+START_TEST(pager_page_and_protect_split_a_2mib_page)
+{
+	uint64_t *mem;
+
+	boot(32, &disk, 16);
+	stream(0, 2048);
+	ck_assert(huge(600) && huge(1500));
+	mem = pager_page(600 * PAGE_SIZE, true);
+	ck_assert(holds_disk(mem, 600));
+	ck_assert(!huge(600) && mapped(600) && frame(600) == mem);
+	pager_protect(1500 * PAGE_SIZE, true);
+	ck_assert(pager_protected(1500 * PAGE_SIZE) && !pager_protected(1501 * PAGE_SIZE));
+	ck_assert(!(*leaf(1500) & PTE_W) && (*leaf(1501) & PTE_W));
+	ck_assert_uint_eq(pager_stats()->splits, 2);
+	nlog = 0;
+	ck_assert_int_eq(pager_sync(), 0);
+	expect_req(0, BLK_WRITE, 600, 1);
+	ck_assert_int_eq(nlog, 2);
+}
+END_TEST
+
+/* A failed 2 MiB read caches nothing; its readable pages still read, the bad one fails. */
+START_TEST(a_failed_2mib_read_fails_only_the_bad_page)
+{
+	boot(32, &disk, 16);
+	fail_pages(1030, 1);
+	stream(0, 1030);
+	ck_assert_int_eq(pager_fault(1030 * PAGE_SIZE), -1);
+	ck_assert(!mapped(1030));
+	fail_pages(0, 0);
+	stream(1031, 1600);
+}
+END_TEST
+
+/* A stream far past the cache evicts whole 2 MiB pages and keeps no frame it should not. */
+START_TEST(streaming_past_the_cache_evicts_2mib_pages_and_leaks_nothing)
+{
+	uint64_t free0;
+
+	boot(24, &disk, 16);
+	free0 = pmm_free_pages();
+	stream(0, 16384);
+	ck_assert_uint_gt(pager_stats()->huge_reads, 8);
+	ck_assert_uint_gt(pager_stats()->evictions, 8192);
+	ck_assert_uint_eq(free0 - pmm_free_pages(), cached_pages() + window_tables());
+}
+END_TEST
+
 /* ---- everything at once ----------------------------------------------------- */
 
-#define MODEL_PAGES	3000
+#define MODEL_MAX	12000
 #define PRISTINE	(-1)
 
-static int16_t model[MODEL_PAGES];	/* each page's byte, or PRISTINE */
+static int16_t model[MODEL_MAX];	/* each page's byte, or PRISTINE */
+static uint64_t model_pages;		/* the pages in play */
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
 static uint64_t rnd(uint64_t n)
@@ -908,21 +1057,21 @@ static bool disk_is(uint64_t page)
 	return model[page] == PRISTINE ? disk_pristine(page) : disk_filled(page, (uint8_t)model[page]);
 }
 
-/* One step of layer 1 and layer 0 at random, on 3000 pages through a cache of about 490. */
+/* One step of layer 1 and layer 0 at random, on model_pages pages through a smaller cache. */
 static void random_step(void)
 {
 	static uint64_t seq;
-	uint64_t p = rnd(MODEL_PAGES), op = rnd(100);
+	uint64_t p = rnd(model_pages), op = rnd(100);
 	uint8_t *mem;
 
 	nlog = 0;
 	if (op < 30) {				/* a run of reads */
-		for (uint64_t k = 0; k < 20 && seq < MODEL_PAGES; k++, seq++) {
+		for (uint64_t k = 0; k < 20 && seq < model_pages; k++, seq++) {
 			touch(seq);
 			ck_assert_msg(page_is(frame(seq), seq), "page %lu", (unsigned long)seq);
 		}
-		if (seq == MODEL_PAGES)
-			seq = rnd(MODEL_PAGES);
+		if (seq == model_pages)
+			seq = rnd(model_pages);
 	} else if (op < 60) {
 		touch(p);
 		ck_assert_msg(page_is(frame(p), p), "page %lu", (unsigned long)p);
@@ -939,16 +1088,18 @@ static void random_step(void)
 	}
 }
 
+/* 3000 pages through a cache of about 490. */
 static void random_traffic(uint32_t faultaround)
 {
 	boot(4, &disk, faultaround);
-	for (uint64_t p = 0; p < MODEL_PAGES; p++)
+	model_pages = 3000;
+	for (uint64_t p = 0; p < model_pages; p++)
 		model[p] = PRISTINE;
 	for (int k = 0; k < 8000; k++)
 		random_step();
 	ck_assert_uint_gt(pager_stats()->evictions, 2000);
 	ck_assert_int_eq(pager_sync(), 0);
-	for (uint64_t p = 0; p < MODEL_PAGES; p++)
+	for (uint64_t p = 0; p < model_pages; p++)
 		ck_assert_msg(disk_is(p), "disk page %lu", (unsigned long)p);
 }
 
@@ -961,6 +1112,55 @@ END_TEST
 START_TEST(random_traffic_with_fault_around_never_loses_or_mixes_up_data)
 {
 	random_traffic(16);
+}
+END_TEST
+
+/*
+ * Streams that read 2 MiB pages, each followed by writes, reads, layer-0
+ * fills and syncs at random inside what it read, which split those pages;
+ * 12000 pages through a cache of about 5600.
+ */
+START_TEST(streams_mixed_with_writes_never_lose_or_mix_up_data)
+{
+	const uint64_t len = 4096;
+
+	boot(24, &disk, 16);
+	model_pages = MODEL_MAX;
+	for (uint64_t p = 0; p < model_pages; p++)
+		model[p] = PRISTINE;
+	for (int round = 0; round < 8; round++) {
+		uint64_t first = rnd(model_pages - len);
+
+		for (uint64_t p = first; p < first + len; p++) {
+			touch(p);
+			ck_assert_msg(page_is(frame(p), p), "page %lu", (unsigned long)p);
+		}
+		for (int k = 0; k < 200; k++) {
+			uint64_t p = first + rnd(len), op = rnd(4);
+			uint8_t *mem;
+
+			if (op == 0) {
+				model[p] = (int16_t)(1 + rnd(255));
+				scribble(p, (uint8_t)model[p]);
+			} else if (op == 1) {
+				touch(p);
+				ck_assert_msg(page_is(frame(p), p), "page %lu", (unsigned long)p);
+			} else if (op == 2) {
+				mem = pager_page(p * PAGE_SIZE, true);
+				ck_assert_msg(page_is(mem, p), "page %lu", (unsigned long)p);
+				model[p] = (int16_t)rnd(256);
+				memset(mem, model[p], PAGE_SIZE);
+			} else if (k % 20 == 0) {
+				ck_assert_int_eq(pager_sync(), 0);
+			}
+		}
+	}
+	ck_assert_uint_gt(pager_stats()->huge_reads, 8);
+	ck_assert_uint_gt(pager_stats()->splits, 8);
+	ck_assert_uint_gt(pager_stats()->evictions, 8192);
+	ck_assert_int_eq(pager_sync(), 0);
+	for (uint64_t p = 0; p < model_pages; p++)
+		ck_assert_msg(disk_is(p), "disk page %lu", (unsigned long)p);
 }
 END_TEST
 
@@ -1038,6 +1238,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, evicting_a_sparse_window_gives_its_page_tables_back);
 	tcase_add_test(tc, random_traffic_never_loses_or_mixes_up_data);
 	tcase_add_test(tc, random_traffic_with_fault_around_never_loses_or_mixes_up_data);
+	tcase_add_test(tc, streams_mixed_with_writes_never_lose_or_mix_up_data);
+	tcase_add_test(tc, a_long_stream_reads_aligned_2mib_blocks_whole);
+	tcase_add_test(tc, without_fault_around_no_2mib_pages);
+	tcase_add_test(tc, a_write_splits_a_2mib_page_and_dirties_that_page_alone);
+	tcase_add_test(tc, pager_page_and_protect_split_a_2mib_page);
+	tcase_add_test(tc, a_failed_2mib_read_fails_only_the_bad_page);
+	tcase_add_test(tc, streaming_past_the_cache_evicts_2mib_pages_and_leaks_nothing);
 	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);
 	tcase_add_test(tc, without_a_disk_all_dirty_means_out_of_memory);
 	suite_add_tcase(s, tc);
