@@ -19,6 +19,7 @@
 #define RAW_PAGES	256	/* 1 MiB each */
 
 static uint64_t save[SCRATCH_PAGES], pat[SCRATCH_PAGES], back[SCRATCH_PAGES], rev[SCRATCH_PAGES];
+static uint64_t contig[SCRATCH_PAGES];
 static uint64_t raw[RAW_DEPTH][RAW_PAGES];
 
 static void alloc_pages(uint64_t *pages, int n)
@@ -76,6 +77,23 @@ static void test_head(struct blkdev *d)
 
 /* Pattern written from pages in descending order (nothing merges, so the
  * request is split), read back into ascending pages (which merge). */
+/* The pattern at sector read again into one contiguous buffer (pages 0, buf), as the pager's 2 MiB reads are. */
+static void read_contiguous(struct blkdev *d, uint64_t sector)
+{
+	uint64_t buf = pmm_alloc_huge();
+	struct blkreq req = { .op = BLK_READ, .sector = sector, .nsectors = SCRATCH_SECTORS, .buf = buf };
+
+	if (buf == 0)
+		panic("blktest: no 2 MiB of contiguous memory for the buffer test");
+	if (blk_submit(d, &req) == BLK_PENDING)
+		blk_wait(d, &req);
+	expect(d, "read back into one buffer", req.status, BLK_OK);
+	for (int i = 0; i < SCRATCH_PAGES; i++)
+		contig[i] = buf + (uint64_t)i * PAGE_SIZE;
+	pattern_pages(contig, sector, SCRATCH_SECTORS, true);
+	pmm_free_huge(buf);
+}
+
 static void test_write_read(struct blkdev *d)
 {
 	uint64_t sector = d->sectors - SCRATCH_SECTORS;
@@ -91,6 +109,7 @@ static void test_write_read(struct blkdev *d)
 	expect(d, "flush", blk_rw_sync(d, BLK_FLUSH, 0, 0, 0), BLK_OK);
 	expect(d, "read back", blk_rw_sync(d, BLK_READ, sector, SCRATCH_SECTORS, back), BLK_OK);
 	pattern_pages(back, sector, SCRATCH_SECTORS, true);
+	read_contiguous(d, sector);
 	expect(d, "restore scratch", blk_rw_sync(d, BLK_WRITE, sector, SCRATCH_SECTORS, save), BLK_OK);
 	expect(d, "flush", blk_rw_sync(d, BLK_FLUSH, 0, 0, 0), BLK_OK);
 	free_pages(save, SCRATCH_PAGES);

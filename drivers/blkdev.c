@@ -54,7 +54,7 @@ static enum blk_status check(const struct blkdev *dev, const struct blkreq *req)
 			return BLK_UNSUPP;
 		/* fall through */
 	case BLK_READ:
-		if (req->nsectors == 0 || !req->pages || req->sector >= dev->sectors ||
+		if (req->nsectors == 0 || (!req->pages && !req->buf) || req->sector >= dev->sectors ||
 		    req->nsectors > dev->sectors - req->sector)
 			return BLK_BADREQ;
 		return BLK_PENDING;

@@ -39,13 +39,16 @@ enum blk_status {
  *
  * pages[i] is the physical address of the memory for bytes [4096 i, 4096 (i+1))
  * of the transfer: ceil(nsectors / 8) pages, the last one possibly partly used.
- * A flush has no sector, nsectors or pages.
+ * Or, with pages 0, buf is the physical address of one contiguous buffer for
+ * the whole transfer, page-aligned: the driver then need not look at each
+ * page (a 2 MiB read of the pager).  A flush has no sector, nsectors or pages.
  */
 struct blkreq {
 	enum blk_op op;
 	uint64_t sector;
 	uint32_t nsectors;
 	const uint64_t *pages;
+	uint64_t buf;				/* when pages is 0 */
 	void (*done)(struct blkreq *req);	/* may be 0: then poll status */
 	void *ctx;				/* the caller's */
 	volatile enum blk_status status;

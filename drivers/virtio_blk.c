@@ -82,6 +82,25 @@ static int nvblks;
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
+/* data_segs for a request with one contiguous buffer: segments of seg_bytes. */
+static uint32_t buf_segs(struct vblk *b, const struct blkreq *req, struct vq_buf *bufs,
+    uint32_t limit, int *nsegs)
+{
+	uint64_t left = (uint64_t)(req->nsectors - req->issued) * BLK_SECTOR_SIZE;
+	uint64_t pa = req->buf + (uint64_t)req->issued * BLK_SECTOR_SIZE, bytes = 0;
+	int n = 0;
+
+	while (left > 0 && (uint32_t)n < limit) {
+		uint32_t len = left < b->seg_bytes ? (uint32_t)left : b->seg_bytes;
+
+		bufs[n++] = (struct vq_buf){ pa + bytes, len, req->op == BLK_READ };
+		left -= len;
+		bytes += len;
+	}
+	*nsegs = n;
+	return bytes / BLK_SECTOR_SIZE;
+}
+
 /* Fills bufs with the data segments of req's next part, merging physically
  * contiguous pages, at most limit segments.  Returns the sectors covered.
  * Parts start on page boundaries: only the request's last page is partial. */
@@ -93,6 +112,8 @@ static uint32_t data_segs(struct vblk *b, const struct blkreq *req, struct vq_bu
 	uint64_t bytes = 0;
 	int n = 0;
 
+	if (req->pages == 0)
+		return buf_segs(b, req, bufs, limit, nsegs);
 	while (left > 0) {
 		uint32_t len = left < PAGE_SIZE ? (uint32_t)left : PAGE_SIZE;
 		if (n > 0 && bufs[n - 1].pa + bufs[n - 1].len == req->pages[p] &&

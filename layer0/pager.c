@@ -75,7 +75,8 @@ static uint64_t list[RA_MAX];	/* physical pages of the read in progress */
 /* A read ahead of a sequential stream, running while layer 1 goes on. */
 struct prefetch {
 	struct blkreq req;
-	uint64_t pages[HUGE_PAGES];
+	uint64_t pages[RA_MAX];
+	uint64_t buf;		/* a 2 MiB page's frames, read as one buffer; else 0 */
 	uint32_t idx[RA_MAX];	/* its descriptors: one if huge */
 	uint32_t ndesc;
 	uint64_t dpn;
@@ -708,8 +709,7 @@ static bool prefetch_huge(struct prefetch *p)
 			return false;
 	if ((i = huge_alloc(dpn)) == NIL)
 		return false;
-	for (uint64_t k = 0; k < HUGE_PAGES; k++)
-		p->pages[k] = pg.cp[i].pa + k * PAGE_SIZE;
+	p->buf = pg.cp[i].pa;
 	p->idx[0] = i;
 	p->ndesc = 1;
 	p->n = HUGE_PAGES;
@@ -726,6 +726,7 @@ static bool prefetch_small(struct prefetch *p)
 
 	if (huge_streams() && n > HUGE_PAGES - p->dpn % HUGE_PAGES)
 		n = (uint32_t)(HUGE_PAGES - p->dpn % HUGE_PAGES);
+	p->buf = 0;
 	p->n = p->ndesc = gather(p->dpn, n, p->idx, p->pages, CP_INFLIGHT | CP_BUSY);
 	return p->n > 0;
 }
@@ -752,7 +753,8 @@ static void prefetch_more(void)
 			return;
 		pg.ra_end += p->n;
 		p->req = (struct blkreq){ .op = BLK_READ, .sector = p->dpn * BLK_SECTORS_PER_PAGE,
-		    .nsectors = p->n * BLK_SECTORS_PER_PAGE, .pages = p->pages };
+		    .nsectors = p->n * BLK_SECTORS_PER_PAGE, .pages = p->buf ? 0 : p->pages,
+		    .buf = p->buf };
 		p->active = true;
 		pg.st.reads++;
 		pg.st.read_pages += p->n;

@@ -50,6 +50,7 @@ struct logent {
 	uint64_t sector;
 	uint32_t nsectors;
 	enum blk_status status;		/* how it ended */
+	bool one_buffer;		/* a contiguous buffer, not a page list */
 };
 
 static uint8_t *arena;
@@ -79,7 +80,8 @@ static void transfer(const struct blkreq *req)
 	uint64_t bytes = (uint64_t)req->nsectors * BLK_SECTOR_SIZE;
 
 	for (uint64_t b = 0; b < bytes; b += 8, o += 8) {
-		uint64_t *mem = (uint64_t *)p2v(req->pages[b / PAGE_SIZE]) + b % PAGE_SIZE / 8;
+		uint64_t pa = req->pages ? req->pages[b / PAGE_SIZE] : req->buf + b / PAGE_SIZE * PAGE_SIZE;
+		uint64_t *mem = (uint64_t *)p2v(pa) + b % PAGE_SIZE / 8;
 
 		if (req->op == BLK_READ)
 			*mem = disk_data[o / 8] ^ pattern(o);
@@ -93,7 +95,7 @@ static enum blk_status refused(const struct blkreq *req)
 {
 	if (req->op == BLK_FLUSH)
 		return BLK_OK;
-	if (req->nsectors == 0 || req->pages == 0 || req->sector >= disk.sectors ||
+	if (req->nsectors == 0 || (req->pages == 0 && req->buf == 0) || req->sector >= disk.sectors ||
 	    req->nsectors > disk.sectors - req->sector)
 		return BLK_BADREQ;
 	return BLK_OK;
@@ -114,7 +116,7 @@ enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req)
 	ck_assert_ptr_eq(dev, &disk);
 	ck_assert_int_lt(nlog, MAX_LOG);
 	l = &reqlog[nlog++];
-	*l = (struct logent){ req->op, req->sector, req->nsectors, refused(req) };
+	*l = (struct logent){ req->op, req->sector, req->nsectors, refused(req), req->pages == 0 };
 	if (l->status != BLK_OK) {
 		req->status = l->status;
 		return l->status;
@@ -928,7 +930,8 @@ START_TEST(a_long_stream_reads_aligned_2mib_blocks_whole)
 	for (int k = 0; k < nlog; k++) {
 		ck_assert_int_eq(reqlog[k].op, BLK_READ);
 		ck_assert_uint_eq(reqlog[k].sector, next * SPP);
-		if (reqlog[k].nsectors == HUGE_PAGES * SPP) {
+		ck_assert(reqlog[k].one_buffer == (reqlog[k].nsectors == HUGE_PAGES * SPP));
+		if (reqlog[k].one_buffer) {
 			ck_assert_uint_eq(next % HUGE_PAGES, 0);
 			blocks++;
 		}
