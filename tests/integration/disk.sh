@@ -9,6 +9,13 @@
 # Without a disk there is no free area: bad usage, not a crash.
 t disk-none disktest 2 "edge" "" '^disktest: no disk' '^strata: exit 2 '
 
+# Layer 0's own driver test (blktest): the head of the disk, bad requests
+# refused, a pattern written, flushed and read back through page lists and
+# through one contiguous buffer, then the whole disk read; then the payload.
+DISK=64M t disk-blktest disktest 0 "edge" "blktest" \
+	'blktest: [0-9]+ sectors at [0-9]+ written, flushed, read back, restored' \
+	'blktest: disk0 passed' 'blk raw read: 64 MiB' '^disktest: edge ok' '^strata: exit 0 '
+
 # Code runs from the disk: a text page never touched before is fetched from it.
 DISK=64M t disk-exec disktest 0 "exec" "" \
 	'^disktest: exec ok: code at 0x10000[0-9a-f]{7} runs from disk offset 0x[0-9a-f]+ ' '^strata: exit 0 '
