@@ -166,6 +166,7 @@ int vm_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t flags);	/* 0, or -1
 int vm_map_range(uint64_t root, uint64_t va, uint64_t pa, uint64_t len, uint64_t flags);
 pte_t vm_unmap(uint64_t root, uint64_t va);	/* clears the entry, returns the old one */
 void vm_flush(uint64_t va);		/* invlpg */
+void vm_flush_all(void);		/* reloads CR3: every non-global entry */
 void *vm_map_mmio(uint64_t pa, uint64_t len);	/* uncached, in the MMIO area */
 uint64_t vm_alloc_stack(void);		/* a guarded L0_STACK_SIZE stack; returns its top */
 void *vm_alloc_area(uint64_t bytes);	/* zeroed layer-0 memory, mapped for good */

@@ -54,8 +54,37 @@ static void rx_post_backlog(void)
 }
 
 /* After a doorbell: one notification for every frame it queued, then a look for completions. */
+/*
+ * The slot pages a doorbell takes from layer 1 leave the TLB together, at
+ * its end and before layer 1 runs again: one invlpg each when few, else one
+ * reload of CR3.  Under TCG an invlpg empties the whole TLB (QEMU does so
+ * whenever a 2 MiB page may cover the address, and layer 0's direct map is
+ * made of them), so a batch of 64 frames cost 64 full flushes.
+ */
+#define FLUSH_CEILING	8
+static uint64_t stale[FLUSH_CEILING];
+static uint32_t nstale;
+
+static void flush_later(uint64_t va)
+{
+	if (nstale < FLUSH_CEILING)
+		stale[nstale] = va;
+	nstale++;
+}
+
+static void flush_stale(void)
+{
+	if (nstale > FLUSH_CEILING)
+		vm_flush_all();
+	else
+		for (uint32_t k = 0; k < nstale; k++)
+			vm_flush(stale[k]);
+	nstale = 0;
+}
+
 void nic_doorbell_done(struct ring *r)
 {
+	flush_stale();
 	if (r == &l1.tx)
 		net_tx_kick(nic);
 	nic_poll();
@@ -93,7 +122,7 @@ static void nic_map(struct ring *r, uint64_t va, uint64_t pa, bool writable)
 	old = *pte[i];
 	*pte[i] = pa != 0 ? pa | PTE_P | PTE_NX | (writable ? PTE_W : 0) : 0;
 	if (old & PTE_P)
-		vm_flush(va);
+		flush_later(va);	/* only a doorbell unmaps slots: nic_doorbell_done flushes */
 }
 
 static void nic_wait(struct ring *r)

@@ -72,6 +72,12 @@ void vm_flush(uint64_t va)
 	hw_invlpg(va);
 }
 
+/* Every non-global entry: layer 0's own mappings are global and stay. */
+void vm_flush_all(void)
+{
+	hw_load_cr3(hw_cr3());
+}
+
 /* Bits 63..47 must all equal bit 47, else the CPU faults on the address. */
 static bool canonical(uint64_t va)
 {
