@@ -673,7 +673,6 @@ static void prefetch_reap(void)
 			prefetch_finish(&pf[k]);
 }
 
-
 /* Waits for the background read that is filling page dpn. */
 static void prefetch_wait(uint64_t dpn)
 {
@@ -934,10 +933,11 @@ int pager_sync(void)
 
 void pager_protect(uint64_t off, bool protect)
 {
-	uint32_t i = own_page(off / PAGE_SIZE);
+	/* A 2 MiB page is never protected: only protecting splits it. */
+	uint32_t i = protect ? own_page(off / PAGE_SIZE) : find(off / PAGE_SIZE);
 	pte_t *e;
 
-	if (i == NIL)
+	if (i == NIL || (pg.cp[i].flags & CP_HUGE))
 		return;
 	harvest(&pg.cp[i]);
 	if (protect)

@@ -995,6 +995,9 @@ START_TEST(pager_page_and_protect_split_a_2mib_page)
 	mem = pager_page(600 * PAGE_SIZE, true);
 	ck_assert(holds_disk(mem, 600));
 	ck_assert(!huge(600) && mapped(600) && frame(600) == mem);
+	pager_protect(1500 * PAGE_SIZE, false);		/* nothing to lift: no split */
+	ck_assert(huge(1500));
+	ck_assert_uint_eq(pager_stats()->splits, 1);
 	pager_protect(1500 * PAGE_SIZE, true);
 	ck_assert(pager_protected(1500 * PAGE_SIZE) && !pager_protected(1501 * PAGE_SIZE));
 	ck_assert(!(*leaf(1500) & PTE_W) && (*leaf(1501) & PTE_W));
