@@ -1,7 +1,8 @@
 /*
  * The block self-test (layer 0 command line "blktest"), on every disk: reads
- * its head, writes a pattern over its last sectors, flushes, reads it back and
- * compares, puts the old contents back, checks that bad requests are
+ * its head, writes a pattern over its last sectors, flushes, reads it back
+ * (into pages, then into one contiguous buffer) and compares, puts the old
+ * contents back, checks that bad requests are
  * refused, and times a raw sequential read of the whole disk with several
  * large requests in flight.  A failure panics, so the test is pass or stop.
  *
@@ -75,9 +76,8 @@ static void test_head(struct blkdev *d)
 	free_pages(pages, 8);
 }
 
-/* Pattern written from pages in descending order (nothing merges, so the
- * request is split), read back into ascending pages (which merge). */
-/* The pattern at sector read again into one contiguous buffer (pages 0, buf), as the pager's 2 MiB reads are. */
+/* The pattern at sector read again into one contiguous buffer (pages 0,
+ * buf), as the pager's 2 MiB reads are. */
 static void read_contiguous(struct blkdev *d, uint64_t sector)
 {
 	uint64_t buf = pmm_alloc_huge();
@@ -94,6 +94,8 @@ static void read_contiguous(struct blkdev *d, uint64_t sector)
 	pmm_free_huge(buf);
 }
 
+/* Pattern written from pages in descending order (nothing merges, so the
+ * request is split), read back into ascending pages (which merge). */
 static void test_write_read(struct blkdev *d)
 {
 	uint64_t sector = d->sectors - SCRATCH_SECTORS;

@@ -53,13 +53,12 @@ static void rx_post_backlog(void)
 	}
 }
 
-/* After a doorbell: one notification for every frame it queued, then a look for completions. */
 /*
  * The slot pages a doorbell takes from layer 1 leave the TLB together, at
  * its end and before layer 1 runs again: one invlpg each when few, else one
  * reload of CR3.  Under TCG an invlpg empties the whole TLB (QEMU does so
  * whenever a 2 MiB page may cover the address, and layer 0's direct map is
- * made of them), so a batch of 64 frames cost 64 full flushes.
+ * made of them), so a batch of N frames cost N full flushes.
  */
 #define FLUSH_CEILING	8
 static uint64_t stale[FLUSH_CEILING];
@@ -82,6 +81,7 @@ static void flush_stale(void)
 	nstale = 0;
 }
 
+/* After a doorbell: one notification for every frame it queued, then a look for completions. */
 void nic_doorbell_done(struct ring *r)
 {
 	flush_stale();

@@ -221,7 +221,8 @@ uint64_t pmm_alloc_uninit(void)
 /*
  * The highest 2 MiB-aligned run of HUGE_PAGES free pages, contents as they
  * were, or 0.  From the top: single pages come from the bottom, so the two
- * kinds keep out of each other's way.  A run is freed page by page.
+ * kinds keep out of each other's way.  A run goes back page by page
+ * (pmm_free) or whole (pmm_free_huge).
  */
 uint64_t pmm_alloc_huge(void)
 {
