@@ -345,13 +345,13 @@ static void drop(uint32_t i)
 
 	unmap(c);
 	hash_remove(i);
-	if (c->flags & CP_HUGE)
-		pmm_free_huge(c->pa);
-	else
-		pmm_free(c->pa);
 	pg.st.evictions += pages_of(c);
-	if (c->flags & CP_HUGE)
+	if (c->flags & CP_HUGE) {
+		pmm_free_huge(c->pa);
 		pg.nhuge--;
+	} else {
+		pmm_free(c->pa);
+	}
 	c->pa = 0;
 	c->flags = 0;
 	c->next = pg.free;
