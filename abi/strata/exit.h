@@ -23,6 +23,9 @@
 #define STRATA_EXIT_DISK_IO		STRATA_U32(72)	/* a disk read failed: a page could not be brought in */
 #define STRATA_EXIT_DISK_OTHER		STRATA_U32(73)	/* the disk holds another payload (see "install") */
 #define STRATA_EXIT_DISK_SMALL		STRATA_U32(74)	/* the disk is too small for the payload */
+#define STRATA_EXIT_DISK_FOREIGN	STRATA_U32(75)	/* the disk is neither blank nor a Strata disk */
+#define STRATA_EXIT_IMAGE_OVERLAP	STRATA_U32(76)	/* a new build would overwrite layer 1's data */
+#define STRATA_EXIT_DEVICE		STRATA_U32(77)	/* a device stopped answering or needs a reset */
 
 /* 80..95: layer 1 broke a rule of the fault ABI (doc/abi.md, "Violations"). */
 #define STRATA_EXIT_V_OUTSIDE		STRATA_U32(80)	/* access outside every region */

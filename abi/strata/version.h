@@ -13,6 +13,6 @@
 #include "types.h"
 
 #define STRATA_ABI_MAJOR	STRATA_U32(1)
-#define STRATA_ABI_MINOR	STRATA_U32(1)	/* 1.1: disk window, sync, NIC rings, wait */
+#define STRATA_ABI_MINOR	STRATA_U32(2)	/* 1.2: the contract made exact (doc/abi.md, "Versions") */
 
 #endif
