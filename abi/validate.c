@@ -403,23 +403,66 @@ static bool note_is_ours(const struct check *c, uint64_t name, const Elf64_Nhdr 
 	    __builtin_memcmp(c->file + name, STRATA_NOTE_NAME, STRATA_NOTE_NAMESZ) == 0;
 }
 
-/* Walks the note records of one PT_NOTE segment, which lies in the file. */
+/* Does the payload magic start at segment offset off, with a whole header there? */
+static bool magic_at(const struct check *c, const Elf64_Phdr *ph, uint64_t off)
+{
+	uint32_t magic;
+
+	if (off > ph->p_filesz || ph->p_filesz - off < V1_SIZE)
+		return false;
+	__builtin_memcpy(&magic, c->file + ph->p_offset + off, sizeof(magic));
+	return magic == STRATA_PAYLOAD_MAGIC;
+}
+
+/*
+ * Our note laid out with the other alignment than its segment's p_align
+ * (a toolchain that pads to 8 in a 4-aligned segment, or the reverse)
+ * reads as garbage: a header magic of 0, the padding, or a record past the
+ * segment.  When the magic is missing where the segment's alignment puts
+ * it and present where the other one does, say that instead.
+ */
+static bool note_misaligned(struct check *c, unsigned i, const Elf64_Phdr *ph, uint64_t name,
+    uint64_t align)
+{
+	uint64_t other = align == 8 ? 4 : 8;
+
+	if (magic_at(c, ph, align_up(name + STRATA_NOTE_NAMESZ, align)) ||
+	    !magic_at(c, ph, align_up(name + STRATA_NOTE_NAMESZ, other)))
+		return false;
+	problem(c, SR_BAD_NOTE,
+	    "the payload note in segment %u is padded to %u bytes but the segment has p_align %u: "
+	    "the descriptor follows the name at the segment's alignment",
+	    (uint64_t)i, other, align);
+	return true;
+}
+
+/*
+ * Walks the note records of one PT_NOTE segment, which lies in the file.
+ * As the gABI says, the descriptor and the next record start on the
+ * segment's alignment: 4 bytes, or 8 in segments whose p_align says so
+ * (with the 7-byte name, the descriptor is then at +20 or +24).
+ */
 static void notes_scan(struct check *c, unsigned i, const Elf64_Phdr *ph, struct note *n)
 {
-	/* Records are padded to 4 bytes, or 8 in segments that say so. */
 	uint64_t align = ph->p_align == 8 ? 8 : 4;
 	uint64_t pos = 0, size = ph->p_filesz;
 	uint64_t name, desc, end;
+	bool ours;
 	Elf64_Nhdr nh;
 
 	while (pos <= size && size - pos >= sizeof(nh)) {
 		__builtin_memcpy(&nh, c->file + ph->p_offset + pos, sizeof(nh));
 		/* Offsets within the segment; name, desc and end may pass it. */
 		name = pos + sizeof(nh);
-		if (__builtin_add_overflow(name, align_up(nh.n_namesz, align), &desc) ||
+		ours = name + STRATA_NOTE_NAMESZ <= size && note_is_ours(c, ph->p_offset + name, &nh);
+		if (ours && note_misaligned(c, i, ph, name, align)) {
+			n->unreadable = true;
+			return;
+		}
+		if (__builtin_add_overflow(name, (uint64_t)nh.n_namesz, &desc) ||
+		    (desc = align_up(desc, align)) < name ||
 		    __builtin_add_overflow(desc, (uint64_t)nh.n_descsz, &end) || end > size) {
-			if (name + STRATA_NOTE_NAMESZ <= size &&
-			    note_is_ours(c, ph->p_offset + name, &nh)) {
+			if (ours) {
 				problem(c, SR_BAD_NOTE,
 				    "the payload note at %x (%u bytes) runs past the end of segment %u",
 				    ph->p_offset + pos, (uint64_t)nh.n_descsz, (uint64_t)i);
@@ -428,7 +471,7 @@ static void notes_scan(struct check *c, unsigned i, const Elf64_Phdr *ph, struct
 			return;
 		}
 		desc += ph->p_offset;
-		if (note_is_ours(c, ph->p_offset + name, &nh) && !(n->count > 0 && n->desc == desc)) {
+		if (ours && !(n->count > 0 && n->desc == desc)) {
 			if (n->count++ == 0) {
 				n->desc = desc;
 				n->descsz = nh.n_descsz;

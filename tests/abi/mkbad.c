@@ -370,6 +370,15 @@ static void bad_note_header_size(struct file *f)
 	hdr_put(f, &h);
 }
 
+/* A note padded to 4 in a segment that says 8: the descriptor would be at +24. */
+static void bad_note_p_align(struct file *f)
+{
+	Elf64_Phdr ph = phdr(f, L.note);
+
+	ph.p_align = 8;
+	phdr_put(f, L.note, &ph);
+}
+
 static void bad_magic(struct file *f)
 {
 	struct strata_payload_header h = hdr(f);
@@ -466,6 +475,7 @@ static const struct mutation {
 	{ "bad-note", SR_BAD_NOTE, bad_note },
 	{ "bad-note.past-segment", SR_BAD_NOTE, bad_note_past_segment },
 	{ "bad-note.header-size", SR_BAD_NOTE, bad_note_header_size },
+	{ "bad-note.p-align", SR_BAD_NOTE, bad_note_p_align },
 	{ "bad-magic", SR_BAD_MAGIC, bad_magic },
 	{ "abi-version", SR_ABI_VERSION, abi_version },
 	{ "abi-version.minor", SR_ABI_VERSION, abi_version_minor },

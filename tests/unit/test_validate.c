@@ -36,6 +36,7 @@ static struct builder {
 	int nph;
 	Elf64_Nhdr nh;
 	char name[8];
+	unsigned desc_off;		/* the descriptor's offset in the note record */
 	struct strata_payload_header hdr;
 	int shnum;			/* 0: no section headers */
 	Elf64_Shdr sh[3];
@@ -82,6 +83,7 @@ static void setup(void)
 	b.nph = 4;
 	b.nh = (Elf64_Nhdr){ STRATA_NOTE_NAMESZ, 64, STRATA_NOTE_PAYLOAD };
 	memcpy(b.name, "Strata", 7);
+	b.desc_off = 20;
 	b.hdr.magic = STRATA_PAYLOAD_MAGIC;
 	b.hdr.abi_major = STRATA_ABI_MAJOR;
 	b.hdr.abi_minor = STRATA_ABI_MINOR;
@@ -110,7 +112,7 @@ static void image(void)
 	memset(f + 0x1000, 0xcc, 0x100);
 	memcpy(f + NOTE_OFF, &b.nh, sizeof(b.nh));
 	memcpy(f + NOTE_OFF + 12, b.name, 8);
-	memcpy(f + NOTE_OFF + 20, &b.hdr, sizeof(b.hdr));
+	memcpy(f + NOTE_OFF + b.desc_off, &b.hdr, sizeof(b.hdr));
 	memcpy(f + STR_OFF, "\0_start\0main\0", 13);
 	if (b.shnum)
 		memcpy(f + SH_OFF, b.sh, (size_t)b.shnum * sizeof(Elf64_Shdr));
@@ -434,6 +436,37 @@ START_TEST(longer_header_of_a_newer_minor_is_read_as_v1)
 }
 END_TEST
 
+/* The gABI aligns a note's descriptor on the segment's alignment: +24 when it is 8. */
+START_TEST(note_in_an_eight_aligned_segment_is_read_with_eight_byte_padding)
+{
+	b.ph[NOTE].p_align = 8;
+	b.ph[NOTE].p_filesz = b.ph[NOTE].p_memsz = 12 + 8 + 4 + 64;
+	b.desc_off = 24;
+	ck_assert_msg(run() == 0, "%s", got.last);
+	ck_assert_str_eq(img.hdr.name, "unit");
+}
+END_TEST
+
+/* A toolchain that pads to 8 in a 4-aligned segment: say so, not "magic 0". */
+START_TEST(note_padded_to_eight_in_a_four_aligned_segment_names_the_padding)
+{
+	b.ph[NOTE].p_filesz = b.ph[NOTE].p_memsz = 12 + 8 + 4 + 64;
+	b.desc_off = 24;
+	expect_only(SR_BAD_NOTE);
+	expect_detail(SR_BAD_NOTE, "p_align 4");
+}
+END_TEST
+
+/* And the other way round: padded to 4 in a segment that says 8. */
+START_TEST(note_padded_to_four_in_an_eight_aligned_segment_names_the_padding)
+{
+	b.ph[NOTE].p_align = 8;
+	b.ph[NOTE].p_filesz = b.ph[NOTE].p_memsz = 12 + 8 + 4 + 64;
+	expect_only(SR_BAD_NOTE);
+	expect_detail(SR_BAD_NOTE, "p_align 8");
+}
+END_TEST
+
 START_TEST(wrong_header_magic_is_bad_magic)
 {
 	b.hdr.magic = 0x32505453;
@@ -603,6 +636,9 @@ static Suite *validate_suite(void)
 	tcase_add_test(t, short_or_overrunning_note_is_bad_note);
 	tcase_add_test(t, header_size_outside_its_note_is_bad_note);
 	tcase_add_test(t, longer_header_of_a_newer_minor_is_read_as_v1);
+	tcase_add_test(t, note_in_an_eight_aligned_segment_is_read_with_eight_byte_padding);
+	tcase_add_test(t, note_padded_to_eight_in_a_four_aligned_segment_names_the_padding);
+	tcase_add_test(t, note_padded_to_four_in_an_eight_aligned_segment_names_the_padding);
 	tcase_add_test(t, wrong_header_magic_is_bad_magic);
 	tcase_add_test(t, abi_version_names_both_versions);
 	tcase_add_test(t, unknown_flags_are_bad_flags);
