@@ -18,8 +18,9 @@ struct strata_info {
 	uint16_t abi_minor;
 	uint64_t ram_bytes;		/* usable RAM the machine has */
 	/*
-	 * The monotonic clock, in ns since layer 0 started:
-	 *   ns = ((rdtsc - tsc_base) * tsc_ns_mult) >> 32
+	 * The monotonic clock, in ns since layer 0 started, with a 128-bit
+	 * product (in 64 bits it wraps within seconds):
+	 *   ns = ((unsigned __int128)(rdtsc - tsc_base) * tsc_ns_mult) >> 32
 	 * clock_ns is the same clock, refreshed at every timer tick.
 	 */
 	uint64_t tsc_base;

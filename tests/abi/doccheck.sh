@@ -2,7 +2,8 @@
 # tests/abi/doccheck.sh BUILD: doc/abi.md and the abi/strata headers agree.
 # Every numeric constant of the headers must stand in a table row of the doc
 # as  | `NAME` | `VALUE` | ...  with the same value, and every such row must
-# name a constant the headers define.
+# name a constant the headers define.  The clock's C in the doc must also
+# compute the right time (clockcheck.sh).
 set -u
 build=$1
 doc=doc/abi.md
@@ -24,4 +25,10 @@ done < <(grep -E '^\| *`STRATA_[A-Z0-9_]+` *\| *`[0-9a-fx_]+`' "$doc")
 for name in "${!hdr[@]}"; do
 	[ -n "${seen[$name]+x}" ] || { echo "doccheck: $name is not in a table of $doc"; bad=1; }
 done
+# A row cut off from its table (a blank line before it) renders as text.
+while read -r line; do
+	echo "doccheck: $doc line $line: a constant row outside a table (the line above is not a row)"
+	bad=1
+done < <(awk '/^\| *`STRATA_/ && prev !~ /^\|/ { print NR } { prev = $0 }' "$doc")
+tests/abi/clockcheck.sh "$build" || bad=1
 exit $bad
