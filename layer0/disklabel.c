@@ -20,12 +20,22 @@ uint64_t fnv1a(const void *p, uint64_t n)
 	return h;
 }
 
-/* The journal: a sixteenth of the disk, within the ABI's bounds, in whole MiB. */
+/*
+ * The journal: a sixteenth of the disk, within the ABI's bounds, in whole
+ * MiB.  A disk larger than the window is used up to the window's end: layer
+ * 1 cannot address the rest, so the journal ends there too.
+ */
 void disk_geometry(const struct blkdev *dev, struct diskgeom *g)
 {
 	uint64_t journal;
 
 	g->disk_bytes = PAGE_ROUND_DOWN(dev->sectors * dev->sector_size);
+	if (g->disk_bytes > STRATA_DISK_WINDOW_SIZE) {
+		kprintf("strata: %s: %lu GiB, larger than the %lu GiB window: using its first %lu GiB\n",
+		    dev->name, (unsigned long)(g->disk_bytes >> 30),
+		    (unsigned long)(STRATA_DISK_WINDOW_SIZE >> 30), (unsigned long)(STRATA_DISK_WINDOW_SIZE >> 30));
+		g->disk_bytes = STRATA_DISK_WINDOW_SIZE;
+	}
 	journal = g->disk_bytes / 16;
 	if (journal < STRATA_JOURNAL_MIN)
 		journal = STRATA_JOURNAL_MIN;

@@ -31,7 +31,7 @@ struct disklabel {
 
 /* The disk's geometry: what layer 1 gets and where the journal is. */
 struct diskgeom {
-	uint64_t disk_bytes;		/* whole pages */
+	uint64_t disk_bytes;		/* whole pages, at most the window */
 	uint64_t l1_limit;
 };
 

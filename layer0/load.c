@@ -39,7 +39,7 @@ static NORETURN void stop(uint32_t code, const char *why)
 }
 
 /* A fresh zeroed page, or the machine stops: layer 1 cannot start without it. */
-static uint64_t page_or_die(const char *what)
+uint64_t page_or_die(const char *what)
 {
 	uint64_t pa = pmm_alloc();
 
@@ -155,6 +155,17 @@ static bool choose_payload(const struct boot_info *bi, struct disklabel *lb)
 	return false;
 }
 
+/* A disk smaller than layer 0's head cannot even hold a label. */
+static void disk_check_head(void)
+{
+	if (l1.dev == 0 || l1.geom.disk_bytes >= STRATA_DISK_HEAD_SIZE)
+		return;
+	kprintf("strata: %s is too small: %lu bytes, less than the %lu KiB head layer 0 keeps on every disk\n",
+	    l1.dev->name, (unsigned long)(l1.dev->sectors * l1.dev->sector_size),
+	    (unsigned long)(STRATA_DISK_HEAD_SIZE >> 10));
+	stop(STRATA_EXIT_DISK_SMALL, "disk too small");
+}
+
 static void disk_check_size(void)
 {
 	uint64_t need = l1.img.image_end - STRATA_DISK_WINDOW_BASE;
@@ -255,15 +266,17 @@ void payload_load(const struct boot_info *bi)
 	l1.dev = blkdev_get(0);
 	if (l1.dev != 0)
 		disk_geometry(l1.dev, &l1.geom);
+	disk_check_head();
 	from_module = choose_payload(bi, &lb);
 	disk_check_size();
 	l1.stack_bytes = l1.img.hdr.stack_bytes ? l1.img.hdr.stack_bytes : STRATA_L1_STACK_DEFAULT;
-	pager_init(l1.dev, l1_window_perm, faultaround(bi));
-	if (from_module)
-		install(&lb);
+	/* The rings before the pager, which sizes its cache by the RAM left. */
 	console_load();
 	nic_load(l1.img.hdr.tx_slots, l1.img.hdr.rx_slots);
 	info_load(bi);
+	pager_init(l1.dev, l1_window_perm, faultaround(bi));
+	if (from_module)
+		install(&lb);
 	symbols_load();
 	kprintf("strata: payload \"%s\" ABI %u.%u: %d segments, entry %#lx, stack %lu KiB, console %u slots\n",
 	    l1.img.hdr.name, l1.img.hdr.abi_major, l1.img.hdr.abi_minor, l1.img.nseg,

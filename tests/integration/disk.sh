@@ -6,6 +6,23 @@
 # Sourced by tests/run.sh, which defines t, $build and $out.
 # shellcheck shell=bash
 
+# Edges of size: a disk smaller than layer 0's head, one too small for the
+# payload and the journal (exit 74), and one larger than the 64 TiB window,
+# whose free area ends where the window does (QEMU's null-co: 65 TiB of
+# zeros, no host disk).
+DISK=2K t disk-tiny hello 74 "" "" 'disk0 is too small: 2048 bytes' '^strata: exit 74 '
+DISK=16M t disk-small hello 74 "" "" 'disk0 is too small: the payload needs' '^strata: exit 74 '
+QEMUARGS="-blockdev driver=null-co,size=$((65 << 40)),read-zeroes=on,node-name=nul0 -device virtio-blk-pci,drive=nul0" \
+	t disk-beyond-window disktest 0 "edge" "" 'disk0: 66560 GiB, larger than the 65536 GiB window' \
+	'^disktest: edge ok first 0x10000[0-9a-f]{7} last 0x4ffefffff000' '^strata: exit 0 '
+
+# Too little RAM for netecho's rings (256 TX + 256 RX pages) and a page
+# cache: a named out-of-memory stop (exit 65), not a panic.  The rings are
+# taken before the cache, which can then never hold the pages they need.
+MEM=6M DISK=64M QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" \
+	t disk-lowmem-rings netecho 65 "exit-after=1" "" 'rings of 256 TX and 256 RX slots' \
+	'^strata: exit 65 \(out of memory\)'
+
 # Without a disk there is no free area: bad usage, not a crash.
 t disk-none disktest 2 "edge" "" '^disktest: no disk' '^strata: exit 2 '
 
