@@ -6,6 +6,30 @@
 # Sourced by tests/run.sh, which defines t, $build and $out.
 # shellcheck shell=bash
 
+# A disk that is not a Strata disk is never installed over without
+# install=force (exit 75): an ext4 file system (its first KiB is zero, its
+# superblock after it), a head of random bytes, and a head whose one byte
+# that is not zero lies past its first page (as a btrfs superblock at 64 KiB).
+foreign_ext4=$out/disk-foreign-ext4.img
+rm -f "$foreign_ext4"
+truncate -s 64M "$foreign_ext4"
+mkfs.ext4 -q -F "$foreign_ext4" >"$out/disk-foreign-ext4.mkfs" 2>&1
+DISK=$foreign_ext4 t disk-foreign-ext4 hello 75 "" "" \
+	'disk0 is not a Strata disk: no Strata label' '^strata: exit 75 '
+for n in random random-force; do
+	head -c 1M /dev/urandom >"$out/disk-foreign-$n.img"
+	truncate -s 64M "$out/disk-foreign-$n.img"
+done
+DISK=$out/disk-foreign-random.img t disk-foreign-random hello 75 "" "" \
+	'disk0 is not a Strata disk: no Strata label' '^strata: exit 75 '
+DISK=$out/disk-foreign-random-force.img t disk-foreign-random-force hello 0 "" "install=force" \
+	'overwriting it: install=force' '^strata: installed "hello" on disk0 \(install 1\)' '^strata: exit 0 '
+foreign_late=$out/disk-foreign-late.img
+rm -f "$foreign_late"
+truncate -s 64M "$foreign_late"
+printf 'B' | dd of="$foreign_late" bs=1 seek=$((0x10040)) conv=notrunc status=none
+DISK=$foreign_late t disk-foreign-late hello 75 "" "" 'its first MiB is not blank' '^strata: exit 75 '
+
 # Edges of size: a disk smaller than layer 0's head, one too small for the
 # payload and the journal (exit 74), and one larger than the 64 TiB window,
 # whose free area ends where the window does (QEMU's null-co: 65 TiB of
