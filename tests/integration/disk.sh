@@ -1,5 +1,6 @@
-# The disk-window cases of `make test`, payload disktest (layer1/disktest),
-# each booting a fresh sparse raw disk of its own (DISK=SIZE, see case.sh).
+# The disk-window cases of `make test`, mostly payload disktest
+# (layer1/disktest), each booting a disk of its own: a fresh sparse raw disk
+# (DISK=SIZE, see case.sh), an image made here, or QEMU's null-co.
 # Syntax as cases.sh:  t NAME PAYLOAD EXIT "PAYLOAD ARGS" "LAYER-0 ARGS" PATTERN...
 # The cases whose boots depend on each other (a disk written by one boot and
 # read by the next) are in persist.sh; the 64 TiB disk is in huge.sh.
