@@ -5,7 +5,7 @@
 set -e
 
 PACKAGES="make gcc binutils libc6-dev nasm grub-pc-bin grub-efi-amd64-bin grub-common
-xorriso mtools qemu-system-x86 ovmf check pkg-config clang gdb dpkg-dev"
+xorriso mtools qemu-system-x86 ovmf check pkg-config clang gdb dpkg-dev e2fsprogs"
 
 missing=""
 for p in $PACKAGES; do

@@ -25,6 +25,8 @@ struct layer1 {
 
 extern struct layer1 l1;
 
+/* A zeroed page for layer 1's structures, or the machine stops with STRATA_EXIT_L0_NOMEM. */
+uint64_t page_or_die(const char *what);
 /* Maps one layer-1 page at va (replacing what was there); pa 0 unmaps. */
 void l1_map(uint64_t va, uint64_t pa, uint64_t flags);
 /* The pager's permission function: how the window page at disk offset off is mapped (pager.h). */

@@ -175,8 +175,7 @@ int nic_tx_check(uint32_t last, const char **why)
 static uint32_t ring_pages(struct ring *r, uint32_t n, const char *what)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		if ((r->slot[i].pa = pmm_alloc()) == 0)
-			panic("out of memory for the %s ring", what);
+		r->slot[i].pa = page_or_die(what);
 		r->slot[i].page = p2v(r->slot[i].pa);
 	}
 	return n;
@@ -190,8 +189,7 @@ void nic_load(uint32_t tx_slots, uint32_t rx_slots)
 	nic = netdev_get(0);
 	if (nic == 0 || (tx_slots == 0 && rx_slots == 0))
 		return;
-	if ((doorbell = pmm_alloc()) == 0)
-		panic("out of memory for the NIC rings");
+	doorbell = page_or_die("NIC doorbell");
 	if (tx_slots > 0)
 		ring_init(&l1.tx, "nic-tx", STRATA_NIC_TX_BASE, ring_pages(&l1.tx, tx_slots, "TX"),
 		    doorbell, &tx_ops, 0);

@@ -2,8 +2,9 @@
  * The layout of the disk, and so of the disk window (layout.h).
  *
  *   disk offset 0        +-----------------------------+
- *                        | layer-0 head: label sector, |  STRATA_DISK_HEAD_SIZE
- *                        | checkpoint superblocks      |  layer 1: violation
+ *                        | layer-0 head: label, check- |  STRATA_DISK_HEAD_SIZE
+ *                        | point superblocks, a copy   |  layer 1: violation
+ *                        | of the writable pages       |
  *               1 MiB    +-----------------------------+
  *                        | guard page                  |  never mapped
  *                        | layer-1 stack, grows down   |  stack_bytes of the header
@@ -19,7 +20,11 @@
  *                        | beyond the disk             |  layer 1: violation
  *
  * Layer 0 installs the payload's segments on the disk at their link
- * addresses, so the code runs from the disk (through RAM, which caches it).
+ * addresses, so the code runs from the disk (through RAM, which caches it),
+ * and keeps in the head a copy of the writable pages as built, from which a
+ * boot without a module starts .data afresh (doc/abi.md, "Installing").
+ * A disk larger than the window is used up to the window's end:
+ * info->disk_bytes is at most STRATA_DISK_WINDOW_SIZE.
  * Every page from STRATA_L1_STACK_TOP - stack_bytes to l1_disk_limit is
  * layer 1's: its stack, its image (with the segments' permissions) and its
  * data, all of it on the disk.
@@ -34,7 +39,7 @@
 
 #define STRATA_SECTOR_SIZE		STRATA_U64(512)
 
-/* The first MiB of every Strata disk belongs to layer 0. */
+/* The first MiB of every Strata disk belongs to layer 0 (its layout: layer0/disklabel.h). */
 #define STRATA_DISK_HEAD_SIZE		STRATA_U64(0x0000000000100000)
 
 /* The layer-1 stack: its top is fixed, its size comes from the payload header. */

@@ -22,10 +22,11 @@
 #define STRATA_EXIT_NMI			STRATA_U32(71)	/* unexpected NMI */
 #define STRATA_EXIT_DISK_IO		STRATA_U32(72)	/* a disk read failed: a page could not be brought in */
 #define STRATA_EXIT_DISK_OTHER		STRATA_U32(73)	/* the disk holds another payload (see "install") */
-#define STRATA_EXIT_DISK_SMALL		STRATA_U32(74)	/* the disk is too small for the payload */
+#define STRATA_EXIT_DISK_SMALL		STRATA_U32(74)	/* the disk is too small for the head or the payload */
 #define STRATA_EXIT_DISK_FOREIGN	STRATA_U32(75)	/* the disk is neither blank nor a Strata disk */
 #define STRATA_EXIT_IMAGE_OVERLAP	STRATA_U32(76)	/* a new build would overwrite layer 1's data */
 #define STRATA_EXIT_DEVICE		STRATA_U32(77)	/* a device stopped answering or needs a reset */
+#define STRATA_EXIT_REINSTALL		STRATA_U32(78)	/* the disk's payload must be installed again */
 
 /* 80..95: layer 1 broke a rule of the fault ABI (doc/abi.md, "Violations"). */
 #define STRATA_EXIT_V_OUTSIDE		STRATA_U32(80)	/* access outside every region */

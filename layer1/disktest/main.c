@@ -14,6 +14,8 @@
  *   edge                 read and write the first and last free pages
  *   beyond               touch l1_disk_limit: must end in V-L0-REGION
  *   beyond-disk          touch disk_bytes: must end in V-OUTSIDE
+ *   state                check this start is fresh (.data as built, .bss and
+ *                        the unused stack zero), then dirty them all and sync
  *
  * The free area is [image_end, STRATA_DISK_WINDOW_BASE + l1_disk_limit):
  * image_end is an address, l1_disk_limit a disk offset.  Exit 0 on success,
@@ -554,6 +556,67 @@ static int do_beyond_disk(struct area a, const struct opts *o)
 	return expect_stop(STRATA_DISK_WINDOW_BASE + bytes, "V-OUTSIDE");
 }
 
+/* ---- a fresh start ----------------------------------------------------- */
+
+/*
+ * Every start of a payload, from its module or from the disk, is fresh
+ * (doc/abi.md, "Entry"): .data as the ELF has it, .bss zero, and the stack
+ * zero below the frames this start has used.  state checks all three, then
+ * dirties them and syncs, so that the next start from the disk fails the
+ * check unless layer 0 made it fresh again.
+ */
+#define FRESH_DATA	UINT64_C(0x4652455348444154)
+#define STACK_SKIP	(32 * 1024)	/* below this frame: deeper than any call made so far */
+#define STACK_SPAN	(64 * 1024)	/* then this much is checked */
+
+static volatile uint64_t state_data = FRESH_DATA;
+static volatile uint64_t state_bss;
+
+/* The first non-zero word of [lo, hi), or 0. */
+static volatile uint64_t *first_nonzero(volatile uint64_t *lo, volatile uint64_t *hi)
+{
+	for (; lo < hi; lo++)
+		if (*lo != 0)
+			return lo;
+	return NULL;
+}
+
+static int do_state(struct area a, const struct opts *o)
+{
+	uint64_t frame = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+	volatile uint64_t *hi = (volatile uint64_t *)(uintptr_t)((frame - STACK_SKIP) & ~(PAGE - 1));
+	volatile uint64_t *lo = hi - STACK_SPAN / 8, *w = first_nonzero(lo, hi);
+	int bad = 0;
+
+	(void)a;
+	(void)o;
+	if (state_data != FRESH_DATA) {
+		strata_printf("disktest: FAILED state: .data holds 0x%llx, built as 0x%llx\n",
+		    ULL(state_data), ULL(FRESH_DATA));
+		bad = 1;
+	}
+	if (state_bss != 0) {
+		strata_printf("disktest: FAILED state: .bss holds 0x%llx, not 0\n", ULL(state_bss));
+		bad = 1;
+	}
+	if (w != NULL) {
+		strata_printf("disktest: FAILED state: the unused stack holds 0x%llx at 0x%llx\n",
+		    ULL(*w), ULL(w));
+		bad = 1;
+	}
+	state_data = ~FRESH_DATA;
+	state_bss = FRESH_DATA;
+	for (w = lo; w < hi; w++)
+		*w = pattern((uint64_t)(uintptr_t)w, 0x535441434b);
+	if (strata_sync() != 0) {
+		strata_puts("disktest: FAILED state: sync reported an I/O error");
+		return 1;
+	}
+	if (!bad)
+		strata_puts("disktest: state fresh: .data as built, .bss and the unused stack zero; dirtied and synced");
+	return bad;
+}
+
 /* ---- command line ------------------------------------------------------ */
 
 struct mode {
@@ -574,6 +637,7 @@ static const struct mode modes[] = {
 	{ "edge", do_edge, false },
 	{ "beyond", do_beyond, false },
 	{ "beyond-disk", do_beyond_disk, false },
+	{ "state", do_state, false },
 };
 #define NMODES	(sizeof modes / sizeof modes[0])
 

@@ -1,10 +1,52 @@
-# The disk-window cases of `make test`, payload disktest (layer1/disktest),
-# each booting a fresh sparse raw disk of its own (DISK=SIZE, see case.sh).
+# The disk-window cases of `make test`, mostly payload disktest
+# (layer1/disktest), each booting a disk of its own: a fresh sparse raw disk
+# (DISK=SIZE, see case.sh), an image made here, or QEMU's null-co.
 # Syntax as cases.sh:  t NAME PAYLOAD EXIT "PAYLOAD ARGS" "LAYER-0 ARGS" PATTERN...
 # The cases whose boots depend on each other (a disk written by one boot and
 # read by the next) are in persist.sh; the 64 TiB disk is in huge.sh.
 # Sourced by tests/run.sh, which defines t, $build and $out.
 # shellcheck shell=bash
+
+# A disk that is not a Strata disk is never installed over without
+# install=force (exit 75): an ext4 file system (its first KiB is zero, its
+# superblock after it), a head of random bytes, and a head whose one byte
+# that is not zero lies past its first page (as a btrfs superblock at 64 KiB).
+foreign_ext4=$out/disk-foreign-ext4.img
+rm -f "$foreign_ext4"
+truncate -s 64M "$foreign_ext4"
+mkfs.ext4 -q -F "$foreign_ext4" >"$out/disk-foreign-ext4.mkfs" 2>&1
+DISK=$foreign_ext4 t disk-foreign-ext4 hello 75 "" "" \
+	'disk0 is not a Strata disk: no Strata label' '^strata: exit 75 '
+for n in random random-force; do
+	head -c 1M /dev/urandom >"$out/disk-foreign-$n.img"
+	truncate -s 64M "$out/disk-foreign-$n.img"
+done
+DISK=$out/disk-foreign-random.img t disk-foreign-random hello 75 "" "" \
+	'disk0 is not a Strata disk: no Strata label' '^strata: exit 75 '
+DISK=$out/disk-foreign-random-force.img t disk-foreign-random-force hello 0 "" "install=force" \
+	'overwriting it: install=force' '^strata: installed "hello" on disk0 \(install 1\)' '^strata: exit 0 '
+foreign_late=$out/disk-foreign-late.img
+rm -f "$foreign_late"
+truncate -s 64M "$foreign_late"
+printf 'B' | dd of="$foreign_late" bs=1 seek=$((0x10040)) conv=notrunc status=none
+DISK=$foreign_late t disk-foreign-late hello 75 "" "" 'its first MiB is not blank' '^strata: exit 75 '
+
+# Edges of size: a disk smaller than layer 0's head, one too small for the
+# payload and the journal (exit 74), and one larger than the 64 TiB window,
+# whose free area ends where the window does (QEMU's null-co: 65 TiB of
+# zeros, no host disk).
+DISK=2K t disk-tiny hello 74 "" "" 'disk0 is too small: 2048 bytes' '^strata: exit 74 '
+DISK=16M t disk-small hello 74 "" "" 'disk0 is too small: the payload needs' '^strata: exit 74 '
+QEMUARGS="-blockdev driver=null-co,size=$((65 << 40)),read-zeroes=on,node-name=nul0 -device virtio-blk-pci,drive=nul0" \
+	t disk-beyond-window disktest 0 "edge" "" 'disk0: 66560 GiB, larger than the 65536 GiB window' \
+	'^disktest: edge ok first 0x10000[0-9a-f]{7} last 0x4ffefffff000' '^strata: exit 0 '
+
+# Too little RAM for netecho's rings (256 TX + 256 RX pages) and a page
+# cache: a named out-of-memory stop (exit 65), not a panic.  The rings are
+# taken before the cache, which can then never hold the pages they need.
+MEM=6M DISK=64M QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" \
+	t disk-lowmem-rings netecho 65 "exit-after=1" "" 'rings of 256 TX and 256 RX slots' \
+	'^strata: exit 65 \(out of memory\)'
 
 # Without a disk there is no free area: bad usage, not a crash.
 t disk-none disktest 2 "edge" "" '^disktest: no disk' '^strata: exit 2 '
