@@ -29,6 +29,7 @@ static const struct check {
 	{ "unrung-at-exit", check_unrung_at_exit },
 	{ "ring-twice", check_ring_twice },
 	{ "empty-slot", check_empty_slot },
+	{ "full-batch", check_full_batch },
 };
 
 int passed(void)

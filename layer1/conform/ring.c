@@ -113,8 +113,7 @@ int check_batch(int argc, char **argv)
 
 /*
  * Three times round the ring, one word per slot ("wrap: 00 01 ... "),
- * ringing every nslots - 1 slots as the protocol requires (a batch of the
- * whole ring would end on the doorbell rung last, which does not fault).
+ * ringing every nslots - 1 slots, so that each batch ends on another slot.
  * Each slot must have come back empty before it is written again.  With 8
  * slots: 24 words and the verdict, 25 slots in 4 doorbells.
  */
@@ -148,6 +147,37 @@ int check_wrap(int argc, char **argv)
 	verdict(i, why);
 	ring(i);
 	trap_exit(why != NULL);
+}
+
+/*
+ * Two batches of the whole ring, each rung on the last slot: the second ends
+ * on the slot rung last, and layer 0 must take it all at its doorbell, not
+ * at exit ("full: 00 ... 07", then "full: 08 ... 15" with 8 slots).  Every
+ * slot must have come back empty after each doorbell.  Summary with 8
+ * slots: 17 slots in 3 doorbells, the verdict's the third.
+ */
+int check_full_batch(int argc, char **argv)
+{
+	uint32_t n = nslots(), w = 0;
+	const char *why = NULL;
+	char word[32];
+	int code;
+
+	(void)argc;
+	(void)argv;
+	for (int lap = 0; lap < 2; lap++) {
+		for (uint32_t i = 0; i < n; i++, w++) {
+			strata_snprintf(word, sizeof word, "%s%02u%s", i == 0 ? "full: " : " ", w,
+			    i + 1 == n ? "\n" : "");
+			fill(i, word);
+		}
+		ring(n - 1);
+		if (why == NULL)
+			why = given_back(0, n);
+	}
+	code = verdict(0, why);
+	ring(0);
+	trap_exit(code);
 }
 
 /*

@@ -7,6 +7,13 @@ nic="-netdev user,id=n0 -device virtio-net-pci,netdev=n0"
 QEMUARGS=$nic t nic-arp-round-trip rawnet 0 "arp" "" \
 	'rawnet: ARP reply from 10\.0\.2\.2 is 52:55:0a:00:02:02' 'net0: 1 frames sent, 1 received'
 QEMUARGS=$nic t nic-tx-batch rawnet 0 "batch 40" "" 'rawnet: batch of 40 frames sent' 'net0: 40 frames sent'
+# A batch of the whole TX ring ends on the slot rung last: it must still be sent.
+QEMUARGS=$nic t nic-tx-full-batch rawnet 0 "full-batch" "" 'rawnet: full batch of 256 frames sent' \
+	'net0: 257 frames sent'
+# Every RX slot held while more frames arrive: they wait in the device, none
+# is dropped, and one doorbell on the slot given back last gives back all.
+QEMUARGS=$nic t nic-rx-full-ring rawnet 0 "rx-full" "" \
+	'rawnet: rx-full: 64 slots given back at once, 8 frames waited, none dropped'
 QEMUARGS=$nic t nic-tx-wrap-blocks rawnet 0 "wrap" "" 'rawnet: wrap: 768 frames through 256 slots' \
 	'net0: 768 frames sent'
 QEMUARGS=$nic t nic-wait-deadline rawnet 0 "wait-timeout" "" 'rawnet: wait-timeout ok'
