@@ -14,6 +14,10 @@ QEMUARGS=$nic t nic-tx-full-batch rawnet 0 "full-batch" "" 'rawnet: full batch o
 # is dropped, and one doorbell on the slot given back last gives back all.
 QEMUARGS=$nic t nic-rx-full-ring rawnet 0 "rx-full" "" \
 	'rawnet: rx-full: 64 slots given back at once, 8 frames waited, none dropped'
+# One slot in every ring: each doorbell is on the slot rung last, and each must work.
+QEMUARGS=$nic t nic-one-slot-rings tinyring 0 "" "" '^tinyring: line 0.?$' '^tinyring: line 19.?$' \
+	'^tinyring: ok: 20 lines, 20 ARP round trips' 'net0: rings of 1 TX and 1 RX slots' \
+	'^strata: console: 2[0-9] slots in 2[0-9] doorbells'
 QEMUARGS=$nic t nic-tx-wrap-blocks rawnet 0 "wrap" "" 'rawnet: wrap: 768 frames through 256 slots' \
 	'net0: 768 frames sent'
 QEMUARGS=$nic t nic-wait-deadline rawnet 0 "wait-timeout" "" 'rawnet: wait-timeout ok'
