@@ -5,8 +5,10 @@
  * page to the device in place and holds it until the device has sent it; an
  * RX slot page is posted to the device and held until a frame lands in it,
  * then delivered to layer 1 in slot order; an RX doorbell posts consumed
- * slots again.  The device is polled: at every NIC fault and trap of layer 1
- * and at every timer tick, so frames flow even while layer 1 computes.
+ * slots again.  The device is polled at every fault in the NIC rings, in the
+ * wait trap and at every timer tick, so frames flow even while layer 1
+ * computes.  A frame that finds no slot posted waits in the device: nothing
+ * here drops one for want of a slot.
  */
 #include "defs.h"
 #include "layer1.h"
@@ -96,8 +98,7 @@ void nic_poll(void)
 		return;
 	net_poll(nic, tx_done, rx_done);
 	rx_post_backlog();
-	l1.info->rx_dropped = nic->rx_dropped_runt + nic->rx_dropped_oversize +
-	    nic->rx_dropped_nobuf + nic->rx_errors;
+	l1.info->rx_dropped = nic->rx_dropped_runt + nic->rx_dropped_oversize + nic->rx_errors;
 }
 
 /*
@@ -262,8 +263,7 @@ void nic_print_stats(void)
 	if (nic == 0 || (l1.tx.nslots == 0 && l1.rx.nslots == 0))
 		return;
 	kprintf("strata: %s: %lu frames sent, %lu received; dropped %lu runt, %lu oversize, "
-	    "%lu no buffer, %lu errors\n", nic->name, (unsigned long)l1.info->tx_sent,
+	    "%lu errors\n", nic->name, (unsigned long)l1.info->tx_sent,
 	    (unsigned long)l1.info->rx_delivered, (unsigned long)nic->rx_dropped_runt,
-	    (unsigned long)nic->rx_dropped_oversize, (unsigned long)nic->rx_dropped_nobuf,
-	    (unsigned long)nic->rx_errors);
+	    (unsigned long)nic->rx_dropped_oversize, (unsigned long)nic->rx_errors);
 }

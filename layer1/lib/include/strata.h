@@ -73,7 +73,7 @@ extern const struct strata_note strata_payload_note;
  *             doorbell
  *   rx_slots  frames layer 0 can receive before layer 1 takes them, 1 to
  *             STRATA_RING_SLOTS_MAX: more ride out longer bursts (the rest
- *             are dropped and counted in info->rx_dropped)
+ *             wait in the device, whose own queue is finite)
  *
  * info->tx_slots and info->rx_slots say what was granted: 0 on a machine
  * without a NIC.
