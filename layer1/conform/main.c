@@ -30,6 +30,7 @@ static const struct check {
 	{ "ring-twice", check_ring_twice },
 	{ "empty-slot", check_empty_slot },
 	{ "full-batch", check_full_batch },
+	{ "doorbell-loads", check_doorbell_loads },
 };
 
 int passed(void)

@@ -17,6 +17,8 @@
  *   pps N          N frames batched (one doorbell per ring's worth) and N
  *                  frames one doorbell each: frames per second of both
  *   tx-runt        a 10-byte frame (V-RING)
+ *   tx-rmw         a read-modify-write of a TX doorbell (V-RING)
+ *   two-doorbells  one instruction (cmpsq) reading two TX doorbells (V-RING)
  *   rx-early       the RX doorbell of a slot with no frame yet (V-RING)
  */
 #include <strata.h>
@@ -323,7 +325,7 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2)
 		return fail("usage: rawnet arp|wait-timeout|batch N|full-batch|rx-full|wrap|pps N|"
-		    "tx-runt|rx-early");
+		    "tx-runt|tx-rmw|two-doorbells|rx-early");
 	if (argc > 2 && !strata_parse_u64(argv[2], 0, &n))
 		return fail("N is not a number");
 	if (strcmp(argv[1], "arp") == 0)
@@ -344,6 +346,19 @@ int main(int argc, char **argv)
 		tx_slot(0)->len = 10;
 		ring_doorbell(STRATA_NIC_TX_BASE, 0);
 		return fail("a 10-byte frame was accepted");
+	}
+	if (strcmp(argv[1], "tx-rmw") == 0) {
+		uint64_t addr = STRATA_DOORBELL_ADDR(STRATA_NIC_TX_BASE, tx_put(false));
+
+		__asm__ volatile("addq $1, (%0)" : : "r"(addr) : "memory");
+		return fail("a read-modify-write of a doorbell was accepted");
+	}
+	if (strcmp(argv[1], "two-doorbells") == 0) {
+		uint64_t a = STRATA_DOORBELL_ADDR(STRATA_NIC_TX_BASE, tx_put(false));
+		uint64_t b = STRATA_DOORBELL_ADDR(STRATA_NIC_TX_BASE, tx_put(false));
+
+		__asm__ volatile("cmpsq" : "+S"(a), "+D"(b) : : "cc", "memory");
+		return fail("one instruction reading two doorbells was accepted");
 	}
 	if (strcmp(argv[1], "rx-early") == 0) {
 		/* Slot in->rx_slots - 1 cannot hold a frame yet: nothing was sent. */

@@ -26,6 +26,10 @@ QEMUARGS=$nic t nic-wait-deadline rawnet 0 "wait-timeout" "" 'rawnet: wait-timeo
 # Breaking the rules: each a V-RING report.
 QEMUARGS=$nic t nic-tx-runt rawnet 86 "tx-runt" "" 'rule: V-RING' 'shorter than STRATA_NET_FRAME_MIN' \
 	'^strata: exit 86 '
+QEMUARGS=$nic t nic-tx-doorbell-rmw rawnet 86 "tx-rmw" "" 'rule: V-RING' 'doorbell page was written' \
+	'^strata: exit 86 '
+QEMUARGS=$nic t nic-two-doorbells-one-instruction rawnet 86 "two-doorbells" "" 'rule: V-RING' \
+	'one instruction read two doorbell pages' '^strata: exit 86 '
 QEMUARGS=$nic t nic-rx-doorbell-early rawnet 86 "rx-early" "" 'rule: V-RING' 'still holds' '^strata: exit 86 '
 
 # Without a NIC the rings are not granted and their regions are unassigned.
