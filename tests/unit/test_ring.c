@@ -383,6 +383,20 @@ START_TEST(ringing_the_slot_rung_last_again_takes_nothing)
 }
 END_TEST
 
+/*
+ * A console slot is given back inside the doorbell, still mapped: its dirty
+ * bit must start clear again, or a repeated doorbell would print it twice.
+ */
+START_TEST(repeat_after_a_whole_ring_takes_nothing)
+{
+	for (uint32_t i = 0; i < NSLOTS; i++)
+		write_slot(i, "d");
+	ck_assert_int_eq(read_doorbell(NSLOTS - 1), 0);
+	ck_assert_int_eq(read_doorbell(NSLOTS - 1), 0);
+	ck_assert_int_eq(ntook, NSLOTS);
+}
+END_TEST
+
 /* A whole ring whose first slot layer 0 still holds is refused, not dropped. */
 START_TEST(whole_ring_batch_over_a_held_slot_is_a_violation)
 {
@@ -524,6 +538,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(t, whole_ring_batch_on_the_slot_rung_last_takes_every_slot);
 	tcase_add_test(t, whole_ring_batches_back_to_back);
 	tcase_add_test(t, ringing_the_slot_rung_last_again_takes_nothing);
+	tcase_add_test(t, repeat_after_a_whole_ring_takes_nothing);
 	tcase_add_test(t, whole_ring_batch_over_a_held_slot_is_a_violation);
 	tcase_add_test(t, rx_whole_ring_given_back_on_the_slot_given_back_last);
 	tcase_add_test(t, rx_ringing_again_before_reading_gives_nothing_back);
