@@ -497,15 +497,12 @@ static void stack_check(struct check *c, uint32_t b)
 		    (uint64_t)STRATA_L1_STACK_MAX);
 }
 
-static void ring_check(struct check *c, const char *field, uint32_t n, bool batches)
+/* Any count up to the maximum works, one slot too: its every doorbell takes it. */
+static void ring_check(struct check *c, const char *field, uint32_t n)
 {
 	if (n > STRATA_RING_SLOTS_MAX)
 		problem(c, SR_BAD_RING, "%s %u: at most %u", field, (uint64_t)n,
 		    (uint64_t)STRATA_RING_SLOTS_MAX);
-	else if (batches && n == 1)
-		problem(c, SR_BAD_RING,
-		    "%s 1: a one-slot ring cannot batch behind its doorbell; 0 (default) or 2 to %u",
-		    field, (uint64_t)STRATA_RING_SLOTS_MAX);
 }
 
 /* The header's own rules; hdr is zero-extended to the v1 size. */
@@ -532,9 +529,9 @@ static void header_check(struct check *c, const struct strata_payload_header *h,
 		problem(c, SR_BAD_FLAGS, "unknown header flags %x",
 		    (uint64_t)(h->flags & ~STRATA_PAYLOAD_FLAGS_KNOWN));
 	stack_check(c, h->stack_bytes);
-	ring_check(c, "console_slots", h->console_slots, true);
-	ring_check(c, "tx_slots", h->tx_slots, false);
-	ring_check(c, "rx_slots", h->rx_slots, false);
+	ring_check(c, "console_slots", h->console_slots);
+	ring_check(c, "tx_slots", h->tx_slots);
+	ring_check(c, "rx_slots", h->rx_slots);
 }
 
 /* Finds the payload note, checks it and copies it to img->hdr. */

@@ -62,7 +62,6 @@ struct netdev {
 	uint64_t tx_frames;		/* sent and given back through tx_done */
 	uint64_t rx_dropped_runt;	/* shorter than NET_FRAME_MIN: reposted */
 	uint64_t rx_dropped_oversize;	/* longer than NET_FRAME_MAX: reposted */
-	uint64_t rx_dropped_nobuf;	/* arrived with no buffer posted, where the device tells */
 	uint64_t rx_errors;		/* the device returned a buffer it could not have filled */
 	uint64_t tx_errors;		/* the device reported a send failed */
 	uint64_t irq_count;		/* interrupts taken */

@@ -226,6 +226,7 @@ NORETURN void payload_enter(void);
 /* l1fault.c: layer-1 page faults and traps, by the ABI's rules */
 void l1_page_fault(struct trapframe *tf);
 void l1_trap(struct trapframe *tf);
+bool l1_debug_trap(struct trapframe *tf);	/* the end of a doorbell read; false if not one */
 
 /* drivers/blkdev.c, drivers/blk_selftest.c: disks (the interface is drivers/blkdev.h) */
 void blk_probe_all(void);		/* finds every disk, prints one line each */

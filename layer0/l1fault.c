@@ -12,6 +12,8 @@
 #define PF_WRITE	0x2
 #define PF_FETCH	0x10
 
+#define RFLAGS_TF	0x100	/* trap flag: a debug trap after the next instruction */
+
 /* The rule behind each violation exit code, as doc/abi.md names it. */
 static const char *rule_name(uint32_t code)
 {
@@ -38,11 +40,44 @@ static bool in(uint64_t va, uint64_t base, uint64_t size)
 	return va >= base && va - base < size;
 }
 
+/*
+ * The ring whose doorbell page is mapped for the one instruction that read
+ * it, which runs single-stepped (ring.c says why); 0 when none is.
+ */
+static struct ring *stepping;
+
+/* A doorbell read: take its slots, and let the read complete by one step. */
+static void doorbell_fault(struct trapframe *tf, struct ring *r, uint32_t i, uint64_t err)
+{
+	const char *why;
+
+	if (err & PF_WRITE)
+		violation(tf, STRATA_EXIT_V_RING, "a doorbell page was written; ring it with a read");
+	if (stepping != 0)
+		violation(tf, STRATA_EXIT_V_RING, "one instruction read two doorbell pages");
+	if (ring_doorbell(r, i, &why) < 0)
+		violation(tf, STRATA_EXIT_V_RING, why);
+	stepping = r;
+	tf->rflags |= RFLAGS_TF;
+	if (r != &l1.console)
+		nic_doorbell_done(r);
+}
+
+/* The debug trap after a stepped doorbell read: the doorbell goes again, and the stepping. */
+bool l1_debug_trap(struct trapframe *tf)
+{
+	if (stepping == 0)
+		return false;
+	ring_doorbell_done(stepping);
+	stepping = 0;
+	tf->rflags &= ~RFLAGS_TF;
+	return true;
+}
+
 /* A fault in a ring: a doorbell, a wait on a held slot, or a broken rule. */
 static void ring_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64_t err)
 {
 	char detail[96];
-	const char *why;
 	uint32_t i = 0;
 	enum ring_part part = ring_locate(r, va, &i);
 
@@ -62,12 +97,7 @@ static void ring_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64
 		ring_wait_slot(r, i);
 		return;
 	case RING_DOORBELL:
-		if (err & PF_WRITE)
-			violation(tf, STRATA_EXIT_V_RING, "a doorbell page was written; ring it with a read");
-		if ((r == &l1.tx && nic_tx_check(i, &why) < 0) || ring_doorbell(r, i, &why) < 0)
-			violation(tf, STRATA_EXIT_V_RING, why);
-		if (r != &l1.console)
-			nic_doorbell_done(r);
+		doorbell_fault(tf, r, i, err);
 		return;
 	}
 }
@@ -206,10 +236,19 @@ static void console_wait(struct ring *r)
 	hlt();
 }
 
+/* Layer 1 sends on the console: used means written, the data page's dirty bit. */
+static bool console_used(struct ring *r, uint32_t i)
+{
+	pte_t *e = vm_walk(kernel_root, STRATA_SLOT_ADDR(r->base, i), false);
+
+	return e != 0 && (*e & PTE_D) != 0;
+}
+
 const struct ring_ops console_ops = {
 	.take = console_take,
 	.map = console_map,
 	.wait = console_wait,
+	.used = console_used,
 };
 
 void l1_exit(uint32_t code)

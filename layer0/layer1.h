@@ -38,7 +38,6 @@ void nic_load(uint32_t tx_slots, uint32_t rx_slots);	/* grants the rings if ther
 void nic_info(struct strata_info *in);		/* MAC, MTU, slots granted */
 void nic_poll(void);				/* reaps the device: sent frames back, new ones in */
 void nic_doorbell_done(struct ring *r);		/* after a NIC doorbell: notify the device, poll */
-int nic_tx_check(uint32_t last, const char **why); /* frame lengths of a TX doorbell */
 void nic_wait_trap(struct trapframe *tf);	/* STRATA_TRAP_WAIT */
 void nic_print_stats(void);
 /* Stops the machine because layer 1 exited with code. */

@@ -6,10 +6,21 @@
  * has not written since: that is what lets ring_drain() find unrung text and
  * makes a stray doorbell harmless.
  *
- * The doorbell page of the last slot rung is mapped read-only so the faulting
- * read can complete when it is restarted; it is unmapped at the next doorbell.
- * Two doorbells in a row on one slot would need a batch of a whole ring, which
- * the protocol cannot express, so one mapped doorbell at a time is enough.
+ * Every read of a doorbell must fault, or a doorbell is lost.  So a doorbell
+ * page is mapped (read-only, the zero page) only for the one instruction
+ * that read it: l1fault.c single-steps that instruction and calls
+ * ring_doorbell_done() from the debug trap that follows it.  That costs a
+ * second exception per doorbell, not per slot, so batches keep their price.
+ * The other way, leaving the page mapped and write-protecting slot next so
+ * that the next batch's first write unmaps it, costs a fault per batch too,
+ * but needs a third kind of slot and never sees a receiving ring's next
+ * batch, whose slots layer 1 reads and does not write.
+ *
+ * A doorbell on slot j takes next..j.  When j is the slot before next, the
+ * one rung last, that is the whole ring or nothing: the whole ring if layer
+ * 1 has used slot next since it had it (ops->used), nothing if not, so that
+ * reading the same doorbell twice in a row has no effect.  A one-slot ring
+ * rings nothing else.
  */
 #include "ring.h"
 
@@ -67,7 +78,11 @@ static int slot_check(const struct strata_slot *s, const char **why)
 	return 0;
 }
 
-/* Takes slot i: hands it to ops->take and either gives it back or queues it. */
+/*
+ * Takes slot i: hands it to ops->take and either gives it back or queues it.
+ * Given back at once, its page is mapped afresh all the same, so that
+ * ops->used tells whether layer 1 writes it again.
+ */
 static void slot_take(struct ring *r, uint32_t i)
 {
 	struct ring_slot *sl = &r->slot[i];
@@ -75,6 +90,7 @@ static void slot_take(struct ring *r, uint32_t i)
 	r->taken++;
 	if (r->ops->take(r, i, sl->page) == RING_TAKE_DONE) {
 		sl->page->len = 0;
+		r->ops->map(r, slot_va(r, i), sl->pa, true);
 		return;
 	}
 	sl->owner = SLOT_QUEUED;
@@ -91,27 +107,43 @@ static int range_check(const struct ring *r, uint32_t last, const char **why)
 		}
 		if (slot_check(r->slot[i].page, why) < 0)
 			return -1;
+		if (r->ops->check != 0 && r->ops->check(r, r->slot[i].page, why) < 0)
+			return -1;
 		if (i == last)
 			return 0;
 	}
 }
 
+/* A doorbell on j read again, with nothing used since: it covers no slot. */
+static bool doorbell_repeated(struct ring *r, uint32_t j)
+{
+	return r->doorbells > 0 && ring_succ(r, j) == r->next && !r->ops->used(r, r->next);
+}
+
 int ring_doorbell(struct ring *r, uint32_t j, const char **why)
 {
-	if (range_check(r, j, why) < 0)
-		return -1;
-	for (uint32_t i = r->next;; i = ring_succ(r, i)) {
-		slot_take(r, i);
-		if (i == j)
-			break;
+	if (!doorbell_repeated(r, j)) {
+		if (range_check(r, j, why) < 0)
+			return -1;
+		for (uint32_t i = r->next;; i = ring_succ(r, i)) {
+			slot_take(r, i);
+			if (i == j)
+				break;
+		}
+		r->next = ring_succ(r, j);
+		r->doorbells++;
 	}
-	r->next = ring_succ(r, j);
-	r->doorbells++;
-	if (r->rung >= 0)
-		r->ops->map(r, STRATA_DOORBELL_ADDR(r->base, (uint32_t)r->rung), 0, false);
 	r->ops->map(r, STRATA_DOORBELL_ADDR(r->base, j), r->doorbell_pa, false);
 	r->rung = (int32_t)j;
 	return 0;
+}
+
+void ring_doorbell_done(struct ring *r)
+{
+	if (r->rung < 0)
+		return;
+	r->ops->map(r, STRATA_DOORBELL_ADDR(r->base, (uint32_t)r->rung), 0, false);
+	r->rung = -1;
 }
 
 void ring_wait_slot(struct ring *r, uint32_t i)

@@ -30,10 +30,18 @@ struct ring;
 struct ring_ops {
 	/* Takes a slot's contents: RING_TAKE_DONE, RING_TAKE_HOLD (queued until ring_release()). */
 	int (*take)(struct ring *r, uint32_t i, const struct strata_slot *s);
+	/* Optional: checks a slot a doorbell covers before any is taken.  0, or -1 with *why set. */
+	int (*check)(const struct ring *r, const struct strata_slot *s, const char **why);
 	/* Makes va present (writable or read-only) at pa, or not present when pa == 0. */
 	void (*map)(struct ring *r, uint64_t va, uint64_t pa, bool writable);
 	/* Waits for progress on queued slots (device completions); may return without any. */
 	void (*wait)(struct ring *r);
+	/*
+	 * Whether layer 1 has used slot i since map() last gave it its data
+	 * page: written it, on a ring layer 1 sends on; read or written it, on
+	 * a ring it receives on (the PTE's dirty or accessed bit).
+	 */
+	bool (*used)(struct ring *r, uint32_t i);
 };
 
 struct ring {
@@ -41,11 +49,11 @@ struct ring {
 	uint64_t base;			/* layer-1 address of slot 0 */
 	uint32_t nslots;
 	uint32_t next;			/* first slot layer 0 has not taken */
-	int32_t rung;			/* the slot whose doorbell is mapped, -1 none */
+	int32_t rung;			/* the doorbell mapped while its read completes, -1 none */
 	uint64_t doorbell_pa;		/* the read-only zero page doorbells show */
 	const struct ring_ops *ops;
 	void *ctx;
-	uint64_t doorbells, taken;	/* statistics */
+	uint64_t doorbells, taken;	/* statistics: doorbells that took slots, slots taken */
 	struct ring_slot slot[STRATA_RING_SLOTS_MAX];
 };
 
@@ -56,8 +64,14 @@ void ring_init(struct ring *r, const char *name, uint64_t base, uint32_t nslots,
     uint64_t doorbell_pa, const struct ring_ops *ops, void *ctx);
 /* Which part of which slot va falls in (va must be inside the ring's region). */
 enum ring_part ring_locate(const struct ring *r, uint64_t va, uint32_t *slot);
-/* Layer 1 read the doorbell of slot j: take every slot up to j.  0, or -1 with *why set. */
+/*
+ * Layer 1 read the doorbell of slot j: take every slot from next up to j,
+ * and map the doorbell page so that the read can complete.  0, or -1 with
+ * *why set.
+ */
 int ring_doorbell(struct ring *r, uint32_t j, const char **why);
+/* The read ring_doorbell() let through has completed: unmap its doorbell again. */
+void ring_doorbell_done(struct ring *r);
 /* Layer 1 touched the data page of queued slot i: wait until it is given back. */
 void ring_wait_slot(struct ring *r, uint32_t i);
 /* Layer 0 is done with queued slot i: give it back to layer 1. */

@@ -9,6 +9,7 @@
 #include "strata/exit.h"
 #include "strata/trap.h"
 
+#define VEC_DEBUG		1
 #define VEC_NMI			2
 #define VEC_DOUBLE_FAULT	8
 #define VEC_PAGE_FAULT		14
@@ -39,6 +40,8 @@ static void layer1_exception(struct trapframe *tf)
 		l1_page_fault(tf);
 		return;
 	}
+	if (tf->vector == VEC_DEBUG && l1_debug_trap(tf))
+		return;		/* a doorbell read has completed */
 	snprintf_(rule, sizeof(rule), "L1-EXCEPTION: layer 1 raised CPU exception %lu (%s)",
 	    (unsigned long)tf->vector, vector_name(tf->vector));
 	report_fault(tf, "layer 1", rule, 0, STRATA_EXIT_L1_EXCEPTION_BASE + (uint32_t)tf->vector);

@@ -14,9 +14,11 @@
  * Layer 1 writes slot i and then reads the page after it, the doorbell of
  * slot i.  That read faults; layer 0 takes every slot from the first one it has
  * not yet taken up to and including i, in order, so several slots written back
- * to back cost one fault.  A slot layer 0 holds (queued, not yet consumed) has
- * its data page not present: touching it blocks layer 1 until the slot is
- * given back.  doc/abi.md gives the full protocol of each ring.
+ * to back, up to the whole ring, cost one fault.  Every read of a doorbell
+ * faults; read again with nothing written since, it takes nothing.  A slot
+ * layer 0 holds (queued, not yet consumed) has its data page not present:
+ * touching it blocks layer 1 until the slot is given back.  doc/abi.md gives
+ * the full protocol of each ring.
  */
 #ifndef STRATA_RING_H
 #define STRATA_RING_H

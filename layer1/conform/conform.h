@@ -38,5 +38,7 @@ int check_wrap(int argc, char **argv);
 int check_unrung_at_exit(int argc, char **argv);
 int check_ring_twice(int argc, char **argv);
 int check_empty_slot(int argc, char **argv);
+int check_full_batch(int argc, char **argv);
+int check_doorbell_loads(int argc, char **argv);
 
 #endif

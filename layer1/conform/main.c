@@ -29,6 +29,8 @@ static const struct check {
 	{ "unrung-at-exit", check_unrung_at_exit },
 	{ "ring-twice", check_ring_twice },
 	{ "empty-slot", check_empty_slot },
+	{ "full-batch", check_full_batch },
+	{ "doorbell-loads", check_doorbell_loads },
 };
 
 int passed(void)

@@ -113,8 +113,7 @@ int check_batch(int argc, char **argv)
 
 /*
  * Three times round the ring, one word per slot ("wrap: 00 01 ... "),
- * ringing every nslots - 1 slots as the protocol requires (a batch of the
- * whole ring would end on the doorbell rung last, which does not fault).
+ * ringing every nslots - 1 slots, so that each batch ends on another slot.
  * Each slot must have come back empty before it is written again.  With 8
  * slots: 24 words and the verdict, 25 slots in 4 doorbells.
  */
@@ -148,6 +147,101 @@ int check_wrap(int argc, char **argv)
 	verdict(i, why);
 	ring(i);
 	trap_exit(why != NULL);
+}
+
+/*
+ * Two batches of the whole ring, each rung on the last slot: the second ends
+ * on the slot rung last, and layer 0 must take it all at its doorbell, not
+ * at exit ("full: 00 ... 07", then "full: 08 ... 15" with 8 slots).  Every
+ * slot must have come back empty after each doorbell.  The same doorbell
+ * read once more, with nothing written, takes nothing.  Summary with 8
+ * slots: 17 slots in 3 doorbells, the verdict's the third.
+ */
+int check_full_batch(int argc, char **argv)
+{
+	uint32_t n = nslots(), w = 0;
+	const char *why = NULL;
+	char word[32];
+	int code;
+
+	(void)argc;
+	(void)argv;
+	for (int lap = 0; lap < 2; lap++) {
+		for (uint32_t i = 0; i < n; i++, w++) {
+			strata_snprintf(word, sizeof word, "%s%02u%s", i == 0 ? "full: " : " ", w,
+			    i + 1 == n ? "\n" : "");
+			fill(i, word);
+		}
+		ring(n - 1);
+		if (why == NULL)
+			why = given_back(0, n);
+	}
+	ring(n - 1);
+	code = verdict(0, why);
+	ring(0);
+	trap_exit(code);
+}
+
+/* Reads slot i's doorbell with the load named by kind. */
+static void ring_with(uint32_t i, char kind)
+{
+	uint64_t addr = STRATA_DOORBELL_ADDR(STRATA_CONSOLE_BASE, i), v;
+
+	switch (kind) {
+	case 'b':
+		__asm__ volatile("movzbq (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+		break;
+	case 'w':
+		__asm__ volatile("movzwq (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+		break;
+	case 'l':
+		__asm__ volatile("movl (%1), %k0" : "=r"(v) : "r"(addr) : "memory");
+		break;
+	case 'x':
+		__asm__ volatile("movdqu (%1), %%xmm0\n\tmovq %%xmm0, %0" : "=r"(v) : "r"(addr)
+		    : "xmm0", "memory");
+		break;
+	case 'p':
+		__asm__ volatile("prefetcht0 (%0)" : : "r"(addr) : "memory");
+		return;
+	default:
+		__asm__ volatile("movq (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+	}
+	(void)v;
+}
+
+/*
+ * Every width of load rings a doorbell: byte, word, dword, qword and a
+ * 16-byte SSE load, one slot each ("loads: movzb movzw movl movq movdqu").
+ * A prefetch of the next doorbell never faults, so it takes nothing: that
+ * slot is still written, and the verdict's doorbell takes it with the
+ * verdict.  Summary: 7 slots in 6 doorbells.
+ */
+int check_doorbell_loads(int argc, char **argv)
+{
+	static const char kinds[] = "bwlqx";
+	static const char *const words[] = { "loads: movzb", " movzw", " movl", " movq", " movdqu" };
+	const uint32_t k = sizeof kinds - 1;
+	const char *why = NULL;
+	int code;
+
+	(void)argc;
+	(void)argv;
+	if (nslots() < k + 2)
+		too_few_slots(k + 2);
+	for (uint32_t i = 0; i < k; i++) {
+		fill(i, words[i]);
+		ring_with(i, kinds[i]);
+		if (why == NULL)
+			why = given_back(i, 1);
+	}
+	fill(k, "\n");
+	ring_with(k, 'p');
+	if (why == NULL && slot(k)->len == 0)
+		why = "a prefetch of a doorbell took its slot";
+	code = verdict(k + 1, why);
+	ring(k + 1);
+	trap_exit(code);
 }
 
 /*

@@ -156,8 +156,8 @@ CRASH crash_info_gap(void)
 }
 
 /*
- * "crash: NAME" went out in slot 0 and was rung, so slot 0's doorbell is the
- * one layer 0 maps read-only, and slot 1 is the runtime's next, still empty.
+ * "crash: NAME" went out in slot 0 and was rung, so slot 1 is the runtime's
+ * next, still empty.
  */
 static volatile struct strata_slot *console_slot(uint32_t i)
 {
@@ -184,7 +184,7 @@ CRASH crash_slot_reserved(void)
 	load(STRATA_DOORBELL_ADDR(STRATA_CONSOLE_BASE, 1));
 }
 
-/* The doorbell layer 0 left mapped (read-only) after the last ring. */
+/* The doorbell of the slot rung last, which a read would ring again. */
 CRASH crash_doorbell_write(void)
 {
 	store(STRATA_DOORBELL_ADDR(STRATA_CONSOLE_BASE, 0));

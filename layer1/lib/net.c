@@ -97,8 +97,7 @@ const void *strata_rx_poll(uint32_t *len)
 	/*
 	 * The frame returned last is done with now.  Giving back at half the
 	 * ring keeps the other half posted to the device while this one is
-	 * read, and makes a doorbell on the same slot twice in a row (which
-	 * would not fault) impossible.
+	 * read.
 	 */
 	do {
 		if (rx.held >= (rx.nslots + 1) / 2)

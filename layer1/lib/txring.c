@@ -7,9 +7,10 @@
  * is that touching it again is safe: if layer 0 still holds it, the touch
  * blocks until it is given back.
  *
- * A batch never spans the whole ring: it would end on the slot rung last,
- * whose doorbell page layer 0 leaves mapped, and the read would not fault.
- * So a batch is rung early once it holds nslots - 1 slots.
+ * A batch is rung early once it holds nslots - 1 slots, though layer 0 takes
+ * a whole ring too: strata_tx_frame() hands out the buffer of the slot after
+ * the batch before it is committed, and that slot must not be one of the
+ * batch's.
  */
 #include "runtime.h"
 

@@ -7,10 +7,18 @@
  *                  for the reply with the wait trap, print it
  *   wait-timeout   a wait with nothing to receive returns at its deadline
  *   batch N        N frames written back to back, one doorbell
+ *   full-batch     a frame alone, then a batch of the whole TX ring, which
+ *                  ends on the slot rung last
+ *   rx-full        every RX slot delivered and held while more frames
+ *                  arrive, then the whole ring given back with one doorbell
+ *                  on the slot given back last: the frames that waited
+ *                  arrive and none is dropped
  *   wrap           3 laps of the TX ring: wrapping onto held slots blocks
  *   pps N          N frames batched (one doorbell per ring's worth) and N
  *                  frames one doorbell each: frames per second of both
  *   tx-runt        a 10-byte frame (V-RING)
+ *   tx-rmw         a read-modify-write of a TX doorbell (V-RING)
+ *   two-doorbells  one instruction (cmpsq) reading two TX doorbells (V-RING)
  *   rx-early       the RX doorbell of a slot with no frame yet (V-RING)
  */
 #include <strata.h>
@@ -129,11 +137,26 @@ static int mode_wait_timeout(void)
 	return 0;
 }
 
-/* Waits until layer 0 says every frame handed over has been sent. */
-static void drain(uint64_t sent_before, uint64_t n)
+/*
+ * Waits until layer 0 says every frame handed over has been sent; false if
+ * tx_sent stops moving for a second first (frames lost by a doorbell).
+ */
+static bool drain(uint64_t sent_before, uint64_t n)
 {
-	while (strata_info()->tx_sent < sent_before + n)
+	uint64_t last = strata_info()->tx_sent, t = strata_now_ns();
+
+	while (strata_info()->tx_sent < sent_before + n) {
 		wait_rx(strata_now_ns() + 1000000ULL);	/* each trap polls the NIC */
+		if (strata_info()->tx_sent != last) {
+			last = strata_info()->tx_sent;
+			t = strata_now_ns();
+		} else if (strata_now_ns() - t > 1000000000ULL) {
+			strata_printf("rawnet: FAILED: tx_sent stays at %llu, %llu frames short\n",
+			    (unsigned long long)last, (unsigned long long)(sent_before + n - last));
+			return false;
+		}
+	}
+	return true;
 }
 
 static int mode_batch(uint64_t n)
@@ -146,8 +169,91 @@ static int mode_batch(uint64_t n)
 	for (uint64_t k = 0; k < n; k++)
 		last = tx_put(false);
 	ring_doorbell(STRATA_NIC_TX_BASE, last);
-	drain(sent, n);
+	if (!drain(sent, n))
+		return 1;
 	strata_printf("rawnet: batch of %llu frames sent\n", (unsigned long long)n);
+	return 0;
+}
+
+static int mode_full_batch(void)
+{
+	uint32_t slots = strata_info()->tx_slots, last = 0;
+	uint64_t sent = strata_info()->tx_sent;
+
+	ring_doorbell(STRATA_NIC_TX_BASE, tx_put(false));
+	if (!drain(sent, 1))
+		return 1;
+	for (uint32_t k = 0; k < slots; k++)
+		last = tx_put(false);
+	ring_doorbell(STRATA_NIC_TX_BASE, last);	/* slot 0 again */
+	if (!drain(sent + 1, slots))
+		return 1;
+	strata_printf("rawnet: full batch of %u frames sent\n", slots);
+	return 0;
+}
+
+/* Waits until n frames past rx_seen have been delivered; false at the deadline. */
+static bool rx_wait_for(uint64_t n, uint64_t deadline)
+{
+	while (strata_info()->rx_delivered - rx_seen < n)
+		if (wait_rx(deadline) == STRATA_WAIT_TIMEOUT)
+			return false;
+	return true;
+}
+
+/* Reads the len of the next n delivered slots (layer 1 has seen them). */
+static uint32_t rx_consume(uint64_t n)
+{
+	uint32_t last = rx_next;
+
+	for (uint64_t k = 0; k < n; k++) {
+		last = rx_next;
+		(void)rx_slot(last)->len;
+		rx_next = (rx_next + 1) % strata_info()->rx_slots;
+		rx_seen++;
+	}
+	return last;
+}
+
+/* Sends n ARP requests to the gateway, each answered by one reply. */
+static bool arp_requests(uint64_t n)
+{
+	uint64_t sent = strata_info()->tx_sent;
+	uint32_t last = 0;
+
+	for (uint64_t k = 0; k < n; k++)
+		last = tx_put(true);
+	ring_doorbell(STRATA_NIC_TX_BASE, last);
+	return drain(sent, n);
+}
+
+#define RX_EXTRA	8	/* frames that must wait in the device */
+
+static int mode_rx_full(void)
+{
+	uint32_t slots = strata_info()->rx_slots;
+	uint64_t dropped = strata_info()->rx_dropped, start;
+
+	/* One reply taken and given back alone: slot 0 is the one given back last. */
+	if (!arp_requests(1) || !rx_wait_for(1, strata_now_ns() + 2000000000ULL))
+		return fail("no ARP reply from 10.0.2.2");
+	ring_doorbell(STRATA_NIC_RX_BASE, rx_consume(1));
+	/* Every slot filled and held, and more replies behind them. */
+	if (!arp_requests(slots + RX_EXTRA) ||
+	    !rx_wait_for(slots, strata_now_ns() + 5000000000ULL))
+		return fail("the RX ring did not fill");
+	start = strata_now_ns();
+	while (strata_now_ns() - start < 200000000ULL)
+		wait_rx(start + 200000000ULL);
+	if (strata_info()->rx_dropped != dropped)
+		return fail("frames were dropped while every RX slot was held");
+	ring_doorbell(STRATA_NIC_RX_BASE, rx_consume(slots));	/* slot 0 again */
+	if (!rx_wait_for(RX_EXTRA, strata_now_ns() + 2000000000ULL))
+		return fail("no frame arrived after the whole RX ring was given back");
+	if (strata_info()->rx_dropped != dropped)
+		return fail("frames were dropped after the RX ring was given back");
+	strata_printf("rawnet: rx-full: %u slots given back at once, %u frames waited, none dropped\n",
+	    slots, RX_EXTRA);
 	return 0;
 }
 
@@ -163,7 +269,8 @@ static int mode_wrap(void)
 		if ((k + 1) % (slots / 2) == 0)
 			ring_doorbell(STRATA_NIC_TX_BASE, i);
 	}
-	drain(sent, 3 * slots);
+	if (!drain(sent, 3 * slots))
+		return 1;
 	strata_printf("rawnet: wrap: %u frames through %u slots\n", 3 * slots, slots);
 	return 0;
 }
@@ -187,7 +294,8 @@ static uint64_t send_frames(uint64_t n, uint32_t per_doorbell)
 		if ((k + 1) % per_doorbell == 0 || k + 1 == n)
 			ring_doorbell(STRATA_NIC_TX_BASE, i);
 	}
-	drain(sent, n);
+	if (!drain(sent, n))
+		return 0;
 	return n * 1000000000ULL / (strata_now_ns() - t0);
 }
 
@@ -197,6 +305,9 @@ static int mode_pps(uint64_t n)
 		build_frame((volatile uint8_t *)tx_slot(i)->data, false);
 	uint64_t batched = send_frames(n, strata_info()->tx_slots / 2);
 	uint64_t single = send_frames(n, 1);
+
+	if (batched == 0 || single == 0)
+		return 1;
 
 	strata_printf("rawnet: pps batched %llu single %llu (%llu frames of 60 bytes)\n",
 	    (unsigned long long)batched, (unsigned long long)single, (unsigned long long)n);
@@ -213,7 +324,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc < 2)
-		return fail("usage: rawnet arp|wait-timeout|batch N|wrap|pps N|tx-runt|rx-early");
+		return fail("usage: rawnet arp|wait-timeout|batch N|full-batch|rx-full|wrap|pps N|"
+		    "tx-runt|tx-rmw|two-doorbells|rx-early");
 	if (argc > 2 && !strata_parse_u64(argv[2], 0, &n))
 		return fail("N is not a number");
 	if (strcmp(argv[1], "arp") == 0)
@@ -222,6 +334,10 @@ int main(int argc, char **argv)
 		return mode_wait_timeout();
 	if (strcmp(argv[1], "batch") == 0)
 		return mode_batch(n);
+	if (strcmp(argv[1], "full-batch") == 0)
+		return mode_full_batch();
+	if (strcmp(argv[1], "rx-full") == 0)
+		return mode_rx_full();
 	if (strcmp(argv[1], "wrap") == 0)
 		return mode_wrap();
 	if (strcmp(argv[1], "pps") == 0)
@@ -230,6 +346,19 @@ int main(int argc, char **argv)
 		tx_slot(0)->len = 10;
 		ring_doorbell(STRATA_NIC_TX_BASE, 0);
 		return fail("a 10-byte frame was accepted");
+	}
+	if (strcmp(argv[1], "tx-rmw") == 0) {
+		uint64_t addr = STRATA_DOORBELL_ADDR(STRATA_NIC_TX_BASE, tx_put(false));
+
+		__asm__ volatile("addq $1, (%0)" : : "r"(addr) : "memory");
+		return fail("a read-modify-write of a doorbell was accepted");
+	}
+	if (strcmp(argv[1], "two-doorbells") == 0) {
+		uint64_t a = STRATA_DOORBELL_ADDR(STRATA_NIC_TX_BASE, tx_put(false));
+		uint64_t b = STRATA_DOORBELL_ADDR(STRATA_NIC_TX_BASE, tx_put(false));
+
+		__asm__ volatile("cmpsq" : "+S"(a), "+D"(b) : : "cc", "memory");
+		return fail("one instruction reading two doorbells was accepted");
 	}
 	if (strcmp(argv[1], "rx-early") == 0) {
 		/* Slot in->rx_slots - 1 cannot hold a frame yet: nothing was sent. */

@@ -432,7 +432,7 @@ static void bad_ring(struct file *f)
 {
 	struct strata_payload_header h = hdr(f);
 
-	h.console_slots = 1;
+	h.console_slots = STRATA_RING_SLOTS_MAX + 1;
 	hdr_put(f, &h);
 }
 

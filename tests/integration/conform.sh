@@ -20,6 +20,13 @@ t conform-batch conform 0 "batch" "" '^batch: 1 2 3 4 5.?$' '^conform: batch ok'
 t conform-wrap conform 0 "wrap" "" \
 	'^wrap: 00 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 23.?$' \
 	'^conform: wrap ok' '^strata: console: 25 slots in 4 doorbells' '^strata: exit 0 '
+# A batch of the whole ring ends on the slot rung last: taken at its doorbell, not at exit.
+t conform-full-batch conform 0 "full-batch" "" '^full: 00 01 02 03 04 05 06 07.?$' \
+	'^full: 08 09 10 11 12 13 14 15.?$' '^conform: full-batch ok' \
+	'^strata: console: 17 slots in 3 doorbells' '^strata: exit 0 '
+# Any load of a doorbell rings it, whatever its width; a prefetch never does.
+t conform-doorbell-loads conform 0 "doorbell-loads" "" '^loads: movzb movzw movl movq movdqu.?$' \
+	'^conform: doorbell-loads ok' '^strata: console: 7 slots in 6 doorbells' '^strata: exit 0 '
 # Ringing the same slot twice in a row has no effect.
 t conform-ring-twice conform 0 "ring-twice" "" '^conform: ring-twice first' \
 	'^conform: ring-twice ok' '^strata: console: 2 slots in 2 doorbells' '^strata: exit 0 '

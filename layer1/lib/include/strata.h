@@ -54,12 +54,11 @@ extern const struct strata_note strata_payload_note;
  *   name           string literal, at most 31 characters: argv[0] and reports
  *   stack_bytes    0 for STRATA_L1_STACK_DEFAULT (256 KiB), else a multiple
  *                  of 4096 in [STRATA_L1_STACK_MIN, STRATA_L1_STACK_MAX]
- *   console_slots  0 for STRATA_CONSOLE_SLOTS_DEFAULT (8), else 2 to
+ *   console_slots  0 for STRATA_CONSOLE_SLOTS_DEFAULT (8), else 1 to
  *                  STRATA_RING_SLOTS_MAX; more slots let larger bursts of
  *                  output go out with one doorbell
  *
- * The bounds are checked at compile time.  One slot is refused: the doorbell
- * of the slot rung last stays mapped, so a one-slot ring could ring only once.
+ * The bounds are checked at compile time.
  */
 #define STRATA_PAYLOAD(name_str, stack_bytes_, console_slots_)			\
 	STRATA_PAYLOAD_NET(name_str, stack_bytes_, console_slots_, 0, 0)
@@ -69,29 +68,28 @@ extern const struct strata_note strata_payload_note;
  * STRATA_PAYLOAD for a payload that uses the NIC (the strata_tx_* and
  * strata_rx_* calls below), asking for its two rings.
  *
- *   tx_slots  frames that may be queued for sending at once, 2 to
+ *   tx_slots  frames that may be queued for sending at once, 1 to
  *             STRATA_RING_SLOTS_MAX: more let larger bursts go with one
  *             doorbell
- *   rx_slots  frames layer 0 can receive before layer 1 takes them, 2 to
+ *   rx_slots  frames layer 0 can receive before layer 1 takes them, 1 to
  *             STRATA_RING_SLOTS_MAX: more ride out longer bursts (the rest
- *             are dropped and counted in info->rx_dropped)
+ *             wait in the device, whose own queue is finite)
  *
  * info->tx_slots and info->rx_slots say what was granted: 0 on a machine
  * without a NIC.
  */
 #define STRATA_PAYLOAD_NET(name_str, stack_bytes_, console_slots_, tx_slots_, rx_slots_) \
-	_Static_assert((tx_slots_) != 1 && (tx_slots_) <= STRATA_RING_SLOTS_MAX &&	\
-	    (rx_slots_) != 1 && (rx_slots_) <= STRATA_RING_SLOTS_MAX,		\
-	    "tx_slots, rx_slots: 0, or 2 to STRATA_RING_SLOTS_MAX");		\
+	_Static_assert((tx_slots_) <= STRATA_RING_SLOTS_MAX &&			\
+	    (rx_slots_) <= STRATA_RING_SLOTS_MAX,				\
+	    "tx_slots, rx_slots: 0, or 1 to STRATA_RING_SLOTS_MAX");		\
 	_Static_assert(sizeof(name_str) <= 32, "payload name over 31 characters"); \
 	_Static_assert((stack_bytes_) == 0 ||					\
 	    ((stack_bytes_) % STRATA_PAGE_SIZE == 0 &&				\
 	     (stack_bytes_) >= STRATA_L1_STACK_MIN &&				\
 	     (stack_bytes_) <= STRATA_L1_STACK_MAX),				\
 	    "stack_bytes: 0, or a page multiple within the ABI bounds");	\
-	_Static_assert((console_slots_) != 1 &&					\
-	    (console_slots_) <= STRATA_RING_SLOTS_MAX,				\
-	    "console_slots: 0, or 2 to STRATA_RING_SLOTS_MAX");		\
+	_Static_assert((console_slots_) <= STRATA_RING_SLOTS_MAX,		\
+	    "console_slots: 0, or 1 to STRATA_RING_SLOTS_MAX");		\
 	__attribute__((section(".note.strata"), used, aligned(4)))		\
 	const struct strata_note strata_payload_note = {			\
 		.namesz = STRATA_NOTE_NAMESZ,					\
