@@ -32,6 +32,7 @@ struct range {
 struct trapframe {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t by_int;	/* an int instruction raised it, not the CPU or a device (trap.c) */
 	uint64_t vector, error;
 	/* pushed by the CPU */
 	uint64_t rip, cs, rflags, rsp, ss;
@@ -184,7 +185,7 @@ void timer_publish(volatile uint64_t *where); /* each tick stores clock_ns() her
 void timer_tick(void);			/* from trap() on the timer vector */
 void lapic_eoi(void);
 uint32_t lapic_id(void);		/* this CPU's, where an MSI is addressed */
-bool lapic_in_service(uint64_t vector);	/* a delivered interrupt, not an int instruction */
+bool lapic_in_service(uint64_t vector);	/* a delivered interrupt, not an int instruction; false before timer_init */
 
 /* irq.c: device interrupts on DEVICE_VECTOR_FIRST..DEVICE_VECTOR_LAST */
 int irq_register(void (*fn)(void *ctx), void *ctx); /* a vector of its own for fn, or -1 if none is left */

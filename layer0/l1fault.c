@@ -236,6 +236,8 @@ static void trap_exit(struct trapframe *tf)
 
 void l1_trap(struct trapframe *tf)
 {
+	char detail[80];
+
 	switch (tf->vector) {
 	case STRATA_TRAP_EXIT:
 		trap_exit(tf);
@@ -251,6 +253,8 @@ void l1_trap(struct trapframe *tf)
 	case STRATA_TRAP_COMMIT:
 		violation(tf, STRATA_EXIT_V_TRAP, "this trap is reserved for a later ABI minor");
 	default:
-		violation(tf, STRATA_EXIT_V_TRAP, "int on a vector that is not a trap");
+		snprintf_(detail, sizeof(detail), "int $%#lx: vector %lu (%s) is not a trap",
+		    (unsigned long)tf->vector, (unsigned long)tf->vector, vector_name(tf->vector));
+		violation(tf, STRATA_EXIT_V_TRAP, detail);
 	}
 }

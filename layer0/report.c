@@ -9,6 +9,11 @@
 #include "strata/exit.h"
 #include "strata/trap.h"
 
+static bool is_trap_vector(uint64_t v)
+{
+	return v >= STRATA_TRAP_FIRST && v <= STRATA_TRAP_LAST;
+}
+
 static const char *const exception_names[32] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded",
 	"invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
@@ -25,7 +30,7 @@ const char *vector_name(uint64_t v)
 		return exception_names[v];
 	if (v == TIMER_VECTOR)
 		return "timer interrupt";
-	if (v >= STRATA_TRAP_FIRST && v <= STRATA_TRAP_LAST)
+	if (is_trap_vector(v))
 		return "trap";
 	return "interrupt";
 }
@@ -114,7 +119,8 @@ void report_fault(const struct trapframe *tf, const char *who, const char *rule,
 	if (reporting)
 		nested_report(who);
 	reporting = true;
-	kprintf("\nstrata: FAULT in %s: %s (vector %lu)\n", who, vector_name(tf->vector),
+	kprintf("\nstrata: FAULT in %s: %s (vector %lu)\n", who,
+	    tf->by_int && !is_trap_vector(tf->vector) ? "int instruction" : vector_name(tf->vector),
 	    (unsigned long)tf->vector);
 	if (rule != 0)
 		kprintf("  rule: %s\n", rule);

@@ -144,6 +144,6 @@ uint32_t lapic_id(void)
 
 bool lapic_in_service(uint64_t vector)
 {
-	return vector < 256 &&
+	return lapic != 0 && vector < 256 &&
 	    (lapic_read(LAPIC_ISR + 0x10 * (uint32_t)(vector / 32)) >> (vector % 32) & 1);
 }

@@ -25,6 +25,18 @@ t crash-ring crash 86 "ring" "" 'rule: V-RING' '^strata: exit 86 '
 t crash-badtrap crash 87 "badtrap" "" 'rule: V-TRAP' '^strata: exit 87 '
 t crash-symbolised crash 96 "div0" "" 'RIP.*<[a-z_]+'
 
+# int on a vector that is not a trap is V-TRAP naming the vector, whatever the
+# vector means when the CPU or a device raises it (int3, above, stays #BP).
+t crash-int-0 crash 87 "int-0" "" 'int instruction \(vector 0\)' 'rule: V-TRAP' 'detail: int \$0x0: ' '^strata: exit 87 '
+t crash-int-2 crash 87 "int-2" "" 'rule: V-TRAP' 'detail: int \$0x2: ' '^strata: exit 87 '
+t crash-int-3 crash 87 "int-3" "" 'rule: V-TRAP' 'detail: int \$0x3: .*breakpoint' '^strata: exit 87 '
+t crash-int-8 crash 87 "int-8" "" 'rule: V-TRAP' 'detail: int \$0x8: ' '^strata: exit 87 '
+t crash-int-13 crash 87 "int-13" "" 'rule: V-TRAP' 'detail: int \$0xd: ' '<crash_int_13\+' '^strata: exit 87 '
+t crash-int-14 crash 87 "int-14" "" 'rule: V-TRAP' 'detail: int \$0xe: ' '<crash_int_14\+' '^strata: exit 87 '
+t crash-int-18 crash 87 "int-18" "" 'rule: V-TRAP' 'detail: int \$0x12: ' '^strata: exit 87 '
+t crash-int-0x20 crash 87 "int-0x20" "" 'rule: V-TRAP' 'detail: int \$0x20: ' '^strata: exit 87 '
+t crash-int-0xff crash 87 "int-0xff" "" 'rule: V-TRAP' 'detail: int \$0xff: ' '^strata: exit 87 '
+
 # Layer-0 faults forced by a self-test: the report, never a silent reset.
 t l0-divide hello 64 "" "selftest=divide" 'FAULT in layer 0' '^strata: exit 64 '
 t l0-pagefault hello 64 "" "selftest=l0-pagefault" 'FAULT in layer 0' 'CR2' '^strata: exit 64 '
