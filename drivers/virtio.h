@@ -92,4 +92,9 @@ int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cooki
 void virtq_kick(struct virtq *vq);		/* tells the device about new chains, unless it asked not to be */
 void *virtq_reap(struct virtq *vq, uint32_t *written); /* one completed chain's cookie (freed), or 0 */
 
+/* virtio_used.c: what a completion's used length must be (each driver checks every one) */
+bool vblk_used_whole(bool read, uint32_t data_bytes, uint32_t used_len); /* read data + status, or status */
+int64_t vnet_rx_frame_len(uint32_t used_len, uint32_t hdr_len, uint32_t buf_len); /* -1: not hdr..buf */
+bool vnet_tx_used_ok(uint32_t used_len);	/* a TX chain: nothing written */
+
 #endif

@@ -201,13 +201,23 @@ static void vblk_submit(struct blkdev *dev, struct blkreq *req)
 	pump(b);
 }
 
-/* The blk status for a device status byte; failures are reported here, so
- * no error passes silently even if the caller ignores it. */
-static enum blk_status part_status(struct vblk *b, const struct vblk_part *pt, uint8_t st)
+/* The blk status for a device status byte and the used length; failures
+ * are reported here, so no error passes silently even if the caller
+ * ignores it.  A completion that did not write the whole chain is an I/O
+ * error whatever its status says: the data is not all there. */
+static enum blk_status part_status(struct vblk *b, const struct vblk_part *pt, uint8_t st,
+    uint32_t used)
 {
 	static const char *const ops[] = { "read", "write", "flush" };
 	enum blk_status s = st == VBLK_S_OK ? BLK_OK : st == VBLK_S_UNSUPP ? BLK_UNSUPP : BLK_IOERR;
+	uint32_t bytes = pt->nsectors * BLK_SECTOR_SIZE;
 
+	if (s == BLK_OK && !vblk_used_whole(pt->req->op == BLK_READ, bytes, used)) {
+		kprintf("strata: %s: %s of %u sectors at %lu: short completion, the device wrote %u "
+		    "of %u bytes (data and status)\n", b->dev.name, ops[pt->req->op], pt->nsectors,
+		    (unsigned long)pt->sector, used, (pt->req->op == BLK_READ ? bytes : 0) + 1);
+		return BLK_IOERR;
+	}
 	if (s != BLK_OK)
 		kprintf("strata: %s: %s of %u sectors at %lu: %s (device status %u)\n", b->dev.name,
 		    ops[pt->req->op], pt->nsectors, (unsigned long)pt->sector,
@@ -227,7 +237,7 @@ static int vblk_poll(struct blkdev *dev)
 	while ((pt = virtq_reap(&b->vq, &written))) {
 		int slot = pt - b->part;
 		struct blkreq *req = pt->req;
-		enum blk_status s = part_status(b, pt, b->hdr[slot].status);
+		enum blk_status s = part_status(b, pt, b->hdr[slot].status, written);
 		b->free_slots |= 1ULL << slot;
 		if (s != BLK_OK && req->err == BLK_OK)
 			req->err = s;

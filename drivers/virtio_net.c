@@ -107,9 +107,9 @@ static void rx_one(struct vnet *v, struct vnet_buf b, uint32_t written,
     void (*rx_done)(void *cookie, uint32_t len))
 {
 	uint64_t *counter = 0;
-	uint32_t len = written - VNET_HDR_LEN;	/* checked before use */
+	int64_t len = vnet_rx_frame_len(written, VNET_HDR_LEN, VNET_RX_BUF_LEN);
 
-	if (written < VNET_HDR_LEN || written > VNET_RX_BUF_LEN)
+	if (len < 0)
 		counter = &v->dev.rx_errors;
 	else if (len < NET_FRAME_MIN)
 		counter = &v->dev.rx_dropped_runt;
@@ -126,7 +126,17 @@ static void rx_one(struct vnet *v, struct vnet_buf b, uint32_t written,
 		return;
 	}
 	v->dev.rx_frames++;
-	rx_done(b.cookie, len);
+	rx_done(b.cookie, (uint32_t)len);
+}
+
+/* A TX completion that claims bytes written: the device is confused about
+ * the chain, so the frame counts as failed.  The slot still comes back (the
+ * ring must not stall); the first one is reported, all are counted. */
+static void tx_error(struct vnet *v, uint32_t written)
+{
+	if (v->dev.tx_errors++ == 0)
+		kprintf("strata: %s: the device says it wrote %u bytes into a TX frame, which it "
+		    "only reads; counted as a TX error\n", v->dev.name, written);
 }
 
 /* TX first: a frame sent frees its page for the caller to reuse at once.
@@ -141,7 +151,10 @@ static int vnet_poll(struct netdev *d, void (*tx_done)(void *cookie),
 	int n = 0;
 
 	while ((r = virtq_reap(&v->txq, &written))) {
-		d->tx_frames++;
+		if (vnet_tx_used_ok(written))
+			d->tx_frames++;
+		else
+			tx_error(v, written);
 		n++;
 		tx_done(r->cookie);
 	}
