@@ -200,6 +200,9 @@ static inline bool trap_from_layer1(const struct trapframe *tf) { return tf->rip
 NORETURN void report_fault(const struct trapframe *tf, const char *who,
     const char *rule, const char *detail, uint32_t exit_code);
 NORETURN void panic(const char *fmt, ...) PRINTFLIKE(1, 2);
+/* A device that answers no more, or asked for a reset: STRATA_EXIT_DEVICE. */
+NORETURN void report_device(const char *device, const char *waiting_for, uint64_t waited_ns,
+    const char *why);
 const char *vector_name(uint64_t vector);	/* "page fault", "timer interrupt", ... */
 
 /* symbols.c */

@@ -248,6 +248,9 @@ void l1_trap(struct trapframe *tf)
 		tf->rax = pager_sync() == 0 ? STRATA_SYNC_OK : STRATA_SYNC_IO_ERROR;
 		return;
 	case STRATA_TRAP_WAIT:
+		/* Without an RX ring only the deadline ends a wait: without one, nothing would. */
+		if (tf->rdi == 0 && l1.rx.nslots == 0)
+			violation(tf, STRATA_EXIT_V_TRAP, "wait: no deadline (rdi 0) and no NIC RX ring");
 		nic_wait_trap(tf);
 		return;
 	case STRATA_TRAP_COMMIT:

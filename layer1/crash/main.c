@@ -309,6 +309,15 @@ CRASH crash_sync_flags(void)
 }
 
 /*
+ * A wait with no deadline and no RX ring (the header asks for none): nothing
+ * could ever end it.
+ */
+CRASH crash_wait_forever(void)
+{
+	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_WAIT), "D"(0ULL), "S"(0ULL) : "rax", "memory");
+}
+
+/*
  * int on vectors that are not traps: each is V-TRAP, whatever the CPU or a
  * device means by the vector.  13 and 14 are exceptions that push an error
  * code, where an int pushes none; 2, 8 and 18 stop the machine when the
@@ -362,7 +371,7 @@ static const struct mode {
 	{ "int-3", crash_int_3 },		{ "int-8", crash_int_8 },
 	{ "int-13", crash_int_13 },		{ "int-14", crash_int_14 },
 	{ "int-18", crash_int_18 },		{ "int-0x20", crash_int_0x20 },
-	{ "int-0xff", crash_int_0xff },
+	{ "int-0xff", crash_int_0xff },	{ "wait-forever", crash_wait_forever },
 };
 
 static void usage(void)

@@ -43,6 +43,20 @@ t l0-pagefault hello 64 "" "selftest=l0-pagefault" 'FAULT in layer 0' 'CR2' '^st
 t l0-stack-overflow hello 64 "" "selftest=l0-stack-overflow" 'FAULT in layer 0: page fault' 'more times' '^strata: exit 64 '
 t l0-double-fault hello 69 "" "selftest=double-fault" 'double fault' '^strata: exit 69 '
 
+# A device that asks for a reset (a malformed chain makes QEMU mark it broken)
+# ends the first wait on it in a DEVICE report naming it, never in a hang:
+# the disk label's read, a TX slot wrapped onto, the wait trap.
+DISK=16M t disk-needs-reset hello 77 "" "selftest=disk-needs-reset" \
+	'DEVICE: disk0 \(virtio-blk\): the device needs a reset' 'waiting for: a read of 8 sectors at sector 0' \
+	'waited: [0-9]+ ms' '^strata: exit 77 '
+QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-needs-reset-tx rawnet 77 "wrap" \
+	"selftest=net-needs-reset" 'DEVICE: net0 \(virtio-net\): the device needs a reset' 'waited: [0-9]+ ms' \
+	'^strata: exit 77 '
+QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-needs-reset-wait rawnet 77 "arp" \
+	"selftest=net-needs-reset" 'DEVICE: net0 \(virtio-net\): the device needs a reset' '^strata: exit 77 '
+# A wait with neither a deadline nor an RX ring could never return.
+t crash-wait-forever crash 87 "wait-forever" "" 'rule: V-TRAP' 'wait: no deadline' '^strata: exit 87 '
+
 # Layer 0 refuses what it cannot run, with the reasons, before entering it.
 t refuse-no-payload - 66 "" "" 'no payload' '^strata: exit 66 '
 t refuse-abi-version tests/abi/bad/abi-version.elf 68 "" "" \

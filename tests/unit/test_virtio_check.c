@@ -1,4 +1,4 @@
-/* The used-ring length of each kind of virtio completion: whole, short, impossible. */
+/* What the virtio drivers check: each kind of completion's used length, a queue's room for a request. */
 #include <check.h>
 
 #include "fake.h"
@@ -87,10 +87,35 @@ START_TEST(net_tx_completion_wrote_nothing)
 }
 END_TEST
 
-static Suite *used_suite(void)
+START_TEST(blk_chain_is_header_data_and_status)
 {
-	Suite *s = suite_create("virtio_used");
+	ck_assert_uint_eq(vblk_chain_segs(256, 0), 254);
+	ck_assert_uint_eq(vblk_chain_segs(4, 0), 2);
+	ck_assert_uint_eq(vblk_chain_segs(3, 0), 1);
+}
+END_TEST
+
+START_TEST(blk_seg_max_bounds_the_chain)
+{
+	ck_assert_uint_eq(vblk_chain_segs(256, 126), 126);
+	ck_assert_uint_eq(vblk_chain_segs(4, 126), 2);
+}
+END_TEST
+
+START_TEST(blk_queue_below_three_holds_no_request)
+{
+	ck_assert_uint_eq(vblk_chain_segs(2, 0), 0);
+	ck_assert_uint_eq(vblk_chain_segs(1, 0), 0);
+	ck_assert_uint_eq(vblk_chain_segs(0, 0), 0);
+	ck_assert_uint_eq(vblk_chain_segs(2, 126), 0);
+}
+END_TEST
+
+static Suite *check_suite(void)
+{
+	Suite *s = suite_create("virtio_check");
 	TCase *tc = tcase_create("lengths");
+	TCase *tq = tcase_create("queues");
 
 	tcase_add_test(tc, blk_read_whole_is_data_and_status);
 	tcase_add_test(tc, blk_read_short_by_a_sector_is_not_whole);
@@ -103,11 +128,15 @@ static Suite *used_suite(void)
 	tcase_add_test(tc, net_rx_shorter_than_the_header_is_impossible);
 	tcase_add_test(tc, net_rx_longer_than_the_buffer_is_impossible);
 	tcase_add_test(tc, net_tx_completion_wrote_nothing);
+	tcase_add_test(tq, blk_chain_is_header_data_and_status);
+	tcase_add_test(tq, blk_seg_max_bounds_the_chain);
+	tcase_add_test(tq, blk_queue_below_three_holds_no_request);
 	suite_add_tcase(s, tc);
+	suite_add_tcase(s, tq);
 	return s;
 }
 
 int main(void)
 {
-	return run_suite(used_suite(), false);
+	return run_suite(check_suite(), false);
 }

@@ -1,9 +1,12 @@
 /*
+ * What the virtio drivers check of what a device tells them, apart from the
+ * drivers so that the host tests run them (tests/unit/test_virtio_check.c).
+ *
  * The used ring says how many bytes the device wrote into each chain it
  * completed.  A driver that ignores it maps whatever the buffer held before
- * (a recycled frame's old contents) as if the device had filled it.  These
- * are the checks every completion passes, one per kind of chain, apart from
- * the drivers so that the host tests run them (tests/unit/test_virtio_used.c).
+ * (a recycled frame's old contents) as if the device had filled it, so every
+ * completion passes the check for its kind of chain.  A queue's size bounds
+ * the chains a driver can build.
  */
 #include "virtio.h"
 
@@ -33,4 +36,20 @@ int64_t vnet_rx_frame_len(uint32_t used_len, uint32_t hdr_len, uint32_t buf_len)
 bool vnet_tx_used_ok(uint32_t used_len)
 {
 	return used_len == 0;
+}
+
+/*
+ * virtio-blk: the data segments one chain can carry in a queue of
+ * queue_size descriptors, the header and the status taking one each, and at
+ * most seg_max (0: the device sets no limit).  0 when not even one fits: the
+ * device cannot take a request at all.
+ */
+uint32_t vblk_chain_segs(uint16_t queue_size, uint32_t seg_max)
+{
+	uint32_t segs;
+
+	if (queue_size < 3)
+		return 0;
+	segs = queue_size - 2u;
+	return seg_max != 0 && seg_max < segs ? seg_max : segs;
 }
