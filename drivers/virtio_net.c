@@ -180,10 +180,9 @@ static int vnet_poll(struct netdev *d, void (*tx_done)(void *cookie),
 	struct vnet *v = d->priv;
 	struct vnet_buf *r;
 	uint32_t written;
-	int n = 0;
+	int n = 0, sent;
 
 	while ((r = virtq_reap(&v->txq, &written))) {
-		v->tx_since = clock_ns();
 		if (vnet_tx_used_ok(written))
 			d->tx_frames++;
 		else
@@ -191,14 +190,18 @@ static int vnet_poll(struct netdev *d, void (*tx_done)(void *cookie),
 		n++;
 		tx_done(r->cookie);
 	}
+	sent = n;
 	while ((r = virtq_reap(&v->rxq, &written))) {
 		n++;
 		rx_one(v, *r, written, rx_done);
 	}
-	if (n > 0)
-		v->last_done = clock_ns();
-	else
+	if (n == 0) {
 		check_answering(v);
+		return 0;
+	}
+	v->last_done = clock_ns();
+	if (sent > 0)
+		v->tx_since = v->last_done;	/* the frames still held wait from here */
 	return n;
 }
 

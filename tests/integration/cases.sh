@@ -46,7 +46,7 @@ t l0-double-fault hello 69 "" "selftest=double-fault" 'double fault' '^strata: e
 # A device that asks for a reset (a malformed chain makes QEMU mark it broken)
 # ends the first wait on it in a DEVICE report naming it, never in a hang:
 # the disk label's read, a TX slot wrapped onto, the wait trap.
-DISK=16M t disk-needs-reset hello 77 "" "selftest=disk-needs-reset" \
+DISK=64M t disk-needs-reset hello 77 "" "selftest=disk-needs-reset" \
 	'DEVICE: disk0 \(virtio-blk\): the device needs a reset' 'waiting for: a read of 8 sectors at sector 0' \
 	'waited: [0-9]+ ms' '^strata: exit 77 '
 QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-needs-reset-tx rawnet 77 "wrap" \
@@ -54,6 +54,10 @@ QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-needs-reset
 	'^strata: exit 77 '
 QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-needs-reset-wait rawnet 77 "arp" \
 	"selftest=net-needs-reset" 'DEVICE: net0 \(virtio-net\): the device needs a reset' '^strata: exit 77 '
+# A disk throttled to 512 bytes a second answers nothing within the bound.
+DISK=64M QEMUARGS="-drive file=@DISK@,if=none,id=d0,format=raw,throttling.bps-total=512 -device virtio-blk-pci,drive=d0" \
+	t disk-silent hello 77 "" "" 'DEVICE: disk0 \(virtio-blk\): the device completed nothing in 30 s' \
+	'waited: 3[0-9][0-9][0-9][0-9] ms' '^strata: exit 77 '
 # A wait with neither a deadline nor an RX ring could never return.
 t crash-wait-forever crash 87 "wait-forever" "" 'rule: V-TRAP' 'wait: no deadline' '^strata: exit 87 '
 
