@@ -35,12 +35,14 @@ static bool code_byte(uint64_t va, uint8_t *b)
 
 /*
  * Who raised tf->vector: true for an int instruction.  The stubs of the
- * vectors that push an error code know (trapentry.asm).  A vector the local
- * APIC delivered is in service.  Else the two bytes before the saved RIP are
- * `int imm8` with this vector exactly when an int raised it: an exception
- * without error code saves the RIP of the faulting instruction or of the one
- * after a trap (int3 is 0xcc), and an interrupt arrives between instructions,
- * after an `int` on this vector only by a coincidence of no consequence.
+ * vectors that push an error code know (trapentry.asm; the list below is
+ * theirs).  A vector the local APIC delivered is in service.  Else the two
+ * bytes before the saved RIP are `int imm8` with this vector whenever an int
+ * raised it.  The converse is all but certain: an exception without error
+ * code saves the RIP of the faulting instruction, or of the one after a trap
+ * (int3 is 0xcc), and an interrupt arrives between instructions; only an
+ * instruction that happens to end in those two bytes would make a real
+ * exception on that vector look like an int, and be reported as V-TRAP.
  */
 static bool raised_by_int(const struct trapframe *tf)
 {
