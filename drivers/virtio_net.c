@@ -146,6 +146,16 @@ static void tx_error(struct vnet *v, uint32_t written)
 		    "only reads; counted as a TX error\n", v->dev.name, written);
 }
 
+/* The DEVICE report: the machine stops. */
+static NORETURN void give_up(struct vnet *v, uint32_t held, uint64_t waited, const char *why)
+{
+	char device[32], what[64];
+
+	snprintf_(device, sizeof(device), "%s (%s)", v->dev.name, v->dev.kind);
+	snprintf_(what, sizeof(what), "a completion (%u frames held to send, or a received one)", held);
+	report_device(device, what, waited, why);
+}
+
 /*
  * After a poll that found nothing: a DEVICE report if the device asked for a
  * reset, or holds frames to send and has sent none for VNET_TX_TIMEOUT_NS.
@@ -157,18 +167,12 @@ static void check_answering(struct vnet *v)
 {
 	uint64_t now = clock_ns();
 	uint32_t held = v->txq.size - v->txq.nfree;
-	char device[32], what[64];
 
-	snprintf_(device, sizeof(device), "%s (%s)", v->dev.name, v->dev.kind);
-	if (virtio_needs_reset(&v->vio)) {
-		snprintf_(what, sizeof(what), "a completion (%u frames to send, received frames)", held);
-		report_device(device, what, now - v->last_done,
+	if (virtio_needs_reset(&v->vio))
+		give_up(v, held, now - v->last_done,
 		    "the device needs a reset (virtio DEVICE_NEEDS_RESET) and completes nothing more");
-	}
-	if (held > 0 && now - v->tx_since > VNET_TX_TIMEOUT_NS) {
-		snprintf_(what, sizeof(what), "%u frames to be sent", held);
-		report_device(device, what, now - v->tx_since, "the device sent nothing in 5 s");
-	}
+	if (held > 0 && now - v->tx_since > VNET_TX_TIMEOUT_NS)
+		give_up(v, held, now - v->tx_since, "the device sent nothing in 5 s");
 }
 
 /* TX first: a frame sent frees its page for the caller to reuse at once.
