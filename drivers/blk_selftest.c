@@ -140,12 +140,12 @@ static void test_bad(struct blkdev *d)
 static void raw_read(struct blkdev *d)
 {
 	struct blkreq req[RAW_DEPTH];
-	uint64_t next = 0, chunk = RAW_PAGES * BLK_SECTORS_PER_PAGE, start;
+	uint64_t next = 0, chunk = RAW_PAGES * BLK_SECTORS_PER_PAGE, start, progress;
 	int busy = 0;
 
 	for (int i = 0; i < RAW_DEPTH; i++)
 		alloc_pages(raw[i], RAW_PAGES);
-	start = clock_ns();
+	start = progress = clock_ns();
 	for (;;) {
 		for (int i = 0; i < RAW_DEPTH; i++) {
 			if (busy & 1 << i) {
@@ -164,8 +164,12 @@ static void raw_read(struct blkdev *d)
 		}
 		if (!busy)
 			break;
-		if (blk_poll(d) == 0)
-			__asm__ volatile("pause");
+		if (blk_poll(d) > 0) {
+			progress = clock_ns();
+			continue;
+		}
+		blk_check_answering(d, &req[__builtin_ctz(busy)], progress);
+		__asm__ volatile("pause");
 	}
 	uint64_t ms = (clock_ns() - start) / 1000000;
 	kprintf("strata: blk raw read: %lu MiB in %lu ms\n",

@@ -81,12 +81,38 @@ int blk_poll(struct blkdev *dev)
 }
 
 /*
+ * Stops the machine with a DEVICE report when dev asked for a reset, or has
+ * left req pending since start for longer than BLK_TIMEOUT_NS; returns while
+ * dev may still complete it.  Either way the device still owns req's pages,
+ * so it is fatal, not an error a caller could handle.
+ */
+void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t start)
+{
+	static const char *const ops[] = { "read", "write", "flush" };
+	const char *broken = dev->ops->broken ? dev->ops->broken(dev) : 0;
+	uint64_t waited = clock_ns() - start;
+	char device[32], what[80], why[64];
+
+	if (broken == 0 && waited <= BLK_TIMEOUT_NS)
+		return;
+	snprintf_(device, sizeof(device), "%s (%s)", dev->name, dev->kind);
+	if (req->op == BLK_FLUSH)
+		snprintf_(what, sizeof(what), "a flush");
+	else
+		snprintf_(what, sizeof(what), "a %s of %u sectors at sector %lu", ops[req->op],
+		    req->nsectors, (unsigned long)req->sector);
+	snprintf_(why, sizeof(why), "the device completed nothing in %lu s",
+	    (unsigned long)(BLK_TIMEOUT_NS / 1000000000));
+	report_device(device, what, waited, broken ? broken : why);
+}
+
+/*
  * Polls the device until req completes, called with interrupts off.  If the
  * disk interrupts on completion the CPU halts between polls: a completion
  * after the last poll leaves its interrupt pending, which ends the halt at
  * once (sleep_until_interrupt), and the timer ends it within a tick anyway.
- * Otherwise it spins with pause.  A device silent for BLK_TIMEOUT_NS still
- * owns req's pages, so that is fatal, not an error.
+ * Otherwise it spins with pause.  Every poll that finds nothing asks
+ * blk_check_answering, so a broken or silent device ends in a report.
  *
  * Interrupts taken while halted run on their own stack and touch neither
  * the disk nor the pager: the timer's clock and NIC poll (NIC pages only),
@@ -100,10 +126,7 @@ enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
 	while (req->status == BLK_PENDING) {
 		if (blk_poll(dev) > 0)
 			continue;
-		if (clock_ns() - start > BLK_TIMEOUT_NS)
-			panic("%s: request (op %d, sector %lu, %u sectors) not completed after %lu s",
-			    dev->name, req->op, (unsigned long)req->sector, req->nsectors,
-			    (unsigned long)(BLK_TIMEOUT_NS / 1000000000));
+		blk_check_answering(dev, req, start);
 		if (dev->irq)
 			sleep_until_interrupt();
 		else

@@ -66,6 +66,7 @@ struct blkdev;
 struct blkdev_ops {
 	void (*submit)(struct blkdev *dev, struct blkreq *req); /* req checked, BLK_PENDING */
 	int (*poll)(struct blkdev *dev);	/* reaps completions, runs done; how many finished */
+	const char *(*broken)(struct blkdev *dev); /* why it completes nothing more, or 0 (optional) */
 };
 
 struct blkdev {
@@ -90,6 +91,8 @@ int blkdev_count(void);
 enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req); /* BLK_PENDING, or the final status (done not called) */
 int blk_poll(struct blkdev *dev);
 enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req); /* polls until req completes; interrupts off */
+/* A DEVICE report (the machine stops) if dev needs a reset or left req pending since start too long. */
+void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t start);
 enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
     uint32_t nsectors, const uint64_t *pages);
 const char *blk_status_name(enum blk_status s);
@@ -97,6 +100,7 @@ void blk_probe_all(void);			/* finds every disk, prints one line each */
 
 /* drivers/virtio_blk.c */
 void virtio_blk_probe(void);			/* registers each virtio-blk device */
+void virtio_blk_break(struct blkdev *dev);	/* self-test: a malformed chain, so it needs a reset */
 
 /* drivers/blk_selftest.c */
 void blk_selftest(void);			/* every disk: reads, writes and restores, times a raw read; panics on failure */

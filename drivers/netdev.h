@@ -112,6 +112,7 @@ void net_reset(struct netdev *d);
 
 /* drivers/virtio_net.c */
 void virtio_net_probe(void);			/* registers each virtio-net device */
+void virtio_net_break(struct netdev *d);	/* self-test: a malformed chain, so it needs a reset */
 
 /* drivers/net_selftest.c */
 void net_selftest(void);			/* cmdline "nettest": raw TX rate, ARP round trip; panics on failure */

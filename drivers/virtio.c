@@ -39,7 +39,11 @@
 #define STATUS_DRIVER		2
 #define STATUS_DRIVER_OK	4
 #define STATUS_FEATURES_OK	8
+#define STATUS_NEEDS_RESET	0x40	/* set by the device */
 #define STATUS_FAILED		0x80
+
+/* How often a waiter may read the status (an MMIO read, an exit under emulation). */
+#define STATUS_READ_EVERY_NS	1000000ULL
 
 /* virtio_pci_cap.cfg_type */
 #define CAP_COMMON		1
@@ -333,6 +337,22 @@ int virtio_queue_setup(struct virtio_dev *vd, uint16_t index, struct virtq *vq, 
 void virtio_ready(struct virtio_dev *vd)
 {
 	set_status(vd, STATUS_DRIVER_OK);
+}
+
+/*
+ * The device met an error it cannot recover from (QEMU's virtio_error, for a
+ * malformed chain say) and completes nothing more until it is reset.  Asked
+ * by waiters at every poll that found nothing, so the status is read at most
+ * once a millisecond.
+ */
+bool virtio_needs_reset(struct virtio_dev *vd)
+{
+	uint64_t now = clock_ns();
+
+	if (now - vd->status_read_ns < STATUS_READ_EVERY_NS)
+		return false;
+	vd->status_read_ns = now;
+	return rd8(vd->common, COMMON_STATUS) & STATUS_NEEDS_RESET;
 }
 
 void virtio_fail(struct virtio_dev *vd, const char *why)

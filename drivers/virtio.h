@@ -76,6 +76,7 @@ struct virtio_dev {
 	uint64_t notify_len;
 	uint64_t features;		/* negotiated */
 	struct msix msix;		/* no table: no interrupts */
+	uint64_t status_read_ns;	/* when virtio_needs_reset last read it */
 };
 
 int virtio_pci_type(const struct pci_dev *d);	/* VIRTIO_ID_*, or -1 if not virtio */
@@ -85,11 +86,18 @@ bool virtio_has_msix(const struct virtio_dev *vd);	/* may a queue have a vector?
 int virtio_queue_setup(struct virtio_dev *vd, uint16_t index, struct virtq *vq, int vector); /* 0 or -1 */
 void virtio_ready(struct virtio_dev *vd);	/* DRIVER_OK: the device may use its queues */
 void virtio_fail(struct virtio_dev *vd, const char *why); /* FAILED, with a report */
+bool virtio_needs_reset(struct virtio_dev *vd);	/* DEVICE_NEEDS_RESET: it will complete nothing more */
 uint16_t virtio_num_queues(const struct virtio_dev *vd);
 uint64_t virtio_cfg_read(const struct virtio_dev *vd, uint32_t off, int width); /* width 1, 2, 4 or 8 */
 
 int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cookie); /* head, or -1 if too few free */
 void virtq_kick(struct virtq *vq);		/* tells the device about new chains, unless it asked not to be */
 void *virtq_reap(struct virtq *vq, uint32_t *written); /* one completed chain's cookie (freed), or 0 */
+
+/* virtio_check.c: what a completion's used length must be (each driver checks every one), queue limits */
+bool vblk_used_whole(bool read, uint32_t data_bytes, uint32_t used_len); /* read data + status, or status */
+int64_t vnet_rx_frame_len(uint32_t used_len, uint32_t hdr_len, uint32_t buf_len); /* -1: not hdr..buf */
+bool vnet_tx_used_ok(uint32_t used_len);	/* a TX chain: nothing written */
+uint32_t vblk_chain_segs(uint16_t queue_size, uint32_t seg_max); /* data segments in a chain; 0: none fit */
 
 #endif

@@ -201,13 +201,23 @@ static void vblk_submit(struct blkdev *dev, struct blkreq *req)
 	pump(b);
 }
 
-/* The blk status for a device status byte; failures are reported here, so
- * no error passes silently even if the caller ignores it. */
-static enum blk_status part_status(struct vblk *b, const struct vblk_part *pt, uint8_t st)
+/* The blk status for a device status byte and the used length; failures
+ * are reported here, so no error passes silently even if the caller
+ * ignores it.  A completion that did not write the whole chain is an I/O
+ * error whatever its status says: the data is not all there. */
+static enum blk_status part_status(struct vblk *b, const struct vblk_part *pt, uint8_t st,
+    uint32_t used)
 {
 	static const char *const ops[] = { "read", "write", "flush" };
 	enum blk_status s = st == VBLK_S_OK ? BLK_OK : st == VBLK_S_UNSUPP ? BLK_UNSUPP : BLK_IOERR;
+	uint32_t bytes = pt->nsectors * BLK_SECTOR_SIZE;
 
+	if (s == BLK_OK && !vblk_used_whole(pt->req->op == BLK_READ, bytes, used)) {
+		kprintf("strata: %s: %s of %u sectors at %lu: short completion, the device wrote %u "
+		    "of %u bytes (data and status)\n", b->dev.name, ops[pt->req->op], pt->nsectors,
+		    (unsigned long)pt->sector, used, (pt->req->op == BLK_READ ? bytes : 0) + 1);
+		return BLK_IOERR;
+	}
 	if (s != BLK_OK)
 		kprintf("strata: %s: %s of %u sectors at %lu: %s (device status %u)\n", b->dev.name,
 		    ops[pt->req->op], pt->nsectors, (unsigned long)pt->sector,
@@ -227,7 +237,7 @@ static int vblk_poll(struct blkdev *dev)
 	while ((pt = virtq_reap(&b->vq, &written))) {
 		int slot = pt - b->part;
 		struct blkreq *req = pt->req;
-		enum blk_status s = part_status(b, pt, b->hdr[slot].status);
+		enum blk_status s = part_status(b, pt, b->hdr[slot].status, written);
 		b->free_slots |= 1ULL << slot;
 		if (s != BLK_OK && req->err == BLK_OK)
 			req->err = s;
@@ -242,6 +252,45 @@ static int vblk_poll(struct blkdev *dev)
 	return finished;
 }
 
+/* Why the device completes nothing more, or 0 while it may. */
+static const char *vblk_broken(struct blkdev *dev)
+{
+	struct vblk *b = dev->priv;
+
+	if (virtio_needs_reset(&b->vio))
+		return "the device needs a reset (virtio DEVICE_NEEDS_RESET) and completes nothing more";
+	return 0;
+}
+
+/*
+ * Self-test (layer-0 selftest=disk-needs-reset): a chain whose
+ * device-writable buffer comes before its device-readable one, which virtio
+ * forbids, so that QEMU marks the device broken and sets DEVICE_NEEDS_RESET.
+ * It carries a part of a request of nobody's: a device that completed it
+ * anyway would harm nothing.
+ */
+void virtio_blk_break(struct blkdev *dev)
+{
+	static struct blkreq nobody;
+	struct vblk *b = dev->priv;
+	int slot;
+	uint64_t hdr_pa;
+	struct vq_buf bad[2];
+
+	if (strcmp(dev->kind, "virtio-blk") != 0 || !b->free_slots)
+		panic("%s: not a virtio-blk disk with a free slot", dev->name);
+	slot = __builtin_ctzll(b->free_slots);
+	hdr_pa = b->hdr_pa + slot * sizeof(struct vblk_hdr);
+	bad[0] = (struct vq_buf){ hdr_pa + 16, 1, true };
+	bad[1] = (struct vq_buf){ hdr_pa, 16, false };
+	nobody = (struct blkreq){ .op = BLK_FLUSH, .inflight = 1 };
+	b->part[slot] = (struct vblk_part){ &nobody, 0, 0 };
+	b->free_slots &= ~(1ULL << slot);
+	if (virtq_submit(&b->vq, bad, 2, &b->part[slot]) < 0)
+		panic("%s: no room for the malformed chain", dev->name);
+	virtq_kick(&b->vq);
+}
+
 /* Waking a halted blk_wait is all the interrupt is for. */
 static void vblk_intr(void *ctx)
 {
@@ -253,7 +302,24 @@ static void vblk_intr(void *ctx)
 static const struct blkdev_ops vblk_ops = {
 	.submit = vblk_submit,
 	.poll = vblk_poll,
+	.broken = vblk_broken,
 };
+
+/*
+ * A queue of fewer than 3 descriptors cannot hold one request, so every
+ * request would wait forever: the disk is unusable, and running the payload
+ * without the disk it expects would hide its data, so this is fatal.
+ */
+static NORETURN void queue_too_small(struct vblk *b)
+{
+	char what[64], why[96];
+	const struct pci_dev *d = &b->vio.pci;
+
+	snprintf_(what, sizeof(what), "virtio-blk %02x:%02x.%x, queue 0", d->bus, d->dev, d->fn);
+	snprintf_(why, sizeof(why), "the queue holds %u descriptors; a request needs 3 (header, data, status)",
+	    b->vq.size);
+	report_device(what, "room for one request", 0, why);
+}
 
 /* Reads the limits the negotiated features make valid; -1 if unusable. */
 static int read_config(struct vblk *b)
@@ -271,9 +337,9 @@ static int read_config(struct vblk *b)
 	if (vd->features & VIRTIO_BIT(VBLK_F_SIZE_MAX))
 		size_max = virtio_cfg_read(vd, VBLK_CFG_SIZE_MAX, 4);
 	/* A chain is the header, the data and the status: size - 2 data at most. */
-	b->max_segs = b->vq.size - 2;
-	if (seg_max)
-		b->max_segs = min32(b->max_segs, seg_max);
+	b->max_segs = vblk_chain_segs(b->vq.size, seg_max);
+	if (b->max_segs == 0)
+		queue_too_small(b);
 	b->seg_bytes = size_max ? min32(size_max, VBLK_SEG_BYTES_DEFAULT) : VBLK_SEG_BYTES_DEFAULT;
 	b->seg_bytes = PAGE_ROUND_DOWN(b->seg_bytes);
 	if (b->seg_bytes == 0) {

@@ -34,6 +34,9 @@
 #define VNET_HDR_LEN		12
 #define VNET_RX_BUF_LEN		(PAGE_SIZE - NET_DEV_HDR_OFFSET)
 
+/* Frames held for sending this long with none sent: the device stopped. */
+#define VNET_TX_TIMEOUT_NS	(5ULL * 1000 * 1000 * 1000)
+
 _Static_assert(NET_DEV_HDR_OFFSET + VNET_HDR_LEN == NET_FRAME_OFFSET,
     "the virtio-net header ends where the frame starts");
 
@@ -50,6 +53,8 @@ struct vnet {
 	int rx_vector;				/* -1: polled */
 	struct vnet_buf rx[VIRTQ_MAX_SIZE];	/* by head descriptor */
 	struct vnet_buf tx[VIRTQ_MAX_SIZE];
+	uint64_t tx_since;			/* the frames held have waited since */
+	uint64_t last_done;			/* the last completion, either queue */
 };
 
 static struct vnet vnets[NET_MAX_DEVS];
@@ -81,6 +86,8 @@ static int vnet_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *
 
 	if (v->txq.nfree == 0)
 		return -1;
+	if (v->txq.nfree == v->txq.size)
+		v->tx_since = clock_ns();
 	/* Layer 1 left these zero; a stale byte would ask for an offload. */
 	memset((uint8_t *)p2v(slot_pa) + NET_DEV_HDR_OFFSET, 0, VNET_HDR_LEN);
 	return post(&v->txq, v->tx, slot_pa, VNET_HDR_LEN + len, false, cookie, false);
@@ -107,9 +114,9 @@ static void rx_one(struct vnet *v, struct vnet_buf b, uint32_t written,
     void (*rx_done)(void *cookie, uint32_t len))
 {
 	uint64_t *counter = 0;
-	uint32_t len = written - VNET_HDR_LEN;	/* checked before use */
+	int64_t len = vnet_rx_frame_len(written, VNET_HDR_LEN, VNET_RX_BUF_LEN);
 
-	if (written < VNET_HDR_LEN || written > VNET_RX_BUF_LEN)
+	if (len < 0)
 		counter = &v->dev.rx_errors;
 	else if (len < NET_FRAME_MIN)
 		counter = &v->dev.rx_dropped_runt;
@@ -126,7 +133,46 @@ static void rx_one(struct vnet *v, struct vnet_buf b, uint32_t written,
 		return;
 	}
 	v->dev.rx_frames++;
-	rx_done(b.cookie, len);
+	rx_done(b.cookie, (uint32_t)len);
+}
+
+/* A TX completion that claims bytes written: the device is confused about
+ * the chain, so the frame counts as failed.  The slot still comes back (the
+ * ring must not stall); the first one is reported, all are counted. */
+static void tx_error(struct vnet *v, uint32_t written)
+{
+	if (v->dev.tx_errors++ == 0)
+		kprintf("strata: %s: the device says it wrote %u bytes into a TX frame, which it "
+		    "only reads; counted as a TX error\n", v->dev.name, written);
+}
+
+/* The DEVICE report: the machine stops. */
+static NORETURN void give_up(struct vnet *v, uint32_t held, uint64_t waited, const char *why)
+{
+	char device[32], what[64];
+
+	snprintf_(device, sizeof(device), "%s (%s)", v->dev.name, v->dev.kind);
+	snprintf_(what, sizeof(what), "a completion (%u frames held to send, or a received one)", held);
+	report_device(device, what, waited, why);
+}
+
+/*
+ * After a poll that found nothing: a DEVICE report if the device asked for a
+ * reset, or holds frames to send and has sent none for VNET_TX_TIMEOUT_NS.
+ * Every NIC path that waits (on a TX slot, a full TX queue, an RX slot, the
+ * wait trap) polls with interrupts off, so this is their bound.  Receiving
+ * has none: a quiet network is not a broken device.
+ */
+static void check_answering(struct vnet *v)
+{
+	uint64_t now = clock_ns();
+	uint32_t held = v->txq.size - v->txq.nfree;
+
+	if (virtio_needs_reset(&v->vio))
+		give_up(v, held, now - v->last_done,
+		    "the device needs a reset (virtio DEVICE_NEEDS_RESET) and completes nothing more");
+	if (held > 0 && now - v->tx_since > VNET_TX_TIMEOUT_NS)
+		give_up(v, held, now - v->tx_since, "the device sent nothing in 5 s");
 }
 
 /* TX first: a frame sent frees its page for the caller to reuse at once.
@@ -138,17 +184,28 @@ static int vnet_poll(struct netdev *d, void (*tx_done)(void *cookie),
 	struct vnet *v = d->priv;
 	struct vnet_buf *r;
 	uint32_t written;
-	int n = 0;
+	int n = 0, sent;
 
 	while ((r = virtq_reap(&v->txq, &written))) {
-		d->tx_frames++;
+		if (vnet_tx_used_ok(written))
+			d->tx_frames++;
+		else
+			tx_error(v, written);
 		n++;
 		tx_done(r->cookie);
 	}
+	sent = n;
 	while ((r = virtq_reap(&v->rxq, &written))) {
 		n++;
 		rx_one(v, *r, written, rx_done);
 	}
+	if (n == 0) {
+		check_answering(v);
+		return 0;
+	}
+	v->last_done = clock_ns();
+	if (sent > 0)
+		v->tx_since = v->last_done;	/* the frames still held wait from here */
 	return n;
 }
 
@@ -215,6 +272,31 @@ static void vnet_reset(struct netdev *d)
 	virtio_ready(&v->vio);
 }
 
+/*
+ * Self-test (layer-0 selftest=net-needs-reset): a TX chain whose
+ * device-writable buffer comes before its device-readable one, which virtio
+ * forbids, so that QEMU marks the device broken and sets DEVICE_NEEDS_RESET.
+ * QEMU never completes a chain it refused, and the next poll that finds
+ * nothing stops the machine.
+ */
+void virtio_net_break(struct netdev *d)
+{
+	struct vnet *v = d->priv;
+	uint64_t page = pmm_alloc();
+	struct vq_buf bad[2] = {
+		{ page, VNET_HDR_LEN, true },
+		{ page + VNET_HDR_LEN, NET_FRAME_MIN, false },
+	};
+
+	if (strcmp(d->kind, "virtio-net") != 0 || page == 0)
+		panic("%s: not a virtio-net NIC, or no page for the malformed chain", d->name);
+	if (v->txq.nfree == v->txq.size)
+		v->tx_since = clock_ns();
+	if (virtq_submit(&v->txq, bad, 2, &v->tx[v->txq.free_head]) < 0)
+		panic("%s: no room for the malformed chain", d->name);
+	virtq_kick(&v->txq);
+}
+
 static const struct netdev_ops vnet_ops = {
 	.tx_post = vnet_tx_post,
 	.tx_kick = vnet_tx_kick,
@@ -239,6 +321,7 @@ static void attach(const struct pci_dev *d)
 	v->dev.tx_depth = v->txq.size;
 	v->dev.ops = &vnet_ops;
 	v->dev.priv = v;
+	v->last_done = clock_ns();
 	virtio_ready(&v->vio);
 	if (netdev_register(&v->dev) < 0) {
 		virtio_fail(&v->vio, "too many NICs");

@@ -32,6 +32,7 @@ struct range {
 struct trapframe {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t by_int;	/* an int instruction raised it, not the CPU or a device (trap.c) */
 	uint64_t vector, error;
 	/* pushed by the CPU */
 	uint64_t rip, cs, rflags, rsp, ss;
@@ -184,7 +185,7 @@ void timer_publish(volatile uint64_t *where); /* each tick stores clock_ns() her
 void timer_tick(void);			/* from trap() on the timer vector */
 void lapic_eoi(void);
 uint32_t lapic_id(void);		/* this CPU's, where an MSI is addressed */
-bool lapic_in_service(uint64_t vector);	/* a delivered interrupt, not an int instruction */
+bool lapic_in_service(uint64_t vector);	/* a delivered interrupt, not an int instruction; false before timer_init */
 
 /* irq.c: device interrupts on DEVICE_VECTOR_FIRST..DEVICE_VECTOR_LAST */
 int irq_register(void (*fn)(void *ctx), void *ctx); /* a vector of its own for fn, or -1 if none is left */
@@ -199,6 +200,9 @@ static inline bool trap_from_layer1(const struct trapframe *tf) { return tf->rip
 NORETURN void report_fault(const struct trapframe *tf, const char *who,
     const char *rule, const char *detail, uint32_t exit_code);
 NORETURN void panic(const char *fmt, ...) PRINTFLIKE(1, 2);
+/* A device that answers no more, or asked for a reset: STRATA_EXIT_DEVICE. */
+NORETURN void report_device(const char *device, const char *waiting_for, uint64_t waited_ns,
+    const char *why);
 const char *vector_name(uint64_t vector);	/* "page fault", "timer interrupt", ... */
 
 /* symbols.c */

@@ -275,6 +275,8 @@ static void trap_exit(struct trapframe *tf)
 
 void l1_trap(struct trapframe *tf)
 {
+	char detail[80];
+
 	switch (tf->vector) {
 	case STRATA_TRAP_EXIT:
 		trap_exit(tf);
@@ -285,11 +287,16 @@ void l1_trap(struct trapframe *tf)
 		tf->rax = pager_sync() == 0 ? STRATA_SYNC_OK : STRATA_SYNC_IO_ERROR;
 		return;
 	case STRATA_TRAP_WAIT:
+		/* Without an RX ring only the deadline ends a wait: without one, nothing would. */
+		if (tf->rdi == 0 && l1.rx.nslots == 0)
+			violation(tf, STRATA_EXIT_V_TRAP, "wait: no deadline (rdi 0) and no NIC RX ring");
 		nic_wait_trap(tf);
 		return;
 	case STRATA_TRAP_COMMIT:
 		violation(tf, STRATA_EXIT_V_TRAP, "this trap is reserved for a later ABI minor");
 	default:
-		violation(tf, STRATA_EXIT_V_TRAP, "int on a vector that is not a trap");
+		snprintf_(detail, sizeof(detail), "int $%#lx: vector %lu (%s) is not a trap",
+		    (unsigned long)tf->vector, (unsigned long)tf->vector, vector_name(tf->vector));
+		violation(tf, STRATA_EXIT_V_TRAP, detail);
 	}
 }

@@ -3,11 +3,18 @@
  * ABI violation, ends in.  It prints who was running, the vector, the rule
  * broken, the error code, CR2, RIP with its symbol, every register and a
  * frame-pointer backtrace, then the final "strata: exit N (...)" line, and
- * stops the machine with that code.
+ * stops the machine with that code.  A device that can make no progress
+ * gets a report of its own (report_device): which device, what layer 0 was
+ * waiting for, for how long, and why it gave up.
  */
 #include "defs.h"
 #include "strata/exit.h"
 #include "strata/trap.h"
+
+static bool is_trap_vector(uint64_t v)
+{
+	return v >= STRATA_TRAP_FIRST && v <= STRATA_TRAP_LAST;
+}
 
 static const char *const exception_names[32] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded",
@@ -25,7 +32,7 @@ const char *vector_name(uint64_t v)
 		return exception_names[v];
 	if (v == TIMER_VECTOR)
 		return "timer interrupt";
-	if (v >= STRATA_TRAP_FIRST && v <= STRATA_TRAP_LAST)
+	if (is_trap_vector(v))
 		return "trap";
 	return "interrupt";
 }
@@ -114,7 +121,8 @@ void report_fault(const struct trapframe *tf, const char *who, const char *rule,
 	if (reporting)
 		nested_report(who);
 	reporting = true;
-	kprintf("\nstrata: FAULT in %s: %s (vector %lu)\n", who, vector_name(tf->vector),
+	kprintf("\nstrata: FAULT in %s: %s (vector %lu)\n", who,
+	    tf->by_int && !is_trap_vector(tf->vector) ? "int instruction" : vector_name(tf->vector),
 	    (unsigned long)tf->vector);
 	if (rule != 0)
 		kprintf("  rule: %s\n", rule);
@@ -126,6 +134,25 @@ void report_fault(const struct trapframe *tf, const char *who, const char *rule,
 	backtrace(tf->rbp);
 	kprintf("strata: exit %u (%s)\n", code, rule != 0 ? rule : vector_name(tf->vector));
 	machine_exit(code);
+}
+
+void report_device(const char *device, const char *waiting_for, uint64_t waited_ns,
+    const char *why)
+{
+	uint64_t rbp;
+
+	cli();
+	if (reporting)
+		nested_report("device report");
+	reporting = true;
+	kprintf("\nstrata: DEVICE: %s: %s\n", device, why);
+	kprintf("  waiting for: %s\n", waiting_for);
+	kprintf("  waited: %lu ms\n", (unsigned long)(waited_ns / 1000000));
+	__asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
+	backtrace(rbp);
+	kprintf("strata: exit %u (DEVICE: a device stopped answering or needs a reset)\n",
+	    STRATA_EXIT_DEVICE);
+	machine_exit(STRATA_EXIT_DEVICE);
 }
 
 void panic(const char *fmt, ...)

@@ -1,9 +1,13 @@
 /*
  * Faults layer 0 raises in itself on purpose, to prove that each ends in a
  * report and an exit code, never a silent reset (layer-0 command line
- * selftest=NAME; tests/integration/cases.sh runs them).
+ * selftest=NAME; tests/integration/cases.sh runs them).  The device tests
+ * break a device and let the boot go on, so that the first wait on it, in
+ * whichever path, must end in a DEVICE report rather than hang.
  */
 #include "defs.h"
+#include "blkdev.h"
+#include "netdev.h"
 
 /* In assembly: a C division by zero is undefined, and the compiler may drop it. */
 static void divide(void)
@@ -36,9 +40,32 @@ static void double_fault(void)
 	divide();
 }
 
+/* A malformed chain on the first disk or NIC: the device asks for a reset. */
+static void break_disk(void)
+{
+	if (blkdev_get(0) == 0)
+		panic("self-test disk-needs-reset: no disk");
+	virtio_blk_break(blkdev_get(0));
+}
+
+static void break_nic(void)
+{
+	if (netdev_get(0) == 0)
+		panic("self-test net-needs-reset: no NIC");
+	virtio_net_break(netdev_get(0));
+}
+
 void selftest_run(const char *name)
 {
 	kprintf("strata: self-test %s\n", name);
+	if (option_is(name, "disk-needs-reset")) {
+		break_disk();
+		return;
+	}
+	if (option_is(name, "net-needs-reset")) {
+		break_nic();
+		return;
+	}
 	if (option_is(name, "divide"))
 		divide();
 	else if (option_is(name, "l0-pagefault"))
@@ -48,6 +75,7 @@ void selftest_run(const char *name)
 	else if (option_is(name, "double-fault"))
 		double_fault();
 	else
-		panic("unknown self-test (divide, l0-pagefault, l0-stack-overflow, double-fault)");
+		panic("unknown self-test (divide, l0-pagefault, l0-stack-overflow, double-fault, "
+		    "disk-needs-reset, net-needs-reset)");
 	panic("self-test did not fault");
 }

@@ -1,18 +1,36 @@
 ; The 256 interrupt entry stubs.  Each pushes a zero error code where the CPU
-; pushes none, then its vector, and joins trap_common, which saves the general
-; registers as struct trapframe (defs.h) and calls trap().
+; pushes none, then its vector, then whether an int instruction raised it,
+; and joins trap_common, which saves the general registers as struct
+; trapframe (defs.h) and calls trap().
+;
+; A vector whose CPU exception pushes an error code may also be raised by an
+; int instruction, which pushes none.  The CPU aligns RSP to 16 before it
+; pushes the frame's five words (six with an error code), so on entry RSP is
+; 8 modulo 16 without an error code and 0 with one: the stub knows which
+; before anything reads the frame.  Other stubs push 0 there and trap()
+; works it out (trap.c).
 
 section .text
 
 %macro STUB 1
 stub_%1:
 %if %1 = 8 || %1 = 10 || %1 = 11 || %1 = 12 || %1 = 13 || %1 = 14 || %1 = 17 || %1 = 21 || %1 = 29 || %1 = 30
-	; the CPU pushed an error code
+	test rsp, 8
+	jz %%cpu
+	push 0			; an int instruction: no error code
+	push %1
+	push 1
+	jmp trap_common
+%%cpu:
+	push %1			; the CPU pushed an error code
+	push 0
+	jmp trap_common
 %else
 	push 0
-%endif
 	push %1
+	push 0
 	jmp trap_common
+%endif
 %endmacro
 
 %assign v 0
@@ -40,7 +58,9 @@ trap_common:
 	push r15
 	cld
 	mov rdi, rsp
+	sub rsp, 8			; 8 words above the aligned base, 15 here: align the call
 	call trap
+	add rsp, 8
 	pop r15
 	pop r14
 	pop r13
@@ -56,7 +76,7 @@ trap_common:
 	pop rcx
 	pop rbx
 	pop rax
-	add rsp, 16			; vector, error code
+	add rsp, 24			; by_int, vector, error code
 	iretq
 
 section .rodata

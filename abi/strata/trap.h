@@ -34,6 +34,8 @@
  * seen), with rax = STRATA_WAIT_RX, or when the deadline passes, with
  * rax = STRATA_WAIT_TIMEOUT.  Returns at once if rsi is already stale or the
  * deadline already passed.  Layer 1's registers other than rax are preserved.
+ * rdi = 0 without an RX ring (no NIC, or none asked for) is a violation:
+ * nothing could end the wait.
  */
 #define STRATA_TRAP_WAIT		STRATA_U32(0xe2)
 #define STRATA_WAIT_TIMEOUT		STRATA_U32(0)

@@ -308,6 +308,37 @@ CRASH crash_sync_flags(void)
 	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_SYNC), "D"(1ULL) : "rax", "memory");
 }
 
+/*
+ * A wait with no deadline and no RX ring (the header asks for none): nothing
+ * could ever end it.
+ */
+CRASH crash_wait_forever(void)
+{
+	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_WAIT), "D"(0ULL), "S"(0ULL) : "rax", "memory");
+}
+
+/*
+ * int on vectors that are not traps: each is V-TRAP, whatever the CPU or a
+ * device means by the vector.  13 and 14 are exceptions that push an error
+ * code, where an int pushes none; 2, 8 and 18 stop the machine when the
+ * hardware raises them; 0x20 is the timer's and 0xff the APIC's spurious one.
+ */
+#define CRASH_INT(vec) CRASH crash_int_##vec(void) { __asm__ volatile("int $" #vec ::: "memory"); }
+CRASH_INT(0)
+CRASH_INT(2)
+CRASH_INT(8)
+CRASH_INT(13)
+CRASH_INT(14)
+CRASH_INT(18)
+CRASH_INT(0x20)
+CRASH_INT(0xff)
+
+/* The assembler writes `int $3` as int3 (0xcc), the breakpoint: spell it out. */
+CRASH crash_int_3(void)
+{
+	__asm__ volatile(".byte 0xcd, 0x03" ::: "memory");
+}
+
 static const struct mode {
 	const char *name;
 	void (*crash)(void);
@@ -336,6 +367,11 @@ static const struct mode {
 	{ "rodata-exec", crash_rodata_exec },	{ "stack-exec", crash_stack_exec },
 	{ "exit-64", crash_exit_64 },		{ "reserved-trap", crash_reserved_trap },
 	{ "sync-flags", crash_sync_flags },
+	{ "int-0", crash_int_0 },		{ "int-2", crash_int_2 },
+	{ "int-3", crash_int_3 },		{ "int-8", crash_int_8 },
+	{ "int-13", crash_int_13 },		{ "int-14", crash_int_14 },
+	{ "int-18", crash_int_18 },		{ "int-0x20", crash_int_0x20 },
+	{ "int-0xff", crash_int_0xff },	{ "wait-forever", crash_wait_forever },
 };
 
 static void usage(void)
