@@ -49,6 +49,13 @@
 #define MEMP_NUM_REASSDATA		8
 #define MEMP_NUM_ARP_QUEUE		32
 #define ARP_TABLE_SIZE			16
+/*
+ * lwIP sizes its timeout pool for its own timers alone; netecho's ping
+ * resend is one more.  Without it, a TCP connection opened within a second
+ * of the ping's reply (the resend still pending) found the pool empty and
+ * failed lwIP's assertion in sys_timeout.
+ */
+#define MEMP_NUM_SYS_TIMEOUT		(LWIP_NUM_SYS_TIMEOUT_INTERNAL + 1)
 
 /*
  * TCP sized for throughput: a full 16-bit window of MSS-sized segments
