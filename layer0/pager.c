@@ -329,7 +329,7 @@ static void unmap(struct cpage *c)
 		return;
 	*c->pte = 0;
 	vm_flush(page_va(c->dpn));
-	if (!(c->flags & CP_HUGE) && vm_prune(kernel_root, page_va(c->dpn)))
+	if (vm_prune(kernel_root, page_va(c->dpn)))
 		last_map.pte = 0;
 	c->flags &= ~CP_MAPPED;
 }
@@ -543,15 +543,19 @@ static void map_huge(struct cpage *c)
 	pte_t *e;
 
 	c->flags |= CP_BUSY;
-	while ((e = vm_walk_pde(kernel_root, va, true)) == 0)
-		if (!evict_one())
-			out_of_memory();
-	/* A table left there maps nothing: no page of the block was cached. */
-	if ((*e & PTE_P) && !(*e & PTE_PS)) {
+	/*
+	 * A table left there maps nothing: no page of the block was cached.  It
+	 * goes first, with any directory it leaves empty, then the walk.
+	 */
+	e = vm_walk_pde(kernel_root, va, false);
+	if (e != 0 && (*e & PTE_P) && !(*e & PTE_PS)) {
 		if (!vm_prune(kernel_root, va))
 			panic("pager: 2 MiB page %#lx over a live page table", (unsigned long)c->dpn);
 		last_map.pte = 0;
 	}
+	while ((e = vm_walk_pde(kernel_root, va, true)) == 0)
+		if (!evict_one())
+			out_of_memory();
 	*e = c->pa | (pg.perm(c->dpn * PAGE_SIZE) & ~PTE_W) | PTE_PS | PTE_P;
 	vm_flush(va);
 	c->pte = e;

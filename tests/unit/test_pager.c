@@ -901,6 +901,31 @@ START_TEST(evicting_a_sparse_window_gives_its_page_tables_back)
 }
 END_TEST
 
+/* A page per GiB costs a directory per GiB: evicting the pages gives those back too. */
+START_TEST(evicting_pages_a_gib_apart_gives_their_directories_back)
+{
+	uint64_t free0, p = 1000, gib = 262144;
+	bool gone = false;
+
+	boot(4, &disk, 1);
+	free0 = pmm_free_pages();
+	for (uint64_t k = 1; k < 8; k++)
+		touch(k * gib + 7);
+	ck_assert_uint_ge(free0 - pmm_free_pages(), 7 * 3);	/* the page, its PT and its PD */
+	while (!gone) {			/* pressure in the first GiB only */
+		touch(p++);
+		ck_assert_uint_lt(p, 1000 + 20000);
+		gone = true;
+		for (uint64_t k = 1; k < 8; k++)
+			gone = gone && !mapped(k * gib + 7);
+	}
+	for (uint64_t k = 1; k < 8; k++)
+		ck_assert_ptr_null(vm_walk_pde(kernel_root, STRATA_DISK_WINDOW_BASE + k * gib * PAGE_SIZE,
+		    false));
+	ck_assert_uint_eq(free0 - pmm_free_pages(), cached_pages() + window_tables());
+	ck_assert_uint_le(window_tables(), 8);
+}
+END_TEST
 
 /* ---- 2 MiB pages -------------------------------------------------------------- */
 
@@ -1242,6 +1267,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_victim_whose_write_fails_stays_until_a_sync_writes_it);
 	tcase_add_test(tc, a_protected_page_is_read_only_and_is_not_evicted);
 	tcase_add_test(tc, evicting_a_sparse_window_gives_its_page_tables_back);
+	tcase_add_test(tc, evicting_pages_a_gib_apart_gives_their_directories_back);
 	tcase_add_test(tc, random_traffic_never_loses_or_mixes_up_data);
 	tcase_add_test(tc, random_traffic_with_fault_around_never_loses_or_mixes_up_data);
 	tcase_add_test(tc, streams_mixed_with_writes_never_lose_or_mix_up_data);
