@@ -1230,11 +1230,64 @@ START_TEST(without_a_disk_all_dirty_means_out_of_memory)
 	}
 	exit_jmp = 0;
 	ck_assert_uint_eq(exit_code, STRATA_EXIT_L0_NOMEM);
+	ck_assert_ptr_nonnull(strstr(fake_console,
+	    "every cached page is dirty and there is no disk to write it to"));
 	ck_assert_uint_gt(n, 100);
 	ck_assert(!mapped(3));
 	for (uint64_t k = 0; k < n; k++)	/* dirty pages never left RAM */
 		ck_assert(filled(frame(100 + k), (uint8_t)k));
 	ck_assert_int_eq(nlog, 0);
+}
+END_TEST
+
+/* Runs layer 1 touching new pages from first until layer 0 stops; the exit code. */
+static uint32_t touch_until_exit(uint64_t first)
+{
+	jmp_buf jb;
+	volatile uint64_t p = first;
+
+	exit_code = 0;
+	exit_jmp = &jb;
+	if (setjmp(jb) == 0) {
+		for (;;) {
+			touch(p);
+			p = p + 1;
+			ck_assert_uint_lt(p, first + 5000);
+		}
+	}
+	exit_jmp = 0;
+	return exit_code;
+}
+
+/* Out of memory with nothing dirty: the message blames what does hold the RAM. */
+START_TEST(out_of_memory_held_by_layer_0_says_so)
+{
+	boot(4, &disk, 1);
+	touch(3);
+	while (pmm_alloc() != 0)	/* layer 0 takes every free page */
+		;
+	ck_assert_uint_eq(touch_until_exit(100), STRATA_EXIT_L0_NOMEM);
+	ck_assert_ptr_nonnull(strstr(fake_console, "strata: pager: out of memory: "));
+	ck_assert_ptr_nonnull(strstr(fake_console, " pages free, 0 cached (0 dirty, 0 not evictable)"));
+	ck_assert_ptr_nonnull(strstr(fake_console, "the rest of layer 0 holds the memory, not the cache"));
+	ck_assert_ptr_null(strstr(fake_console, "dirty and its write"));
+}
+END_TEST
+
+START_TEST(out_of_memory_held_by_the_windows_page_tables_says_so)
+{
+	uint64_t k;
+
+	boot(4, &disk, 1);
+	/* empty tables all over the window, as a leak of them would leave */
+	for (k = 1; vm_walk(kernel_root, STRATA_DISK_WINDOW_BASE + (k << 30), true) != 0; k++)
+		;
+	ck_assert_uint_gt(k, 300);
+	ck_assert_uint_eq(touch_until_exit(100), STRATA_EXIT_L0_NOMEM);
+	ck_assert_ptr_nonnull(strstr(fake_console, "page tables for the window"));
+	ck_assert_ptr_nonnull(strstr(fake_console,
+	    "the disk window's page tables hold the memory, not the cache"));
+	ck_assert_ptr_null(strstr(fake_console, "dirty and its write"));
 }
 END_TEST
 
@@ -1279,6 +1332,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, streaming_past_the_cache_evicts_2mib_pages_and_leaks_nothing);
 	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);
 	tcase_add_test(tc, without_a_disk_all_dirty_means_out_of_memory);
+	tcase_add_test(tc, out_of_memory_held_by_layer_0_says_so);
+	tcase_add_test(tc, out_of_memory_held_by_the_windows_page_tables_says_so);
 	suite_add_tcase(s, tc);
 	return s;
 }
