@@ -8,6 +8,8 @@
  *   verify seed=S        check the free area holds the pattern of S
  *   scan                 read every word of the free area: MB/s of a mapped scan
  *   random n=N seed=S    median cost of touching N pages far apart
+ *   sparse n=N           read a word of N pages spread evenly over the free
+ *                        area, in order (on a huge disk, one per GiB or more)
  *   faults               median cost of a null fault, a hit and a miss
  *                        (boot with the layer-0 option faultaround=1)
  *   writeback mib=M      dirty M MiB, then time the sync that writes it
@@ -322,6 +324,26 @@ static int do_random(struct area a, const struct opts *o)
 }
 
 /*
+ * Touches pages far apart, one each, keeping nothing but a sum: on a huge
+ * disk each costs layer 0 tables of its own, which must go with the page.
+ */
+static int do_sparse(struct area a, const struct opts *o)
+{
+	uint64_t pages = (a.hi - a.lo) / PAGE, step, sum = 0, start = strata_now_ns();
+
+	if (o->n == 0 || o->n > pages) {
+		strata_printf("disktest: sparse: n must be 1..%llu\n", ULL(pages));
+		return 2;
+	}
+	step = pages / o->n;
+	for (uint64_t i = 0; i < o->n; i++)
+		sum += load(a.lo + i * step * PAGE);
+	strata_printf("disktest: sparse %llu pages %llu MiB apart in %llu ms (sum 0x%llx)\n",
+	    ULL(o->n), ULL(step * PAGE >> 20), ULL((strata_now_ns() - start) / 1000000), ULL(sum));
+	return 0;
+}
+
+/*
  * The null fault: a console doorbell over one empty slot, the least work a
  * fault asks of layer 0.  Each read of slot i's doorbell takes exactly slot
  * i when the slot before it was the last one rung (doc/abi.md, "Rings").
@@ -574,6 +596,7 @@ static const struct mode modes[] = {
 	{ "verify", do_verify, false },
 	{ "scan", do_scan, false },
 	{ "random", do_random, false },
+	{ "sparse", do_sparse, false },
 	{ "faults", do_faults, true },
 	{ "writeback", do_writeback, false },
 	{ "exec", do_exec, false },
