@@ -18,29 +18,51 @@ fail() { failed=$((failed + 1)); echo "FAIL $1"; }
 # What a sanitizer prints when it finds something (ASan, LSan, UBSan).
 sanitizer_report='^SUMMARY: [A-Za-z]+Sanitizer|runtime error:|ERROR: [A-Za-z]+Sanitizer'
 
-# Unit tests: each binary is one Check suite; count its checks.  A binary
-# that fails without a Check failure (a sanitizer or leak report, a crash
-# outside a test) counts one failure of its own.
-for t in "$build"/tests/test_*; do
-	[ -x "$t" ] || continue
+# unit BIN: runs one Check binary, printing an ok or FAIL line; sets u_pass
+# and u_fail to its checks passed and failed, u_rc to its exit status.  A binary that fails without a
+# Check failure (a sanitizer or leak report, a crash outside a test) counts
+# one failure of its own.
+unit() {
+	local t=$1 log rc line
 	log=$out/$(basename "$t").log
 	"$t" >"$log" 2>&1
 	rc=$?
+	u_pass=0 u_fail=1 u_rc=$rc
 	line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -1)
 	if [ -z "$line" ]; then
-		fail "$(basename "$t"): no Check summary (exit $rc)"; sed 's/^/    /' "$log"; continue
+		echo "FAIL $(basename "$t"): no Check summary (exit $rc)"; sed 's/^/    /' "$log"; return
 	fi
-	n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/')
-	set -- $n
-	pass $(($1 - $2 - $3))
-	if [ $(($2 + $3)) -gt 0 ] || [ $rc -ne 0 ] || grep -qE "$sanitizer_report" "$log"; then
-		bad=$(($2 + $3))
-		[ $bad -gt 0 ] || bad=1
-		failed=$((failed + bad))
+	set -- $(echo "$line" | sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/')
+	u_pass=$(($1 - $2 - $3)) u_fail=$(($2 + $3))
+	if [ $u_fail -gt 0 ] || [ $rc -ne 0 ] || grep -qE "$sanitizer_report" "$log"; then
+		[ $u_fail -gt 0 ] || u_fail=1
 		echo "FAIL $(basename "$t"): exit $rc, $2 failures, $3 errors:"
 		grep -vE '^(Running|[0-9]+%)' "$log" | sed 's/^/    /'
 	else
 		echo "ok   $(basename "$t") ($1 checks)"
+	fi
+}
+
+# Unit tests: each binary is one Check suite; count its checks.
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	unit "$t"
+	pass $u_pass
+	failed=$((failed + u_fail))
+done
+
+# The harness itself: binaries built as the unit tests are, whose every
+# Check test passes, but which then trip UBSan or leak outside any test
+# (tests/unit/canary_*.c).  Each must exit nonzero (UBSan built not to
+# recover, LSan) and count as failed above, or a real one would pass unseen.
+for c in canary_ub canary_leak; do
+	if ! make --no-print-directory BUILD="$build" "$build/tests/$c" >"$out/$c.build.log" 2>&1; then
+		fail "harness-$c: it did not build"; sed 's/^/    /' "$out/$c.build.log"
+	elif unit "$build/tests/$c" >"$out/$c.unit.log" && [ "$u_fail" -gt 0 ] && [ "$u_rc" -ne 0 ]; then
+		pass 1; echo "ok   harness-$c (counted as failed: $(head -1 "$out/$c.unit.log"))"
+	else
+		fail "harness-$c: exit $u_rc, $u_fail counted failed; expected a nonzero exit counted as failed"
+		sed 's/^/    /' "$out/$c.unit.log"
 	fi
 done
 
