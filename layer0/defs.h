@@ -173,7 +173,8 @@ uint64_t vm_alloc_stack(void);		/* a guarded L0_STACK_SIZE stack; returns its to
 void *vm_alloc_area(uint64_t bytes);	/* zeroed layer-0 memory, mapped for good */
 bool vm_present(uint64_t root, uint64_t va);	/* mapped by a 4 KiB or 2 MiB page */
 pte_t *vm_walk_pde(uint64_t root, uint64_t va, bool create); /* the 2 MiB-level entry, or 0 */
-bool vm_prune(uint64_t root, uint64_t va); /* frees va's page table if it is empty: true if it did */
+bool vm_prune(uint64_t root, uint64_t va); /* frees the empty tables on va's path: true if any */
+uint64_t vm_count_tables(uint64_t root, uint64_t lo, uint64_t hi, uint64_t *empty); /* tables mapping [lo, hi) */
 
 /* timer.c */
 #define TICK_HZ		100		/* the timer interrupt: a halted CPU wakes at least this often */

@@ -329,7 +329,7 @@ static void unmap(struct cpage *c)
 		return;
 	*c->pte = 0;
 	vm_flush(page_va(c->dpn));
-	if (!(c->flags & CP_HUGE) && vm_prune(kernel_root, page_va(c->dpn)))
+	if (vm_prune(kernel_root, page_va(c->dpn)))
 		last_map.pte = 0;
 	c->flags &= ~CP_MAPPED;
 }
@@ -463,10 +463,69 @@ static uint32_t huge_alloc(uint64_t dpn)
 	return i;
 }
 
+/* Where the RAM is, in pages: for the out-of-memory report and the statistics. */
+struct memory {
+	uint64_t free;
+	uint64_t cached, dirty, stuck;	/* cached pages; dirty ones; those no sweep can evict */
+	uint64_t pinned;		/* of those, dirty ones that cannot be written */
+	uint64_t tables, empty;		/* the window's page tables; those mapping nothing */
+	uint64_t other;			/* taken since pager_init by the rest of layer 0 */
+};
+
+static void memory_now(struct memory *m)
+{
+	*m = (struct memory){ .free = pmm_free_pages() };
+	for (uint32_t i = 0; i < pg.used; i++) {
+		const struct cpage *c = &pg.cp[i];
+
+		if (c->pa == 0)
+			continue;
+		m->cached += pages_of(c);
+		if (c->flags & CP_DIRTY)
+			m->dirty += pages_of(c);
+		if (c->flags & (CP_BUSY | CP_PINNED | CP_WPROT))
+			m->stuck += pages_of(c);
+		if (c->flags & CP_PINNED)
+			m->pinned += pages_of(c);
+	}
+	m->tables = vm_count_tables(kernel_root, STRATA_DISK_WINDOW_BASE,
+	    STRATA_DISK_WINDOW_BASE + STRATA_DISK_WINDOW_SIZE, &m->empty);
+	/* pg.ncp is what was free at pager_init; its own arrays count as layer 0's. */
+	if (pg.ncp > m->free + m->cached + m->tables)
+		m->other = pg.ncp - m->free - m->cached - m->tables;
+}
+
+static void print_memory(const char *what, const struct memory *m)
+{
+	kprintf("strata: pager: %s: %lu pages free, %lu cached (%lu dirty, %lu not evictable), "
+	    "%lu page tables for the window (%lu empty), %lu taken by the rest of layer 0\n", what,
+	    (unsigned long)m->free, (unsigned long)m->cached, (unsigned long)m->dirty,
+	    (unsigned long)m->stuck, (unsigned long)m->tables, (unsigned long)m->empty,
+	    (unsigned long)m->other);
+}
+
+/*
+ * No page could be had: says what holds the memory, the largest of the
+ * pages the cache cannot give up, the window's page tables and the rest of
+ * layer 0, then stops the machine.
+ */
 static NORETURN void out_of_memory(void)
 {
-	kprintf("strata: pager: no page can be evicted: every cached page is dirty and %s\n",
-	    pg.dev ? "its write to the disk failed" : "there is no disk to write it to");
+	struct memory m;
+
+	memory_now(&m);
+	print_memory("out of memory", &m);
+	if (m.stuck >= m.tables && m.stuck >= m.other && m.pinned + 1 >= m.cached)
+		/* (the one page short is the one being faulted in) */
+		kprintf("strata: pager: no page can be evicted: every cached page is dirty and %s\n",
+		    pg.dev ? "its write to the disk failed" : "there is no disk to write it to");
+	else if (m.stuck >= m.tables && m.stuck >= m.other)
+		kprintf("strata: pager: no page can be evicted: the cached pages are being read, "
+		    "written back or protected\n");
+	else if (m.tables >= m.other)
+		kprintf("strata: pager: the disk window's page tables hold the memory, not the cache\n");
+	else
+		kprintf("strata: pager: the rest of layer 0 holds the memory, not the cache\n");
 	kprintf("strata: exit %u (out of memory)\n", STRATA_EXIT_L0_NOMEM);
 	machine_exit(STRATA_EXIT_L0_NOMEM);
 }
@@ -543,15 +602,19 @@ static void map_huge(struct cpage *c)
 	pte_t *e;
 
 	c->flags |= CP_BUSY;
-	while ((e = vm_walk_pde(kernel_root, va, true)) == 0)
-		if (!evict_one())
-			out_of_memory();
-	/* A table left there maps nothing: no page of the block was cached. */
-	if ((*e & PTE_P) && !(*e & PTE_PS)) {
+	/*
+	 * A table left there maps nothing: no page of the block was cached.  It
+	 * goes first, with any directory it leaves empty, then the walk.
+	 */
+	e = vm_walk_pde(kernel_root, va, false);
+	if (e != 0 && (*e & PTE_P) && !(*e & PTE_PS)) {
 		if (!vm_prune(kernel_root, va))
 			panic("pager: 2 MiB page %#lx over a live page table", (unsigned long)c->dpn);
 		last_map.pte = 0;
 	}
+	while ((e = vm_walk_pde(kernel_root, va, true)) == 0)
+		if (!evict_one())
+			out_of_memory();
 	*e = c->pa | (pg.perm(c->dpn * PAGE_SIZE) & ~PTE_W) | PTE_PS | PTE_P;
 	vm_flush(va);
 	c->pte = e;
@@ -967,9 +1030,12 @@ const struct pager_stats *pager_stats(void)
 void pager_print_stats(void)
 {
 	const struct pager_stats *s = &pg.st;
+	struct memory m;
 
 	kprintf("strata: pager: %lu faults (%lu hits, %lu misses), %lu reads (%lu pages, "
 	    "%lu of 2 MiB, %lu split), %lu writes (%lu pages), %lu evictions, %lu syncs\n",
 	    s->faults, s->hits, s->misses, s->reads, s->read_pages, s->huge_reads, s->splits,
 	    s->writes, s->write_pages, s->evictions, s->syncs);
+	memory_now(&m);
+	print_memory("memory", &m);
 }

@@ -4,9 +4,10 @@
  *
  * There is one address space and one PML4, kernel_root: layer 0 in the upper
  * half, layer 1 in the lower half.  Intermediate entries are always P|W and
- * never U or NX, so each leaf alone decides what a page allows.  Tables are
- * never freed: an empty one left behind by a failed vm_map() is simply reused
- * by the next call.
+ * never U or NX, so each leaf alone decides what a page allows.  Only
+ * vm_prune() frees tables, those left empty on one address's path, at every
+ * level below the root; an empty one left behind by a failed vm_map() is
+ * simply reused by the next call.
  *
  * TLB rule: vm_map() and vm_unmap() invalidate the page themselves when root
  * is the loaded CR3 and the entry they replace was present; a change to any
@@ -194,10 +195,6 @@ void *vm_map_mmio(uint64_t pa, uint64_t len)
 	return (void *)(va + (pa - start));
 }
 
-/*
- * Frees the page table that maps va if none of its 512 entries is in use any
- * more, so that the tables of a sparse disk window shrink with its cache.
- */
 /* Whether va is mapped, by a 4 KiB page or a 2 MiB one. */
 bool vm_present(uint64_t root, uint64_t va)
 {
@@ -214,21 +211,85 @@ pte_t *vm_walk_pde(uint64_t root, uint64_t va, bool create)
 	return walk(root, va, create, 2);
 }
 
+/*
+ * Whether none of the 512 entries of the table at pa is in use, looking from
+ * the one after index i on: in a sequential sweep the live entries are there.
+ */
+static bool table_empty(uint64_t pa, uint64_t i)
+{
+	const pte_t *t = p2v(pa);
+
+	for (uint64_t k = 1; k <= 512; k++)
+		if (t[(i + k) & 511] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Frees the tables on va's path that no longer map anything: its page table,
+ * then the directory above, and so on up to (never including) the root, so
+ * that the tables of a sparse disk window shrink with its cache (one
+ * directory per GiB touched, one PDPT per 512 GiB).  The caller has cleared
+ * va's entry.  True if any table went: entry pointers kept into va's tables
+ * are then stale.  A walk the CPU cached through a freed table is dropped.
+ */
 bool vm_prune(uint64_t root, uint64_t va)
 {
-	pte_t *pde = walk(root, va, false, 2);
-	pte_t *pt;
+	bool freed = false;
 
-	if (pde == 0 || !(*pde & PTE_P) || (*pde & PTE_PS))
-		return false;
-	pt = p2v(*pde & PTE_ADDR_MASK);
-	/* From va's neighbour on: in a sequential sweep, the live entries are after it. */
-	for (uint64_t k = 1, i = (va >> 12) & 511; k <= 512; k++)
-		if (pt[(i + k) & 511] != 0)
-			return false;
-	pmm_free(*pde & PTE_ADDR_MASK);
-	*pde = 0;
-	return true;
+	for (int level = 2; level <= 4; level++) {
+		pte_t *e = walk(root, va, false, level);
+		uint64_t pa;
+
+		if (e == 0 || (*e & PTE_PS))
+			break;
+		if (!(*e & PTE_P))
+			continue;	/* no table below here: a 2 MiB page was cleared */
+		pa = *e & PTE_ADDR_MASK;
+		if (!table_empty(pa, va >> (12 + 9 * (level - 2)) & 511))
+			break;
+		*e = 0;
+		pmm_free(pa);
+		freed = true;
+	}
+	if (freed && root == hw_cr3())
+		hw_invlpg(va);
+	return freed;
+}
+
+/* The tables below the one at pa (of the given level, 1: a PT), itself included. */
+static uint64_t tables_below(uint64_t pa, int level, uint64_t *empty)
+{
+	const pte_t *t = p2v(pa);
+	uint64_t n = 1;
+	bool used = false;
+
+	for (int i = 0; i < 512; i++) {
+		if (t[i] == 0)
+			continue;
+		used = true;
+		if (level > 1 && (t[i] & PTE_P) && !(t[i] & PTE_PS))
+			n += tables_below(t[i] & PTE_ADDR_MASK, level - 1, empty);
+	}
+	if (!used)
+		(*empty)++;
+	return n;
+}
+
+/*
+ * The page-table pages below root that map [lo, hi) (whole PML4 slots), and
+ * in *empty how many of them have no entry in use.  For the memory report.
+ */
+uint64_t vm_count_tables(uint64_t root, uint64_t lo, uint64_t hi, uint64_t *empty)
+{
+	const pte_t *pml4 = p2v(root);
+	uint64_t n = 0;
+
+	*empty = 0;
+	for (uint64_t i = lo >> 39 & 511; i <= ((hi - 1) >> 39 & 511); i++)
+		if ((pml4[i] & PTE_P) && !(pml4[i] & PTE_PS))
+			n += tables_below(pml4[i] & PTE_ADDR_MASK, 3, empty);
+	return n;
 }
 
 /* Zeroed layer-0 memory of its own pages, never freed: tables sized at boot. */

@@ -1,36 +1,68 @@
 #!/bin/bash
 # tests/run.sh BUILD: every test of `make test`: the host unit tests, the
 # validator on the shipped payloads, and the QEMU integration cases, which run
-# in parallel.  Ends with the line "N passed, N failed".
+# in parallel.  Ends with the line "N passed, N failed, N skipped"; exits
+# nonzero if anything failed, or (under CI, which sets CI=true) if anything
+# that should have run was skipped.
 set -u
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 out=$build/tests/out
 rm -rf "$out"
 mkdir -p "$out"
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 
 pass() { passed=$((passed + $1)); }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; }
 
-# Unit tests: each binary is one Check suite; count its checks.
-for t in "$build"/tests/test_*; do
-	[ -x "$t" ] || continue
+# What a sanitizer prints when it finds something (ASan, LSan, UBSan).
+sanitizer_report='^SUMMARY: [A-Za-z]+Sanitizer|runtime error:|ERROR: [A-Za-z]+Sanitizer'
+
+# unit BIN: runs one Check binary, printing an ok or FAIL line; sets u_pass
+# and u_fail to its checks passed and failed, u_rc to its exit status.  A binary that fails without a
+# Check failure (a sanitizer or leak report, a crash outside a test) counts
+# one failure of its own.
+unit() {
+	local t=$1 log rc line
 	log=$out/$(basename "$t").log
 	"$t" >"$log" 2>&1
 	rc=$?
+	u_pass=0 u_fail=1 u_rc=$rc
 	line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -1)
 	if [ -z "$line" ]; then
-		fail "$(basename "$t"): no Check summary (exit $rc)"; sed 's/^/    /' "$log"; continue
+		echo "FAIL $(basename "$t"): no Check summary (exit $rc)"; sed 's/^/    /' "$log"; return
 	fi
-	n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/')
-	set -- $n
-	pass $(($1 - $2 - $3))
-	if [ $(($2 + $3)) -gt 0 ] || [ $rc -ne 0 ]; then
-		failed=$((failed + $2 + $3))
-		echo "FAIL $(basename "$t"):"; grep -vE '^(Running|[0-9]+%)' "$log" | sed 's/^/    /'
+	set -- $(echo "$line" | sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/')
+	u_pass=$(($1 - $2 - $3)) u_fail=$(($2 + $3))
+	if [ $u_fail -gt 0 ] || [ $rc -ne 0 ] || grep -qE "$sanitizer_report" "$log"; then
+		[ $u_fail -gt 0 ] || u_fail=1
+		echo "FAIL $(basename "$t"): exit $rc, $2 failures, $3 errors:"
+		grep -vE '^(Running|[0-9]+%)' "$log" | sed 's/^/    /'
 	else
 		echo "ok   $(basename "$t") ($1 checks)"
+	fi
+}
+
+# Unit tests: each binary is one Check suite; count its checks.
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	unit "$t"
+	pass $u_pass
+	failed=$((failed + u_fail))
+done
+
+# The harness itself: binaries built as the unit tests are, whose every
+# Check test passes, but which then trip UBSan or leak outside any test
+# (tests/unit/canary_*.c).  Each must exit nonzero (UBSan built not to
+# recover, LSan) and count as failed above, or a real one would pass unseen.
+for c in canary_ub canary_leak; do
+	if ! make --no-print-directory BUILD="$build" "$build/tests/$c" >"$out/$c.build.log" 2>&1; then
+		fail "harness-$c: it did not build"; sed 's/^/    /' "$out/$c.build.log"
+	elif unit "$build/tests/$c" >"$out/$c.unit.log" && [ "$u_fail" -gt 0 ] && [ "$u_rc" -ne 0 ]; then
+		pass 1; echo "ok   harness-$c (counted as failed: $(head -1 "$out/$c.unit.log"))"
+	else
+		fail "harness-$c: exit $u_rc, $u_fail counted failed; expected a nonzero exit counted as failed"
+		sed 's/^/    /' "$out/$c.unit.log"
 	fi
 done
 
@@ -84,20 +116,35 @@ t() {
 . "$here/integration/nic.sh"
 ls "$out"/case-*.spec 2>/dev/null | xargs -r -P "$(nproc 2>/dev/null || echo 2)" -n 1 \
 	"$here/integration/case.sh" "$build"
-for r in "$out"/case-*.result; do
-	[ -f "$r" ] || continue
-	if grep -q '^ok' "$r"; then pass 1; else failed=$((failed + 1)); fi
-	cat "$r"
+for spec in "$out"/case-*.spec; do
+	[ -f "$spec" ] || continue
+	r=${spec%.spec}.result
+	if [ ! -f "$r" ]; then
+		fail "$(sed -n 5p "$spec"): the case wrote no result"
+	elif grep -q '^ok' "$r"; then
+		pass 1; cat "$r"
+	else
+		failed=$((failed + 1)); cat "$r"
+	fi
 done
 
 # Disk cases whose boots depend on each other (one boot writes, the next
 # reads), then the 64 TiB disk, whose timing wants the machine to itself: in
-# turn, after the parallel cases.  Each prints an ok or FAIL line per check.
+# turn, after the parallel cases.  Each prints an ok, FAIL or skip line per
+# check, exits 0, and leaves a result beside each case spec it wrote.
 for s in persist huge net; do
 	"$here/integration/$s.sh" "$build" >"$out/$s.log" 2>&1
+	rc=$?
 	pass "$(grep -c '^ok' "$out/$s.log")"
 	failed=$((failed + $(grep -c '^FAIL' "$out/$s.log")))
+	skipped=$((skipped + $(grep -c '^skip' "$out/$s.log")))
 	cat "$out/$s.log"
+	[ $rc -eq 0 ] || fail "$s.sh: exit $rc"
+	grep -qE '^(ok|FAIL|skip) ' "$out/$s.log" || fail "$s.sh: no ok, FAIL or skip line"
+	for spec in "$out/$s"/case-*.spec; do
+		[ -f "$spec" ] && [ ! -f "${spec%.spec}.result" ] &&
+			fail "$(sed -n 5p "$spec"): the case wrote no result"
+	done
 done
 
 # `make run` itself, as a user without a terminal runs it.  GNU make exits 2
@@ -123,5 +170,9 @@ else
 	fail "make-debug: gdb did not stop in kmain and in the payload's main"; tail -20 "$log" | sed 's/^/    | /'
 fi
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
+	echo "FAIL under CI nothing may be skipped: $skipped skipped (the skip lines above say why)"
+	exit 1
+fi
 [ "$failed" -eq 0 ]

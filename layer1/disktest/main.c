@@ -3,9 +3,13 @@
  * layer 1.  The first argument is the mode, the others key=value options:
  *
  *   write seed=S         fill the free area with the pattern of S, then sync
+ *                        (with syncs=N: sync again while it reports an I/O
+ *                        error, N syncs in all, for the retry the ABI promises)
  *   verify seed=S        check the free area holds the pattern of S
  *   scan                 read every word of the free area: MB/s of a mapped scan
  *   random n=N seed=S    median cost of touching N pages far apart
+ *   sparse n=N           read a word of N pages spread evenly over the free
+ *                        area, in order (on a huge disk, one per GiB or more)
  *   faults               median cost of a null fault, a hit and a miss
  *                        (boot with the layer-0 option faultaround=1)
  *   writeback mib=M      dirty M MiB, then time the sync that writes it
@@ -48,6 +52,7 @@ struct opts {
 	uint64_t seed;
 	uint64_t n;
 	uint64_t mib;
+	uint64_t syncs;
 };
 
 static uint64_t samples[MAX_SAMPLES];
@@ -226,10 +231,14 @@ static int do_write(struct area a, const struct opts *o)
 
 	for (uint64_t *p = (uint64_t *)a.lo; p < (uint64_t *)a.hi; p++)
 		*p = pattern((uint64_t)p, o->seed);
-	if (strata_sync() != 0) {
-		strata_printf("disktest: FAILED write seed %llu: sync reported an I/O error\n",
-		    ULL(o->seed));
-		return 1;
+	for (uint64_t k = 1; strata_sync() != 0; k++) {
+		strata_printf("disktest: sync %llu of %llu reported an I/O error\n", ULL(k),
+		    ULL(o->syncs));
+		if (k >= o->syncs) {
+			strata_printf("disktest: FAILED write seed %llu: sync reported an I/O error\n",
+			    ULL(o->seed));
+			return 1;
+		}
 	}
 	strata_printf("disktest: wrote %llu MiB seed %llu ", ULL(mib(a)), ULL(o->seed));
 	print_rate(a.hi - a.lo, strata_now_ns() - start);
@@ -313,6 +322,26 @@ static int do_random(struct area a, const struct opts *o)
 	pick_pages(a, o->n, o->seed);
 	strata_printf("disktest: random %llu pages median %llu ns\n", ULL(o->n),
 	    ULL(touch_targets(o->n)));
+	return 0;
+}
+
+/*
+ * Touches pages far apart, one each, keeping nothing but a sum: on a huge
+ * disk each costs layer 0 tables of its own, which must go with the page.
+ */
+static int do_sparse(struct area a, const struct opts *o)
+{
+	uint64_t pages = (a.hi - a.lo) / PAGE, step, sum = 0, start = strata_now_ns();
+
+	if (o->n == 0 || o->n > pages) {
+		strata_printf("disktest: sparse: n must be 1..%llu\n", ULL(pages));
+		return 2;
+	}
+	step = pages / o->n;
+	for (uint64_t i = 0; i < o->n; i++)
+		sum += load(a.lo + i * step * PAGE);
+	strata_printf("disktest: sparse %llu pages %llu MiB apart in %llu ms (sum 0x%llx)\n",
+	    ULL(o->n), ULL(step * PAGE >> 20), ULL((strata_now_ns() - start) / 1000000), ULL(sum));
 	return 0;
 }
 
@@ -630,6 +659,7 @@ static const struct mode modes[] = {
 	{ "verify", do_verify, false },
 	{ "scan", do_scan, false },
 	{ "random", do_random, false },
+	{ "sparse", do_sparse, false },
 	{ "faults", do_faults, true },
 	{ "writeback", do_writeback, false },
 	{ "exec", do_exec, false },
@@ -643,7 +673,7 @@ static const struct mode modes[] = {
 
 static void usage(void)
 {
-	strata_printf("usage: disktest MODE [seed=S] [n=N] [mib=M]\nmodes:");
+	strata_printf("usage: disktest MODE [seed=S] [n=N] [mib=M] [syncs=N]\nmodes:");
 	for (size_t i = 0; i < NMODES; i++)
 		strata_printf(" %s", modes[i].name);
 	strata_puts("");
@@ -652,18 +682,19 @@ static void usage(void)
 /* Reads the key=value words after the mode; false, saying why, on any other word. */
 static bool parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const char *const keys[] = { "seed", "n", "mib" };
-	uint64_t *vals[] = { &o->seed, &o->n, &o->mib };
+	static const char *const keys[] = { "seed", "n", "mib", "syncs" };
+	uint64_t *vals[] = { &o->seed, &o->n, &o->mib, &o->syncs };
+	const size_t nkeys = sizeof keys / sizeof keys[0];
 
-	*o = (struct opts){ .seed = 1, .n = 1000, .mib = 16 };
+	*o = (struct opts){ .seed = 1, .n = 1000, .mib = 16, .syncs = 1 };
 	for (int i = 2; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
 		size_t k = 0;
 
-		while (eq != NULL && k < 3 && ((size_t)(eq - argv[i]) != strlen(keys[k]) ||
+		while (eq != NULL && k < nkeys && ((size_t)(eq - argv[i]) != strlen(keys[k]) ||
 		    strncmp(argv[i], keys[k], strlen(keys[k])) != 0))
 			k++;
-		if (eq == NULL || k == 3 || !strata_parse_u64(eq + 1, 0, vals[k])) {
+		if (eq == NULL || k == nkeys || !strata_parse_u64(eq + 1, 0, vals[k])) {
 			strata_printf("disktest: bad option \"%s\"\n", argv[i]);
 			return false;
 		}

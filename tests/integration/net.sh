@@ -89,8 +89,14 @@ if pick 'udp ok' >/dev/null; then
 else
 	fail net-junk-flood-then-udp-echo "$(pick 'FAIL udp' || tail -1 "$out/junk.out")" "$out/junk.log"
 fi
-if grep -aq '^strata: exit' "$out/junk.log"; then
+# Still running after the flood: up, no final report, QEMU alive.  A
+# missing or empty log is a boot that never happened, not a pass.
+if ! grep -aq '^netecho: up ' "$out/junk.log" 2>/dev/null; then
+	fail net-junk-no-stop "no 'netecho: up' in the serial log: the machine never came up" "$out/junk.log"
+elif grep -aq '^strata: exit' "$out/junk.log"; then
 	fail net-junk-no-stop "the machine stopped" "$out/junk.log"
+elif ! kill -0 "$netecho_pgid" 2>/dev/null; then
+	fail net-junk-no-stop "QEMU is gone, with no final report" "$out/junk.log"
 else
 	ok net-junk-no-stop
 fi

@@ -11,18 +11,23 @@
  *	fake_panic_jmp = &jb;
  *	if (setjmp(jb) == 0) { call_that_must_panic(); ck_abort(); }
  *
+ * kprintf() prints to stdout and keeps the last FAKE_CONSOLE_BYTES - 1
+ * bytes printed in fake_console, so a test can check what layer 0 said.
+ *
  * The linker-script symbols are weak one-byte arrays so code that names them
  * links; no test may map or read through them.
  */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "defs.h"
 #include "fake.h"
 
 jmp_buf *fake_panic_jmp;
 char fake_panic_msg[512];
+char fake_console[FAKE_CONSOLE_BYTES];
 
 __attribute__((weak)) char kernel_start[1], kernel_end[1];
 __attribute__((weak)) char text_start[1], text_end[1];
@@ -47,11 +52,23 @@ void panic(const char *fmt, ...)
 
 void kprintf(const char *fmt, ...)
 {
+	char line[1024];
+	size_t have = strlen(fake_console), n;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	fputs(line, stdout);
+	n = strlen(line);
+	if (have + n >= FAKE_CONSOLE_BYTES) {	/* the oldest bytes go */
+		size_t drop = have + n - (FAKE_CONSOLE_BYTES - 1);
+
+		drop = drop < have ? drop : have;
+		memmove(fake_console, fake_console + drop, have - drop + 1);
+		have -= drop;
+	}
+	memcpy(fake_console + have, line, n + 1);
 }
 
 int run_suite(Suite *s, bool must_fork)

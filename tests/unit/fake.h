@@ -10,6 +10,10 @@
 extern jmp_buf *fake_panic_jmp;
 extern char fake_panic_msg[];
 
+/* The end of what kprintf() printed (fake.c says more); a test may clear it. */
+#define FAKE_CONSOLE_BYTES	8192
+extern char fake_console[FAKE_CONSOLE_BYTES];
+
 /* Runs every test of s, each in a process of its own if must_fork; the exit status for main. */
 int run_suite(Suite *s, bool must_fork);
 

@@ -901,6 +901,31 @@ START_TEST(evicting_a_sparse_window_gives_its_page_tables_back)
 }
 END_TEST
 
+/* A page per GiB costs a directory per GiB: evicting the pages gives those back too. */
+START_TEST(evicting_pages_a_gib_apart_gives_their_directories_back)
+{
+	uint64_t free0, p = 1000, gib = 262144;
+	bool gone = false;
+
+	boot(4, &disk, 1);
+	free0 = pmm_free_pages();
+	for (uint64_t k = 1; k < 8; k++)
+		touch(k * gib + 7);
+	ck_assert_uint_ge(free0 - pmm_free_pages(), 7 * 3);	/* the page, its PT and its PD */
+	while (!gone) {			/* pressure in the first GiB only */
+		touch(p++);
+		ck_assert_uint_lt(p, 1000 + 20000);
+		gone = true;
+		for (uint64_t k = 1; k < 8; k++)
+			gone = gone && !mapped(k * gib + 7);
+	}
+	for (uint64_t k = 1; k < 8; k++)
+		ck_assert_ptr_null(vm_walk_pde(kernel_root, STRATA_DISK_WINDOW_BASE + k * gib * PAGE_SIZE,
+		    false));
+	ck_assert_uint_eq(free0 - pmm_free_pages(), cached_pages() + window_tables());
+	ck_assert_uint_le(window_tables(), 8);
+}
+END_TEST
 
 /* ---- 2 MiB pages -------------------------------------------------------------- */
 
@@ -1205,11 +1230,64 @@ START_TEST(without_a_disk_all_dirty_means_out_of_memory)
 	}
 	exit_jmp = 0;
 	ck_assert_uint_eq(exit_code, STRATA_EXIT_L0_NOMEM);
+	ck_assert_ptr_nonnull(strstr(fake_console,
+	    "every cached page is dirty and there is no disk to write it to"));
 	ck_assert_uint_gt(n, 100);
 	ck_assert(!mapped(3));
 	for (uint64_t k = 0; k < n; k++)	/* dirty pages never left RAM */
 		ck_assert(filled(frame(100 + k), (uint8_t)k));
 	ck_assert_int_eq(nlog, 0);
+}
+END_TEST
+
+/* Runs layer 1 touching new pages from first until layer 0 stops; the exit code. */
+static uint32_t touch_until_exit(uint64_t first)
+{
+	jmp_buf jb;
+	volatile uint64_t p = first;
+
+	exit_code = 0;
+	exit_jmp = &jb;
+	if (setjmp(jb) == 0) {
+		for (;;) {
+			touch(p);
+			p = p + 1;
+			ck_assert_uint_lt(p, first + 5000);
+		}
+	}
+	exit_jmp = 0;
+	return exit_code;
+}
+
+/* Out of memory with nothing dirty: the message blames what does hold the RAM. */
+START_TEST(out_of_memory_held_by_layer_0_says_so)
+{
+	boot(4, &disk, 1);
+	touch(3);
+	while (pmm_alloc() != 0)	/* layer 0 takes every free page */
+		;
+	ck_assert_uint_eq(touch_until_exit(100), STRATA_EXIT_L0_NOMEM);
+	ck_assert_ptr_nonnull(strstr(fake_console, "strata: pager: out of memory: "));
+	ck_assert_ptr_nonnull(strstr(fake_console, " pages free, 0 cached (0 dirty, 0 not evictable)"));
+	ck_assert_ptr_nonnull(strstr(fake_console, "the rest of layer 0 holds the memory, not the cache"));
+	ck_assert_ptr_null(strstr(fake_console, "dirty and its write"));
+}
+END_TEST
+
+START_TEST(out_of_memory_held_by_the_windows_page_tables_says_so)
+{
+	uint64_t k;
+
+	boot(4, &disk, 1);
+	/* empty tables all over the window, as a leak of them would leave */
+	for (k = 1; vm_walk(kernel_root, STRATA_DISK_WINDOW_BASE + (k << 30), true) != 0; k++)
+		;
+	ck_assert_uint_gt(k, 300);
+	ck_assert_uint_eq(touch_until_exit(100), STRATA_EXIT_L0_NOMEM);
+	ck_assert_ptr_nonnull(strstr(fake_console, "page tables for the window"));
+	ck_assert_ptr_nonnull(strstr(fake_console,
+	    "the disk window's page tables hold the memory, not the cache"));
+	ck_assert_ptr_null(strstr(fake_console, "dirty and its write"));
 }
 END_TEST
 
@@ -1242,6 +1320,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_victim_whose_write_fails_stays_until_a_sync_writes_it);
 	tcase_add_test(tc, a_protected_page_is_read_only_and_is_not_evicted);
 	tcase_add_test(tc, evicting_a_sparse_window_gives_its_page_tables_back);
+	tcase_add_test(tc, evicting_pages_a_gib_apart_gives_their_directories_back);
 	tcase_add_test(tc, random_traffic_never_loses_or_mixes_up_data);
 	tcase_add_test(tc, random_traffic_with_fault_around_never_loses_or_mixes_up_data);
 	tcase_add_test(tc, streams_mixed_with_writes_never_lose_or_mix_up_data);
@@ -1253,6 +1332,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, streaming_past_the_cache_evicts_2mib_pages_and_leaks_nothing);
 	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);
 	tcase_add_test(tc, without_a_disk_all_dirty_means_out_of_memory);
+	tcase_add_test(tc, out_of_memory_held_by_layer_0_says_so);
+	tcase_add_test(tc, out_of_memory_held_by_the_windows_page_tables_says_so);
 	suite_add_tcase(s, tc);
 	return s;
 }

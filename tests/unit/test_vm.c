@@ -246,6 +246,119 @@ START_TEST(only_the_loaded_root_is_flushed_and_only_when_it_held_a_page)
 }
 END_TEST
 
+/* ---- vm_prune: a sparse window's tables shrink with it, at every level ---- */
+
+#define GIB	(1024 * MIB)
+
+START_TEST(prune_frees_every_empty_table_but_the_root)
+{
+	uint64_t va = 0x100000000000, f = pmm_free_pages();	/* PML4 slot 32: the disk window's */
+
+	ck_assert_int_eq(vm_map(root, va, 0x5000, PTE_W), 0);
+	ck_assert_uint_eq(pmm_free_pages(), f - 3);
+	vm_unmap(root, va);
+	ck_assert(vm_prune(root, va));
+	ck_assert_uint_eq(pmm_free_pages(), f);
+	ck_assert_uint_eq(((pte_t *)p2v(root))[32], 0);
+	ck_assert_ptr_null(vm_walk_pde(root, va, false));
+	/* nothing left to free, and the root stays */
+	ck_assert(!vm_prune(root, va));
+	ck_assert_uint_eq(pmm_free_pages(), f);
+	ck_assert_int_eq(vm_map(root, va, 0x5000, PTE_W), 0);
+	ck_assert_uint_eq(pmm_free_pages(), f - 3);
+}
+END_TEST
+
+/* One page per GiB touched costs a directory each; they go back with the pages. */
+START_TEST(prune_gives_back_a_directory_per_gib)
+{
+	uint64_t base = 0x100000000000, f = pmm_free_pages();
+	int k;
+
+	for (k = 0; k < 64; k++)
+		ck_assert_int_eq(vm_map(root, base + k * GIB + 0x3000, 0x5000, PTE_W), 0);
+	ck_assert_uint_eq(pmm_free_pages(), f - 1 - 64 * 2);	/* one PDPT, 64 PDs and PTs */
+	for (k = 0; k < 63; k++) {
+		vm_unmap(root, base + k * GIB + 0x3000);
+		ck_assert(vm_prune(root, base + k * GIB + 0x3000));
+		ck_assert_ptr_null(vm_walk_pde(root, base + k * GIB, false));
+	}
+	ck_assert_uint_eq(pmm_free_pages(), f - 3);
+	ck_assert_uint_eq(*vm_walk(root, base + 63 * GIB + 0x3000, false), 0x5000 | PTE_P | PTE_W);
+}
+END_TEST
+
+START_TEST(prune_stops_at_the_first_table_still_in_use)
+{
+	uint64_t va = 0x100000000000, f;
+
+	ck_assert_int_eq(vm_map(root, va, 0x5000, PTE_W), 0);
+	ck_assert_int_eq(vm_map(root, va + 0x1ff000, 0x6000, PTE_W), 0);	/* same PT, last entry */
+	ck_assert_int_eq(vm_map(root, va + 2 * MIB, 0x7000, PTE_W), 0);	/* same PD, next PT */
+	f = pmm_free_pages();
+	vm_unmap(root, va);
+	ck_assert(!vm_prune(root, va));			/* its PT still maps a page */
+	ck_assert_uint_eq(pmm_free_pages(), f);
+	vm_unmap(root, va + 0x1ff000);
+	ck_assert(vm_prune(root, va + 0x1ff000));	/* the PT goes, the PD stays */
+	ck_assert_uint_eq(pmm_free_pages(), f + 1);
+	ck_assert_ptr_null(vm_walk(root, va, false));
+	ck_assert_uint_eq(*vm_walk(root, va + 2 * MIB, false), 0x7000 | PTE_P | PTE_W);
+}
+END_TEST
+
+/* A 2 MiB page has no PT: once its PDE is cleared, its directory can go. */
+START_TEST(prune_after_a_2mib_page_frees_its_directory)
+{
+	uint64_t va = 0x100000000000 + 5 * GIB + 4 * MIB, f = pmm_free_pages();
+	pte_t *pde = vm_walk_pde(root, va, true);
+
+	ck_assert_ptr_nonnull(pde);
+	*pde = 0x200000 | PTE_P | PTE_PS;
+	ck_assert(!vm_prune(root, va));			/* the page is still there */
+	ck_assert_uint_eq(pmm_free_pages(), f - 2);
+	*pde = 0;
+	ck_assert(vm_prune(root, va));
+	ck_assert_uint_eq(pmm_free_pages(), f);
+	ck_assert_uint_eq(((pte_t *)p2v(root))[32], 0);
+}
+END_TEST
+
+/* The CPU may cache walks through a freed table: pruning the loaded root flushes. */
+START_TEST(prune_of_the_loaded_root_flushes)
+{
+	uint64_t va = 0x100000000000;
+
+	ck_assert_int_eq(vm_map(root, va, 0x5000, PTE_W), 0);
+	vm_host_cr3 = root;
+	vm_unmap(root, va);
+	ck_assert_uint_eq(vm_host_flushes, 1);
+	ck_assert(vm_prune(root, va));
+	ck_assert_uint_eq(vm_host_flushes, 2);
+	ck_assert(!vm_prune(root, va));
+	ck_assert_uint_eq(vm_host_flushes, 2);
+}
+END_TEST
+
+/* The memory report's count: every table below the root in the range, and the unused ones. */
+START_TEST(count_tables_sees_every_level_and_the_empty_ones)
+{
+	uint64_t base = 0x100000000000, empty = 99;
+
+	ck_assert_uint_eq(vm_count_tables(root, base, base + (64ULL << 40), &empty), 0);
+	ck_assert_uint_eq(empty, 0);
+	ck_assert_int_eq(vm_map(root, base, 0x5000, PTE_W), 0);
+	ck_assert_int_eq(vm_map(root, base + 2 * MIB, 0x6000, PTE_W), 0);
+	ck_assert_int_eq(vm_map(root, base + (1ULL << 39), 0x7000, PTE_W), 0);	/* next PDPT */
+	ck_assert_int_eq(vm_map(root, 0x400000, 0x8000, PTE_W), 0);		/* outside the range */
+	ck_assert_uint_eq(vm_count_tables(root, base, base + (64ULL << 40), &empty), 7);
+	ck_assert_uint_eq(empty, 0);
+	vm_unmap(root, base + 2 * MIB);				/* not pruned: left empty */
+	ck_assert_uint_eq(vm_count_tables(root, base, base + (64ULL << 40), &empty), 7);
+	ck_assert_uint_eq(empty, 1);
+}
+END_TEST
+
 START_TEST(bad_arguments_panic)
 {
 	ck_assert(PANICS(vm_map(root, 0x400800, 0x5000, PTE_W)));
@@ -330,6 +443,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, addresses_at_both_ends_of_both_halves);
 	tcase_add_test(tc, out_of_memory_fails_cleanly_and_recovers);
 	tcase_add_test(tc, only_the_loaded_root_is_flushed_and_only_when_it_held_a_page);
+	tcase_add_test(tc, prune_frees_every_empty_table_but_the_root);
+	tcase_add_test(tc, prune_gives_back_a_directory_per_gib);
+	tcase_add_test(tc, prune_stops_at_the_first_table_still_in_use);
+	tcase_add_test(tc, prune_after_a_2mib_page_frees_its_directory);
+	tcase_add_test(tc, prune_of_the_loaded_root_flushes);
+	tcase_add_test(tc, count_tables_sees_every_level_and_the_empty_ones);
 	tcase_add_test(tc, bad_arguments_panic);
 	tcase_add_test(tc, lookups_of_any_address_do_not_panic);
 	tcase_add_test(tc, mmio_is_uncached_offset_and_separated_by_a_gap);
