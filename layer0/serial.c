@@ -27,10 +27,23 @@ void serial_init(void)
 	outb(COM1 + REG_MCR, 0x03);		/* DTR, RTS */
 }
 
+/*
+ * A UART whose transmitter never empties would hang every print, the fault
+ * reports included: wait a bounded number of polls (far more than one
+ * character takes at 115200 baud), and once it has timed out stop waiting
+ * at all, so the machine still reaches its exit code.
+ */
+#define THR_POLLS_MAX	(1u << 20)
+
+static bool uart_stuck;
+
 static void put_raw(char c)
 {
-	while ((inb(COM1 + REG_LSR) & LSR_THR_EMPTY) == 0)
-		;
+	uint32_t polls = 0;
+
+	while (!uart_stuck && (inb(COM1 + REG_LSR) & LSR_THR_EMPTY) == 0)
+		if (++polls == THR_POLLS_MAX)
+			uart_stuck = true;
 	outb(COM1 + REG_DATA, (uint8_t)c);
 }
 

@@ -9,6 +9,8 @@
 #define CALIBRATE_RUNS		3
 
 #define PIT_HZ			1193182
+/* The TSC's rate is not known yet: 2^37 ticks is tens of seconds at any real one. */
+#define PIT_WAIT_TICKS_MAX	(1ULL << 37)
 #define PIT_CH2			0x42
 #define PIT_CMD			0x43
 #define PIT_GATE		0x61	/* bit 0: ch2 gate, bit 1: speaker, bit 5: ch2 output */
@@ -56,7 +58,9 @@ static uint64_t tsc_per_calibration(void)
 	outb(PIT_GATE, inb(PIT_GATE) | 0x01);
 	t0 = rdtsc();
 	while ((inb(PIT_GATE) & 0x20) == 0)
-		;
+		if (rdtsc() - t0 > PIT_WAIT_TICKS_MAX)
+			report_device("PIT channel 2", "its count to run out, to calibrate the TSC", 0,
+			    "the count never ran out");
 	return rdtsc() - t0;
 }
 
