@@ -130,6 +130,10 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 
+/* crc32c.c: CRC-32C (Castagnoli); extend continues a CRC over more bytes */
+uint32_t crc32c(const void *p, uint64_t n);
+uint32_t crc32c_extend(uint32_t crc, const void *p, uint64_t n);
+
 /* mb2.c */
 void mb2_parse(uint64_t mbi_phys, struct boot_info *bi);
 const char *cmdline_option(const char *cmdline, const char *key); /* "key=value": value, else 0 */

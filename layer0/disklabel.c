@@ -47,24 +47,6 @@ uint64_t fnv1a(const void *p, uint64_t n)
 }
 
 /*
- * CRC-32C (Castagnoli, reflected polynomial 0x82f63b78), bit by bit: a
- * label is one page, read once a boot.  It catches every burst of up to 32
- * flipped bits, where FNV-1a promises nothing.
- */
-uint32_t crc32c(const void *p, uint64_t n)
-{
-	const uint8_t *b = p;
-	uint32_t c = 0xffffffff;
-
-	for (uint64_t i = 0; i < n; i++) {
-		c ^= b[i];
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0x82f63b78 & (0 - (c & 1)));
-	}
-	return ~c;
-}
-
-/*
  * The journal: a sixteenth of the disk, within the ABI's bounds, in whole
  * MiB.  A disk larger than the window is used up to the window's end: layer
  * 1 cannot address the rest, so the journal ends there too.

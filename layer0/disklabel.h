@@ -84,6 +84,5 @@ int label_data_io(struct blkdev *dev, bool write, uint64_t i, uint64_t pa);
 /* Pages of the copy a layout needs: every page holding file bytes of a writable segment. */
 uint64_t label_data_pages(const struct strata_segment *seg, uint32_t nseg);
 uint64_t fnv1a(const void *p, uint64_t n);
-uint32_t crc32c(const void *p, uint64_t n);
 
 #endif
