@@ -1,7 +1,8 @@
 /*
  * What layer 0 knows about the running payload: where its regions are and
- * the state of its rings.  Shared by load.c (which builds it) and l1fault.c
- * (which enforces the ABI against it).
+ * the state of its rings.  Shared by load.c (which builds it), l1fault.c
+ * (which enforces the ABI against it), and the owners of its rings,
+ * console.c and nic.c.
  */
 #ifndef LAYER1_H
 #define LAYER1_H
@@ -31,16 +32,5 @@ uint64_t page_or_die(const char *what);
 void l1_map(uint64_t va, uint64_t pa, uint64_t flags);
 /* The pager's permission function: how the window page at disk offset off is mapped (pager.h). */
 uint64_t l1_window_perm(uint64_t off);
-/* The console ring's operations. */
-extern const struct ring_ops console_ops;
-/* nic.c: the NIC rings */
-void nic_load(uint32_t tx_slots, uint32_t rx_slots);	/* grants the rings if there is a NIC */
-void nic_info(struct strata_info *in);		/* MAC, MTU, slots granted */
-void nic_poll(void);				/* reaps the device: sent frames back, new ones in */
-void nic_doorbell_done(struct ring *r);		/* after a NIC doorbell: notify the device, poll */
-void nic_wait_trap(struct trapframe *tf);	/* STRATA_TRAP_WAIT */
-void nic_print_stats(void);
-/* Stops the machine because layer 1 exited with code. */
-NORETURN void l1_exit(uint32_t code);
 
 #endif

@@ -9,6 +9,7 @@
 #include "blkdev.h"
 #include "disklabel.h"
 #include "layer1.h"
+#include "nic.h"
 #include "pager.h"
 #include "strata/abi.h"
 
@@ -434,18 +435,6 @@ static void info_load(const struct boot_info *bi, const char *cmdline)
 	timer_publish(&in->clock_ns);
 }
 
-static void console_load(void)
-{
-	uint32_t n = l1.img.hdr.console_slots ? l1.img.hdr.console_slots : STRATA_CONSOLE_SLOTS_DEFAULT;
-
-	for (uint32_t i = 0; i < n; i++) {
-		l1.console.slot[i].pa = page_or_die("console ring");
-		l1.console.slot[i].page = p2v(l1.console.slot[i].pa);
-	}
-	ring_init(&l1.console, "console", STRATA_CONSOLE_BASE, n, page_or_die("doorbell"),
-	    &console_ops, 0);
-}
-
 static void symbols_load(void)
 {
 	struct symtab st;
@@ -485,7 +474,7 @@ void payload_load(const struct boot_info *bi)
 	disk_check_size();
 	l1.stack_bytes = l1.img.hdr.stack_bytes ? l1.img.hdr.stack_bytes : STRATA_L1_STACK_DEFAULT;
 	/* The rings before the pager, which sizes its cache by the RAM left. */
-	console_load();
+	console_load(l1.img.hdr.console_slots ? l1.img.hdr.console_slots : STRATA_CONSOLE_SLOTS_DEFAULT);
 	nic_load(l1.img.hdr.tx_slots, l1.img.hdr.rx_slots);
 	info_load(bi, from_module ? bi->mods[0].cmdline : lb.cmdline);
 	pager_init(l1.dev, l1_window_perm, faultaround(bi));
