@@ -25,7 +25,7 @@ struct disklabel_v1 {
 	uint32_t version;
 	uint32_t nseg;
 	uint64_t disk_bytes;
-	uint64_t l1_limit;
+	uint64_t l1_disk_limit;
 	uint64_t payload_hash;
 	uint64_t payload_bytes;
 	uint64_t entry;
@@ -86,7 +86,7 @@ void disk_geometry(const struct blkdev *dev, struct diskgeom *g)
 	if (journal > STRATA_JOURNAL_MAX)
 		journal = STRATA_JOURNAL_MAX;
 	journal = (journal + 0xfffff) & ~0xfffffULL;
-	g->l1_limit = g->disk_bytes > journal ? g->disk_bytes - journal : 0;
+	g->l1_disk_limit = g->disk_bytes > journal ? g->disk_bytes - journal : 0;
 }
 
 uint64_t label_data_pages(const struct strata_segment *seg, uint32_t nseg)
@@ -196,7 +196,7 @@ static void label_from_v1(const struct disklabel_v1 *o, struct disklabel *l)
 	l->state = LABEL_READY;
 	l->nseg = o->nseg;
 	l->disk_bytes = o->disk_bytes;
-	l->l1_limit = o->l1_limit;
+	l->l1_disk_limit = o->l1_disk_limit;
 	l->payload_hash = o->payload_hash;
 	l->payload_bytes = o->payload_bytes;
 	l->entry = o->entry;

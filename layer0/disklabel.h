@@ -39,7 +39,7 @@ struct disklabel {
 	uint32_t version;
 	uint32_t state;
 	uint64_t disk_bytes;		/* as installed */
-	uint64_t l1_limit;		/* the journal starts here */
+	uint64_t l1_disk_limit;	/* the journal starts here */
 	uint64_t payload_hash;		/* FNV-1a of the payload's ELF file */
 	uint64_t payload_bytes;
 	uint64_t entry;
@@ -66,7 +66,7 @@ enum head {
 /* The disk's geometry: what layer 1 gets and where the journal is. */
 struct diskgeom {
 	uint64_t disk_bytes;		/* whole pages, at most the window */
-	uint64_t l1_limit;
+	uint64_t l1_disk_limit;
 };
 
 struct blkdev;

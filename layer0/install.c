@@ -44,7 +44,7 @@ static void label_from_image(struct disklabel *lb, const char *cmdline)
 {
 	lb->nseg = (uint32_t)l1.img.nseg;
 	lb->disk_bytes = l1.geom.disk_bytes;
-	lb->l1_limit = l1.geom.l1_limit;
+	lb->l1_disk_limit = l1.geom.l1_disk_limit;
 	lb->payload_hash = fnv1a(l1.file, l1.file_bytes);
 	lb->payload_bytes = l1.file_bytes;
 	lb->entry = l1.img.entry;
@@ -101,8 +101,8 @@ static void overlap_check(const struct boot_info *bi, const struct disklabel *lb
 
 	if (hi <= lo || forced(bi))
 		return;
-	if (hi > l1.geom.l1_limit)
-		hi = l1.geom.l1_limit;	/* disk_check_size reports the rest */
+	if (hi > l1.geom.l1_disk_limit)
+		hi = l1.geom.l1_disk_limit;	/* disk_check_size reports the rest */
 	if ((r = disk_holds_data(lo, hi)) < 0)
 		load_stop(STRATA_EXIT_DISK_IO, "disk I/O error");
 	if (r == 0)

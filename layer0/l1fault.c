@@ -125,7 +125,7 @@ uint64_t l1_window_perm(uint64_t off)
 	uint64_t va = STRATA_DISK_WINDOW_BASE + PAGE_ROUND_DOWN(off);
 
 	/* The free area first: it lies above everything else and takes most faults. */
-	if (l1.dev != 0 && va >= l1.img.image_end && off < l1.geom.l1_limit)
+	if (l1.dev != 0 && va >= l1.img.image_end && off < l1.geom.l1_disk_limit)
 		return PTE_P | PTE_W | PTE_NX;
 	if (va >= STRATA_L1_STACK_TOP - l1.stack_bytes && va < STRATA_L1_STACK_TOP)
 		return PTE_P | PTE_W | PTE_NX;
@@ -145,7 +145,7 @@ static void window_rules(struct trapframe *tf, uint64_t off)
 		violation(tf, STRATA_EXIT_V_L0_REGION, "the disk's first MiB belongs to layer 0");
 	if (l1.dev != 0 && off >= l1.geom.disk_bytes)
 		violation(tf, STRATA_EXIT_V_OUTSIDE, "beyond the end of the disk");
-	if (l1.dev != 0 && off >= l1.geom.l1_limit)
+	if (l1.dev != 0 && off >= l1.geom.l1_disk_limit)
 		violation(tf, STRATA_EXIT_V_L0_REGION, "the journal at the end of the disk belongs to layer 0");
 	if (STRATA_DISK_WINDOW_BASE + off < STRATA_L1_STACK_TOP - l1.stack_bytes)
 		violation(tf, STRATA_EXIT_V_STACK, "below the layer-1 stack (recursion too deep or frame too large)");

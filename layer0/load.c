@@ -122,9 +122,9 @@ static void disk_check_size(void)
 
 	if (l1.dev == 0)
 		return;
-	if (l1.geom.l1_limit < need) {
+	if (l1.geom.l1_disk_limit < need) {
 		kprintf("strata: %s is too small: the payload needs %lu MiB before the journal, the disk gives %lu\n",
-		    l1.dev->name, (unsigned long)(need >> 20), (unsigned long)(l1.geom.l1_limit >> 20));
+		    l1.dev->name, (unsigned long)(need >> 20), (unsigned long)(l1.geom.l1_disk_limit >> 20));
 		load_stop(STRATA_EXIT_DISK_SMALL, "disk too small");
 	}
 }
@@ -143,7 +143,7 @@ static void info_load(const struct boot_info *bi, const char *cmdline)
 	in->tsc_ns_mult = timer_tsc_ns_mult();
 	in->clock_ns = clock_ns();
 	in->disk_bytes = l1.geom.disk_bytes;
-	in->l1_disk_limit = l1.geom.l1_limit;
+	in->l1_disk_limit = l1.geom.l1_disk_limit;
 	in->console_slots = l1.console.nslots;
 	in->stack_bytes = (uint32_t)l1.stack_bytes;
 	in->image_end = l1.img.image_end;
@@ -209,8 +209,8 @@ void payload_load(const struct boot_info *bi)
 	    (unsigned long)l1.img.entry, (unsigned long)(l1.stack_bytes / 1024), l1.console.nslots);
 	if (l1.dev != 0)
 		kprintf("strata: disk window: %lu MiB for layer 1, journal %lu MiB\n",
-		    (unsigned long)(l1.geom.l1_limit >> 20),
-		    (unsigned long)((l1.geom.disk_bytes - l1.geom.l1_limit) >> 20));
+		    (unsigned long)(l1.geom.l1_disk_limit >> 20),
+		    (unsigned long)((l1.geom.disk_bytes - l1.geom.l1_disk_limit) >> 20));
 }
 
 /* The payload's entry point, where payload_enter's jump reads it (no register may carry it). */

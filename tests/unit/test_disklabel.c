@@ -207,7 +207,7 @@ END_TEST
 struct v1 {
 	uint64_t magic;
 	uint32_t version, nseg;
-	uint64_t disk_bytes, l1_limit, payload_hash, payload_bytes, entry, image_end, installs;
+	uint64_t disk_bytes, l1_disk_limit, payload_hash, payload_bytes, entry, image_end, installs;
 	struct strata_payload_header hdr;
 	struct strata_segment seg[STRATA_MAX_SEGMENTS];
 	uint64_t checksum;
@@ -270,7 +270,7 @@ START_TEST(a_disk_past_the_window_is_used_up_to_its_end)
 
 	disk_geometry(&big, &g);
 	ck_assert_uint_eq(g.disk_bytes, STRATA_DISK_WINDOW_SIZE);
-	ck_assert_uint_eq(g.l1_limit, STRATA_DISK_WINDOW_SIZE - STRATA_JOURNAL_MAX);
+	ck_assert_uint_eq(g.l1_disk_limit, STRATA_DISK_WINDOW_SIZE - STRATA_JOURNAL_MAX);
 }
 END_TEST
 
