@@ -49,9 +49,9 @@ static void label_from_image(struct disklabel *lb, const char *cmdline)
 	lb->payload_bytes = l1.file_bytes;
 	lb->entry = l1.img.entry;
 	lb->image_end = l1.img.image_end;
-	lb->data_pages = label_data_pages(l1.img.seg, lb->nseg);
+	label_segments_from(lb->seg, l1.img.seg, LABEL_MAX_SEGMENTS);
+	lb->data_pages = label_data_pages(lb->seg, lb->nseg);
 	lb->hdr = l1.img.hdr;
-	memcpy(lb->seg, l1.img.seg, sizeof(lb->seg));
 	memset(lb->cmdline, 0, sizeof(lb->cmdline));
 	memcpy(lb->cmdline, cmdline, strnlen(cmdline, sizeof(lb->cmdline) - 1));
 }
@@ -62,7 +62,7 @@ void image_from_label(const struct disklabel *lb)
 	l1.img.entry = lb->entry;
 	l1.img.image_end = lb->image_end;
 	l1.img.hdr = lb->hdr;
-	memcpy(l1.img.seg, lb->seg, sizeof(l1.img.seg));
+	label_segments_to(l1.img.seg, lb->seg, LABEL_MAX_SEGMENTS);
 }
 
 static bool forced(const struct boot_info *bi)
@@ -118,8 +118,11 @@ static void overlap_check(const struct boot_info *bi, const struct disklabel *lb
 /* A disk boot starts .data from the copy in the disk's head, which has room for LABEL_DATA_MAX. */
 static void data_size_check(void)
 {
-	uint64_t n = label_data_pages(l1.img.seg, (uint32_t)l1.img.nseg);
+	struct label_segment seg[LABEL_MAX_SEGMENTS];
+	uint64_t n;
 
+	label_segments_from(seg, l1.img.seg, (uint32_t)l1.img.nseg);
+	n = label_data_pages(seg, (uint32_t)l1.img.nseg);
 	if (l1.dev == 0 || n * PAGE_SIZE <= LABEL_DATA_MAX)
 		return;
 	kprintf("strata: the payload is not loadable on a disk: its writable segments' file bytes\n"
