@@ -45,7 +45,8 @@ void install_check(const struct boot_info *bi, enum head head, const struct disk
 /* Without a module: can the disk's payload start fresh?  Stops the machine if not. */
 void disk_boot_check(enum head head, const struct disklabel *lb, const char *why);
 void image_from_label(const struct disklabel *lb);	/* l1.img as the label describes it */
-void payload_install(const struct boot_info *bi, struct disklabel *lb);	/* the module, in the window and on the disk */
+/* Puts the module in the window and, with a disk, installs it there in a safe order. */
+void payload_install(const struct boot_info *bi, struct disklabel *lb);
 void fresh_start(void);		/* the disk's payload's writable segments as its ELF has them */
 void stack_clear(void);		/* a zero stack, whatever an earlier run left */
 
