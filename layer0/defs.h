@@ -232,6 +232,12 @@ struct l1_image;
 void payload_load(const struct boot_info *bi);	/* validates, maps, fills the info page */
 NORETURN void payload_enter(void);
 
+/* console.c: the console ring, and the payload's end */
+void console_load(uint32_t nslots);	/* the ring of nslots slots, mapped for layer 1 */
+NORETURN void l1_exit(uint32_t code);	/* layer 1 exited with code: statistics, then stop */
+
+/* nic.c: the NIC rings (the interface is nic.h) */
+
 /* l1fault.c: layer-1 page faults and traps, by the ABI's rules */
 void l1_page_fault(struct trapframe *tf);
 void l1_trap(struct trapframe *tf);

@@ -12,6 +12,7 @@
 #include "blkdev.h"
 #include "disklabel.h"
 #include "strata/abi.h"
+#include "validate.h"
 
 _Static_assert(sizeof(struct disklabel) <= PAGE_SIZE, "the label is one page");
 _Static_assert(LABEL_DATA_OFFSET % PAGE_SIZE == 0 && LABEL_DATA_OFFSET < STRATA_DISK_HEAD_SIZE,
@@ -25,16 +26,41 @@ struct disklabel_v1 {
 	uint32_t version;
 	uint32_t nseg;
 	uint64_t disk_bytes;
-	uint64_t l1_limit;
+	uint64_t l1_disk_limit;
 	uint64_t payload_hash;
 	uint64_t payload_bytes;
 	uint64_t entry;
 	uint64_t image_end;
 	uint64_t installs;
 	struct strata_payload_header hdr;
-	struct strata_segment seg[STRATA_MAX_SEGMENTS];
+	struct label_segment seg[LABEL_MAX_SEGMENTS];
 	uint64_t checksum;		/* FNV-1a of everything above */
 };
+
+/*
+ * The on-disk layout, fixed: a change here is a new LABEL_VERSION.  The
+ * payload header is the ABI's own note, fixed by abi/strata/payload.h.
+ */
+_Static_assert(sizeof(struct label_segment) == 40 && offsetof(struct label_segment, memsz) == 8 &&
+    offsetof(struct label_segment, offset) == 16 && offsetof(struct label_segment, filesz) == 24 &&
+    offsetof(struct label_segment, flags) == 32 && offsetof(struct label_segment, reserved) == 36,
+    "struct label_segment is on the disk");
+_Static_assert(offsetof(struct disklabel, version) == 8 && offsetof(struct disklabel, state) == 12 &&
+    offsetof(struct disklabel, disk_bytes) == 16 && offsetof(struct disklabel, l1_disk_limit) == 24 &&
+    offsetof(struct disklabel, payload_hash) == 32 && offsetof(struct disklabel, payload_bytes) == 40 &&
+    offsetof(struct disklabel, entry) == 48 && offsetof(struct disklabel, image_end) == 56 &&
+    offsetof(struct disklabel, installs) == 64 && offsetof(struct disklabel, data_pages) == 72 &&
+    offsetof(struct disklabel, nseg) == 80 && offsetof(struct disklabel, reserved) == 84 &&
+    offsetof(struct disklabel, hdr) == 88 && offsetof(struct disklabel, seg) == 152 &&
+    offsetof(struct disklabel, cmdline) == 792 && offsetof(struct disklabel, checksum) == 2840,
+    "struct disklabel is on the disk");
+_Static_assert(offsetof(struct disklabel_v1, nseg) == 12 && offsetof(struct disklabel_v1, hdr) == 72 &&
+    offsetof(struct disklabel_v1, seg) == 136 && offsetof(struct disklabel_v1, checksum) == 776,
+    "struct disklabel_v1 is on the disks an older layer 0 wrote");
+_Static_assert(LABEL_MAX_SEGMENTS == STRATA_MAX_SEGMENTS,
+    "a label holds every segment a valid payload has, and no more than an image takes");
+_Static_assert(STRATA_SEG_R == 4 && STRATA_SEG_W == 2 && STRATA_SEG_X == 1,
+    "the label keeps the segment flags' values");
 
 uint64_t fnv1a(const void *p, uint64_t n)
 {
@@ -68,10 +94,10 @@ void disk_geometry(const struct blkdev *dev, struct diskgeom *g)
 	if (journal > STRATA_JOURNAL_MAX)
 		journal = STRATA_JOURNAL_MAX;
 	journal = (journal + 0xfffff) & ~0xfffffULL;
-	g->l1_limit = g->disk_bytes > journal ? g->disk_bytes - journal : 0;
+	g->l1_disk_limit = g->disk_bytes > journal ? g->disk_bytes - journal : 0;
 }
 
-uint64_t label_data_pages(const struct strata_segment *seg, uint32_t nseg)
+uint64_t label_data_pages(const struct label_segment *seg, uint32_t nseg)
 {
 	uint64_t n = 0;
 
@@ -82,8 +108,22 @@ uint64_t label_data_pages(const struct strata_segment *seg, uint32_t nseg)
 	return n;
 }
 
+void label_segments_from(struct label_segment *to, const struct strata_segment *from, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		to[i] = (struct label_segment){ .vaddr = from[i].vaddr, .memsz = from[i].memsz,
+		    .offset = from[i].offset, .filesz = from[i].filesz, .flags = from[i].flags };
+}
+
+void label_segments_to(struct strata_segment *to, const struct label_segment *from, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		to[i] = (struct strata_segment){ .vaddr = from[i].vaddr, .memsz = from[i].memsz,
+		    .offset = from[i].offset, .filesz = from[i].filesz, .flags = from[i].flags };
+}
+
 /* One segment of a label on its own: the validator's rules that survive into the label. */
-static const char *segment_check(const struct strata_segment *s)
+static const char *segment_check(const struct label_segment *s)
 {
 	uint64_t end;
 
@@ -122,7 +162,7 @@ static const char *header_check(const struct strata_payload_header *h)
 /*
  * The layout a label describes, checked as strictly as abi/validate.c
  * checks a module (layer 0 maps it and l1fault.c computes with it): 1 to
- * STRATA_MAX_SEGMENTS segments in the image region, sorted, the first at
+ * LABEL_MAX_SEGMENTS segments in the image region, sorted, the first at
  * STRATA_L1_IMAGE_BASE, no page shared, none writable and executable, the
  * entry point in an executable one, image_end the page-aligned end of the
  * last; and (version 2) the copy of the writable pages the size they need.
@@ -133,12 +173,12 @@ const char *label_check(const struct disklabel *l)
 	uint64_t end = 0;
 	bool entry_ok = false;
 
-	if (l->nseg == 0 || l->nseg > STRATA_MAX_SEGMENTS)
+	if (l->nseg == 0 || l->nseg > LABEL_MAX_SEGMENTS)
 		return "the segment count is out of bounds";
 	if (PAGE_ROUND_DOWN(l->seg[0].vaddr) != STRATA_L1_IMAGE_BASE)
 		return "the first segment is not at the image base";
 	for (uint32_t i = 0; i < l->nseg; i++) {
-		const struct strata_segment *s = &l->seg[i];
+		const struct label_segment *s = &l->seg[i];
 
 		if ((why = segment_check(s)) != 0)
 			return why;
@@ -178,7 +218,7 @@ static void label_from_v1(const struct disklabel_v1 *o, struct disklabel *l)
 	l->state = LABEL_READY;
 	l->nseg = o->nseg;
 	l->disk_bytes = o->disk_bytes;
-	l->l1_limit = o->l1_limit;
+	l->l1_disk_limit = o->l1_disk_limit;
 	l->payload_hash = o->payload_hash;
 	l->payload_bytes = o->payload_bytes;
 	l->entry = o->entry;

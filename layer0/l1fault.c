@@ -5,6 +5,7 @@
  */
 #include "defs.h"
 #include "layer1.h"
+#include "nic.h"
 #include "pager.h"
 #include "strata/abi.h"
 
@@ -59,8 +60,6 @@ static void doorbell_fault(struct trapframe *tf, struct ring *r, uint32_t i, uin
 		violation(tf, STRATA_EXIT_V_RING, why);
 	stepping = r;
 	tf->rflags |= RFLAGS_TF;
-	if (r != &l1.console)
-		nic_doorbell_done(r);
 }
 
 /* The debug trap after a stepped doorbell read: the doorbell goes again, and the stepping. */
@@ -126,7 +125,7 @@ uint64_t l1_window_perm(uint64_t off)
 	uint64_t va = STRATA_DISK_WINDOW_BASE + PAGE_ROUND_DOWN(off);
 
 	/* The free area first: it lies above everything else and takes most faults. */
-	if (l1.dev != 0 && va >= l1.img.image_end && off < l1.geom.l1_limit)
+	if (l1.dev != 0 && va >= l1.img.image_end && off < l1.geom.l1_disk_limit)
 		return PTE_P | PTE_W | PTE_NX;
 	if (va >= STRATA_L1_STACK_TOP - l1.stack_bytes && va < STRATA_L1_STACK_TOP)
 		return PTE_P | PTE_W | PTE_NX;
@@ -146,7 +145,7 @@ static void window_rules(struct trapframe *tf, uint64_t off)
 		violation(tf, STRATA_EXIT_V_L0_REGION, "the disk's first MiB belongs to layer 0");
 	if (l1.dev != 0 && off >= l1.geom.disk_bytes)
 		violation(tf, STRATA_EXIT_V_OUTSIDE, "beyond the end of the disk");
-	if (l1.dev != 0 && off >= l1.geom.l1_limit)
+	if (l1.dev != 0 && off >= l1.geom.l1_disk_limit)
 		violation(tf, STRATA_EXIT_V_L0_REGION, "the journal at the end of the disk belongs to layer 0");
 	if (STRATA_DISK_WINDOW_BASE + off < STRATA_L1_STACK_TOP - l1.stack_bytes)
 		violation(tf, STRATA_EXIT_V_STACK, "below the layer-1 stack (recursion too deep or frame too large)");
@@ -212,54 +211,6 @@ void l1_page_fault(struct trapframe *tf)
 		return;
 	}
 	violation(tf, STRATA_EXIT_V_OUTSIDE, "no region is assigned at this address");
-}
-
-/* The console's take: print the slot, done with it at once. */
-static int console_take(struct ring *r, uint32_t i, const struct strata_slot *s)
-{
-	(void)r;
-	(void)i;
-	serial_write((const char *)s->data, s->len);
-	return RING_TAKE_DONE;
-}
-
-static void console_map(struct ring *r, uint64_t va, uint64_t pa, bool writable)
-{
-	(void)r;
-	l1_map(va, pa, PTE_NX | (writable ? PTE_W : 0));
-}
-
-/* The console never holds a slot, so there is never anything to wait for. */
-static void console_wait(struct ring *r)
-{
-	(void)r;
-	hlt();
-}
-
-/* Layer 1 sends on the console: used means written, the data page's dirty bit. */
-static bool console_used(struct ring *r, uint32_t i)
-{
-	pte_t *e = vm_walk(kernel_root, STRATA_SLOT_ADDR(r->base, i), false);
-
-	return e != 0 && (*e & PTE_D) != 0;
-}
-
-const struct ring_ops console_ops = {
-	.take = console_take,
-	.map = console_map,
-	.wait = console_wait,
-	.used = console_used,
-};
-
-void l1_exit(uint32_t code)
-{
-	pager_print_stats();
-	nic_print_stats();
-	kprintf("strata: console: %lu slots in %lu doorbells\n",
-	    (unsigned long)l1.console.taken, (unsigned long)l1.console.doorbells);
-	kprintf("strata: layer 1 exited with code %u\n", code);
-	kprintf("strata: exit %u (payload exit)\n", code);
-	machine_exit(code);
 }
 
 static void trap_exit(struct trapframe *tf)

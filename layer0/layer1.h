@@ -1,7 +1,8 @@
 /*
  * What layer 0 knows about the running payload: where its regions are and
- * the state of its rings.  Shared by load.c (which builds it) and l1fault.c
- * (which enforces the ABI against it).
+ * the state of its rings.  Shared by load.c and install.c (which build it),
+ * l1fault.c (which enforces the ABI against it), and the owners of its
+ * rings, console.c and nic.c.
  */
 #ifndef LAYER1_H
 #define LAYER1_H
@@ -25,22 +26,28 @@ struct layer1 {
 
 extern struct layer1 l1;
 
+/* load.c */
+/* Stops the machine while loading the payload: why, in the last line layer 0 prints. */
+NORETURN void load_stop(uint32_t code, const char *why);
 /* A zeroed page for layer 1's structures, or the machine stops with STRATA_EXIT_L0_NOMEM. */
 uint64_t page_or_die(const char *what);
 /* Maps one layer-1 page at va (replacing what was there); pa 0 unmaps. */
 void l1_map(uint64_t va, uint64_t pa, uint64_t flags);
+
+/* l1fault.c */
 /* The pager's permission function: how the window page at disk offset off is mapped (pager.h). */
 uint64_t l1_window_perm(uint64_t off);
-/* The console ring's operations. */
-extern const struct ring_ops console_ops;
-/* nic.c: the NIC rings */
-void nic_load(uint32_t tx_slots, uint32_t rx_slots);	/* grants the rings if there is a NIC */
-void nic_info(struct strata_info *in);		/* MAC, MTU, slots granted */
-void nic_poll(void);				/* reaps the device: sent frames back, new ones in */
-void nic_doorbell_done(struct ring *r);		/* after a NIC doorbell: notify the device, poll */
-void nic_wait_trap(struct trapframe *tf);	/* STRATA_TRAP_WAIT */
-void nic_print_stats(void);
-/* Stops the machine because layer 1 exited with code. */
-NORETURN void l1_exit(uint32_t code);
+
+/* install.c: the payload on the disk (lb is the disk's label, zero unless it holds one) */
+/* With a module: may it be installed over what the disk's head holds?  Stops the machine if not. */
+void install_check(const struct boot_info *bi, enum head head, const struct disklabel *lb,
+    const char *why);
+/* Without a module: can the disk's payload start fresh?  Stops the machine if not. */
+void disk_boot_check(enum head head, const struct disklabel *lb, const char *why);
+void image_from_label(const struct disklabel *lb);	/* l1.img as the label describes it */
+/* Puts the module in the window and, with a disk, installs it there in a safe order. */
+void payload_install(const struct boot_info *bi, struct disklabel *lb);
+void fresh_start(void);		/* the disk's payload's writable segments as its ELF has them */
+void stack_clear(void);		/* a zero stack, whatever an earlier run left */
 
 #endif

@@ -1,14 +1,16 @@
 /*
- * Loading the payload.  With a module, validate it with the same checks
- * abicheck runs and install its segments in the disk window (on the disk when
- * there is one, so its code runs from the disk), if the disk may take it;
- * without one, start the payload the disk holds afresh.  The rings and the
- * info page come first, then the pager and the image, and in.
+ * Loading the payload: what runs, and into it.  With a module, validate it
+ * with the same checks abicheck runs and install its segments in the disk
+ * window (on the disk when there is one, so its code runs from the disk), if
+ * the disk may take it; without one, start the payload the disk holds
+ * afresh (install.c does both).  The rings and the info page come first,
+ * then the pager and the image, and in.
  */
 #include "defs.h"
 #include "blkdev.h"
 #include "disklabel.h"
 #include "layer1.h"
+#include "nic.h"
 #include "pager.h"
 #include "strata/abi.h"
 
@@ -33,7 +35,7 @@ void l1_map(uint64_t va, uint64_t pa, uint64_t flags)
 		vm_flush(va);
 }
 
-static NORETURN void stop(uint32_t code, const char *why)
+void load_stop(uint32_t code, const char *why)
 {
 	kprintf("strata: exit %u (%s)\n", code, why);
 	machine_exit(code);
@@ -46,7 +48,7 @@ uint64_t page_or_die(const char *what)
 
 	if (pa == 0) {
 		kprintf("strata: out of memory for the payload's %s\n", what);
-		stop(STRATA_EXIT_L0_NOMEM, "out of memory");
+		load_stop(STRATA_EXIT_L0_NOMEM, "out of memory");
 	}
 	return pa;
 }
@@ -74,187 +76,8 @@ static void payload_validate(const struct module *m)
 		return;
 	kprintf("strata: the payload is not loadable (%d problem%s above)\n", n, n == 1 ? "" : "s");
 	if (version)
-		stop(STRATA_EXIT_ABI_VERSION, "ABI version mismatch");
-	stop(STRATA_EXIT_BAD_PAYLOAD, "bad payload");
-}
-
-/*
- * Window page va of segment s as the payload starts it: the segment's file
- * bytes from src (src[0] belongs at s->vaddr), zero everywhere else.
- */
-static void page_image(uint8_t *dst, uint64_t va, const struct strata_segment *s, const uint8_t *src)
-{
-	uint64_t lo = va > s->vaddr ? va : s->vaddr;
-	uint64_t hi = s->vaddr + s->filesz;
-
-	memset(dst, 0, PAGE_SIZE);
-	if (hi > va + PAGE_SIZE)
-		hi = va + PAGE_SIZE;
-	if (lo < hi)
-		memcpy(dst + (lo - va), src + (lo - s->vaddr), hi - lo);
-}
-
-static uint8_t *window_page(uint64_t va)
-{
-	return pager_page(va - STRATA_DISK_WINDOW_BASE, false);
-}
-
-/* Copies one segment of the module into its window pages. */
-static void segment_install(const struct strata_segment *s)
-{
-	for (uint64_t va = PAGE_ROUND_DOWN(s->vaddr); va < PAGE_ROUND_UP(s->vaddr + s->memsz); va += PAGE_SIZE)
-		page_image(window_page(va), va, s, l1.file + s->offset);
-}
-
-static void label_from_image(struct disklabel *lb, const char *cmdline)
-{
-	lb->nseg = (uint32_t)l1.img.nseg;
-	lb->disk_bytes = l1.geom.disk_bytes;
-	lb->l1_limit = l1.geom.l1_limit;
-	lb->payload_hash = fnv1a(l1.file, l1.file_bytes);
-	lb->payload_bytes = l1.file_bytes;
-	lb->entry = l1.img.entry;
-	lb->image_end = l1.img.image_end;
-	lb->data_pages = label_data_pages(l1.img.seg, lb->nseg);
-	lb->hdr = l1.img.hdr;
-	memcpy(lb->seg, l1.img.seg, sizeof(lb->seg));
-	memset(lb->cmdline, 0, sizeof(lb->cmdline));
-	memcpy(lb->cmdline, cmdline, strnlen(cmdline, sizeof(lb->cmdline) - 1));
-}
-
-static void image_from_label(const struct disklabel *lb)
-{
-	l1.img.nseg = (int)lb->nseg;
-	l1.img.entry = lb->entry;
-	l1.img.image_end = lb->image_end;
-	l1.img.hdr = lb->hdr;
-	memcpy(l1.img.seg, lb->seg, sizeof(l1.img.seg));
-}
-
-static bool forced(const struct boot_info *bi)
-{
-	return option_is(cmdline_option(bi->cmdline, "install"), "force");
-}
-
-/* Whether window pages [lo, hi) of the disk hold a byte that is not zero: 1, 0, or -1 on an I/O error. */
-static int disk_holds_data(uint64_t lo, uint64_t hi)
-{
-	uint64_t pa = page_or_die("disk check");
-	int r = 0;
-
-	for (uint64_t off = lo; r == 0 && off < hi; off += PAGE_SIZE) {
-		const uint64_t *w = p2v(pa);
-
-		if (blk_rw_sync(l1.dev, BLK_READ, off / BLK_SECTOR_SIZE, BLK_SECTORS_PER_PAGE, &pa) != BLK_OK)
-			r = -1;
-		for (uint64_t i = 0; r == 0 && i < PAGE_SIZE / 8; i++)
-			r = w[i] != 0;
-	}
-	pmm_free(pa);
-	return r;
-}
-
-/*
- * A new build larger than the one installed takes pages that were the free
- * area: only where layer 1 never wrote (they are all zero) does that lose
- * nothing.
- */
-static void overlap_check(const struct boot_info *bi, const struct disklabel *lb)
-{
-	uint64_t lo = lb->image_end - STRATA_DISK_WINDOW_BASE;
-	uint64_t hi = l1.img.image_end - STRATA_DISK_WINDOW_BASE;
-	int r;
-
-	if (hi <= lo || forced(bi))
-		return;
-	if (hi > l1.geom.l1_limit)
-		hi = l1.geom.l1_limit;	/* disk_check_size reports the rest */
-	if ((r = disk_holds_data(lo, hi)) < 0)
-		stop(STRATA_EXIT_DISK_IO, "disk I/O error");
-	if (r == 0)
-		return;
-	kprintf("strata: %s: the new build of \"%s\" ends at %#lx, the installed one at %#lx: its image\n"
-	    "strata: would overwrite %lu KiB of the free area, which holds layer 1's data.\n"
-	    "strata: add install=force to layer 0's command line to install it over that data.\n",
-	    l1.dev->name, l1.img.hdr.name, (unsigned long)l1.img.image_end,
-	    (unsigned long)lb->image_end, (unsigned long)((hi - lo) >> 10));
-	stop(STRATA_EXIT_IMAGE_OVERLAP, "the new image would overwrite layer 1's data");
-}
-
-/* A disk boot starts .data from the copy in the disk's head, which has room for LABEL_DATA_MAX. */
-static void data_size_check(void)
-{
-	uint64_t n = label_data_pages(l1.img.seg, (uint32_t)l1.img.nseg);
-
-	if (l1.dev == 0 || n * PAGE_SIZE <= LABEL_DATA_MAX)
-		return;
-	kprintf("strata: the payload is not loadable on a disk: its writable segments' file bytes\n"
-	    "strata: fill %lu KiB of pages, and a disk keeps at most %lu KiB of them (doc/abi.md, \"Installing\")\n",
-	    (unsigned long)(n * PAGE_SIZE >> 10), (unsigned long)(LABEL_DATA_MAX >> 10));
-	stop(STRATA_EXIT_BAD_PAYLOAD, "bad payload");
-}
-
-/* With a module: may it be installed on what the disk holds? */
-static void install_check(const struct boot_info *bi, enum head head, const struct disklabel *lb,
-    const char *why)
-{
-	data_size_check();
-	if (l1.dev == 0 || head == HEAD_BLANK)
-		return;
-	if (head == HEAD_FOREIGN && !forced(bi)) {
-		kprintf("strata: %s is not a Strata disk: %s.\n"
-		    "strata: not installing \"%s\" over it: attach a blank disk, or add install=force\n"
-		    "strata: to layer 0's command line to overwrite it.\n",
-		    l1.dev->name, why, l1.img.hdr.name);
-		stop(STRATA_EXIT_DISK_FOREIGN, "the disk is not a Strata disk");
-	}
-	if (head == HEAD_FOREIGN) {
-		kprintf("strata: %s is not a Strata disk (%s); overwriting it: install=force\n",
-		    l1.dev->name, why);
-		return;
-	}
-	if (strncmp(lb->hdr.name, l1.img.hdr.name, sizeof(lb->hdr.name)) != 0 && !forced(bi)) {
-		kprintf("strata: %s holds the payload \"%s\"; not overwriting it with \"%s\".\n"
-		    "strata: boot without a module to run it, or add install=force to layer 0's command line.\n",
-		    l1.dev->name, lb->hdr.name, l1.img.hdr.name);
-		stop(STRATA_EXIT_DISK_OTHER, "the disk holds another payload");
-	}
-	overlap_check(bi, lb);
-	if (head == HEAD_OLD_LABEL)
-		kprintf("strata: %s: its label is of version 1 (an older layer 0); installing writes version %u\n",
-		    l1.dev->name, LABEL_VERSION);
-	else if (lb->state == LABEL_INSTALLING)
-		kprintf("strata: %s: the install of \"%s\" there was cut short; installing again\n",
-		    l1.dev->name, lb->hdr.name);
-	else if (lb->payload_hash != fnv1a(l1.file, l1.file_bytes))
-		kprintf("strata: %s: replacing the installed \"%s\" with a new build of it\n",
-		    l1.dev->name, lb->hdr.name);
-}
-
-/* Without a module: can the disk's payload start fresh? */
-static void disk_boot_check(enum head head, const struct disklabel *lb, const char *why)
-{
-	if (l1.dev == 0 || head == HEAD_BLANK) {
-		kprintf("strata: no payload: give GRUB a module2 line with a layer-1 ELF%s\n",
-		    l1.dev ? ", or boot a disk that holds one" : "");
-		stop(STRATA_EXIT_NO_PAYLOAD, "no payload");
-	}
-	if (head == HEAD_FOREIGN) {
-		kprintf("strata: no payload: %s is not a Strata disk (%s)\n", l1.dev->name, why);
-		stop(STRATA_EXIT_NO_PAYLOAD, "no payload");
-	}
-	if (head == HEAD_OLD_LABEL) {
-		kprintf("strata: %s holds \"%s\" as an older layer 0 installed it (label version 1), without\n"
-		    "strata: the copy of its .data a fresh start needs: boot once with its module to install it again\n",
-		    l1.dev->name, lb->hdr.name);
-		stop(STRATA_EXIT_REINSTALL, "the disk's payload must be installed again");
-	}
-	if (lb->state == LABEL_INSTALLING) {
-		kprintf("strata: %s: the install of \"%s\" was cut short, so its image may be half new:\n"
-		    "strata: not running it.  Boot with its module to install it again.\n",
-		    l1.dev->name, lb->hdr.name);
-		stop(STRATA_EXIT_REINSTALL, "the disk's payload must be installed again");
-	}
+		load_stop(STRATA_EXIT_ABI_VERSION, "ABI version mismatch");
+	load_stop(STRATA_EXIT_BAD_PAYLOAD, "bad payload");
 }
 
 /*
@@ -267,7 +90,7 @@ static bool choose_payload(const struct boot_info *bi, struct disklabel *lb)
 	const char *why = "";
 
 	if (l1.dev != 0 && (head = head_read(l1.dev, lb, &why)) == HEAD_IOERR)
-		stop(STRATA_EXIT_DISK_IO, "disk I/O error");
+		load_stop(STRATA_EXIT_DISK_IO, "disk I/O error");
 	if (head != HEAD_LABEL && head != HEAD_OLD_LABEL)
 		memset(lb, 0, sizeof(*lb));	/* nothing of a foreign head is kept */
 	if (bi->nmods > 0) {
@@ -290,7 +113,7 @@ static void disk_check_head(void)
 	kprintf("strata: %s is too small: %lu bytes, less than the %lu KiB head layer 0 keeps on every disk\n",
 	    l1.dev->name, (unsigned long)(l1.dev->sectors * l1.dev->sector_size),
 	    (unsigned long)(STRATA_DISK_HEAD_SIZE >> 10));
-	stop(STRATA_EXIT_DISK_SMALL, "disk too small");
+	load_stop(STRATA_EXIT_DISK_SMALL, "disk too small");
 }
 
 static void disk_check_size(void)
@@ -299,114 +122,11 @@ static void disk_check_size(void)
 
 	if (l1.dev == 0)
 		return;
-	if (l1.geom.l1_limit < need) {
+	if (l1.geom.l1_disk_limit < need) {
 		kprintf("strata: %s is too small: the payload needs %lu MiB before the journal, the disk gives %lu\n",
-		    l1.dev->name, (unsigned long)(need >> 20), (unsigned long)(l1.geom.l1_limit >> 20));
-		stop(STRATA_EXIT_DISK_SMALL, "disk too small");
+		    l1.dev->name, (unsigned long)(need >> 20), (unsigned long)(l1.geom.l1_disk_limit >> 20));
+		load_stop(STRATA_EXIT_DISK_SMALL, "disk too small");
 	}
-}
-
-/* A test of a cut install (layer-0 option installstop=STEP): the machine stops after STEP. */
-static void install_stop(const struct boot_info *bi, const char *step)
-{
-	if (!option_is(cmdline_option(bi->cmdline, "installstop"), step))
-		return;
-	kprintf("strata: installstop=%s: stopping the install here, as asked\n", step);
-	stop(STRATA_EXIT_REINSTALL, "install stopped by installstop");
-}
-
-/* The copy of the writable pages, in the head: what a boot from the disk starts .data from. */
-static void data_copy_write(void)
-{
-	uint64_t pa = page_or_die("install"), i = 0;
-
-	for (int k = 0; k < l1.img.nseg; k++) {
-		const struct strata_segment *s = &l1.img.seg[k];
-
-		if (!(s->flags & STRATA_SEG_W) || s->filesz == 0)
-			continue;
-		for (uint64_t va = PAGE_ROUND_DOWN(s->vaddr); va < s->vaddr + s->filesz; va += PAGE_SIZE) {
-			page_image(p2v(pa), va, s, l1.file + s->offset);
-			if (label_data_io(l1.dev, true, i++, pa) < 0)
-				stop(STRATA_EXIT_DISK_IO, "disk I/O error");
-		}
-	}
-	pmm_free(pa);
-}
-
-/*
- * Puts the module's segments in the window and, on a disk, makes them
- * durable in an order where every instant is safe: a label that says
- * "installing" (a boot without the module then refuses, a boot with it
- * installs again), then the image and the copy of its writable pages,
- * flushed, then the label that says "ready", flushed.
- */
-static void install(const struct boot_info *bi, struct disklabel *lb)
-{
-	const char *cmdline = bi->mods[0].cmdline;
-	uint64_t old_end = lb->image_end;	/* 0 unless the disk held a label */
-
-	if (l1.dev != 0) {
-		label_from_image(lb, cmdline);
-		lb->state = LABEL_INSTALLING;
-		lb->installs++;
-		if (label_write(l1.dev, lb) != 0)
-			stop(STRATA_EXIT_DISK_IO, "disk I/O error");
-		install_stop(bi, "begun");
-	}
-	for (int i = 0; i < l1.img.nseg; i++)
-		segment_install(&l1.img.seg[i]);
-	if (l1.dev == 0)
-		return;
-	/* What a larger build left after a smaller one is free area again, zero as on a new disk. */
-	for (uint64_t va = l1.img.image_end; va < old_end; va += PAGE_SIZE)
-		memset(window_page(va), 0, PAGE_SIZE);
-	data_copy_write();
-	if (pager_sync() != 0)
-		stop(STRATA_EXIT_DISK_IO, "disk I/O error");
-	install_stop(bi, "image");
-	lb->state = LABEL_READY;
-	if (label_write(l1.dev, lb) != 0)
-		stop(STRATA_EXIT_DISK_IO, "disk I/O error");
-	kprintf("strata: installed \"%s\" on %s (install %lu)\n", l1.img.hdr.name, l1.dev->name,
-	    (unsigned long)lb->installs);
-}
-
-/*
- * A boot from the disk is a fresh start of the installed payload: its
- * writable segments as its ELF has them (.data from the copy in the head,
- * .bss zero), while the free area stays as the disk holds it.
- */
-static void fresh_start(void)
-{
-	uint64_t pa = page_or_die("fresh start"), i = 0;
-
-	for (int k = 0; k < l1.img.nseg; k++) {
-		const struct strata_segment *s = &l1.img.seg[k];
-		uint64_t copied = s->filesz == 0 ? 0 : PAGE_ROUND_UP(s->vaddr + s->filesz);
-
-		if (!(s->flags & STRATA_SEG_W))
-			continue;
-		for (uint64_t va = PAGE_ROUND_DOWN(s->vaddr); va < PAGE_ROUND_UP(s->vaddr + s->memsz); va += PAGE_SIZE) {
-			uint8_t *dst = window_page(va);
-
-			if (va >= copied) {
-				memset(dst, 0, PAGE_SIZE);
-				continue;
-			}
-			if (label_data_io(l1.dev, false, i++, pa) < 0)
-				stop(STRATA_EXIT_DISK_IO, "disk I/O error");
-			memcpy(dst, p2v(pa), PAGE_SIZE);
-		}
-	}
-	pmm_free(pa);
-}
-
-/* Every start begins with a zero stack: nothing of a previous run shows below rsp. */
-static void stack_clear(void)
-{
-	for (uint64_t va = STRATA_L1_STACK_TOP - l1.stack_bytes; va < STRATA_L1_STACK_TOP; va += PAGE_SIZE)
-		memset(window_page(va), 0, PAGE_SIZE);
 }
 
 /* cmdline: the module's, or for a boot from the disk the one the label kept. */
@@ -423,7 +143,7 @@ static void info_load(const struct boot_info *bi, const char *cmdline)
 	in->tsc_ns_mult = timer_tsc_ns_mult();
 	in->clock_ns = clock_ns();
 	in->disk_bytes = l1.geom.disk_bytes;
-	in->l1_disk_limit = l1.geom.l1_limit;
+	in->l1_disk_limit = l1.geom.l1_disk_limit;
 	in->console_slots = l1.console.nslots;
 	in->stack_bytes = (uint32_t)l1.stack_bytes;
 	in->image_end = l1.img.image_end;
@@ -432,18 +152,6 @@ static void info_load(const struct boot_info *bi, const char *cmdline)
 	l1_map(STRATA_INFO_BASE, pa, PTE_NX);
 	l1.info = in;
 	timer_publish(&in->clock_ns);
-}
-
-static void console_load(void)
-{
-	uint32_t n = l1.img.hdr.console_slots ? l1.img.hdr.console_slots : STRATA_CONSOLE_SLOTS_DEFAULT;
-
-	for (uint32_t i = 0; i < n; i++) {
-		l1.console.slot[i].pa = page_or_die("console ring");
-		l1.console.slot[i].page = p2v(l1.console.slot[i].pa);
-	}
-	ring_init(&l1.console, "console", STRATA_CONSOLE_BASE, n, page_or_die("doorbell"),
-	    &console_ops, 0);
 }
 
 static void symbols_load(void)
@@ -485,12 +193,12 @@ void payload_load(const struct boot_info *bi)
 	disk_check_size();
 	l1.stack_bytes = l1.img.hdr.stack_bytes ? l1.img.hdr.stack_bytes : STRATA_L1_STACK_DEFAULT;
 	/* The rings before the pager, which sizes its cache by the RAM left. */
-	console_load();
+	console_load(l1.img.hdr.console_slots ? l1.img.hdr.console_slots : STRATA_CONSOLE_SLOTS_DEFAULT);
 	nic_load(l1.img.hdr.tx_slots, l1.img.hdr.rx_slots);
 	info_load(bi, from_module ? bi->mods[0].cmdline : lb.cmdline);
 	pager_init(l1.dev, l1_window_perm, faultaround(bi));
 	if (from_module)
-		install(bi, &lb);
+		payload_install(bi, &lb);
 	else
 		fresh_start();
 	if (l1.dev != 0)
@@ -501,8 +209,8 @@ void payload_load(const struct boot_info *bi)
 	    (unsigned long)l1.img.entry, (unsigned long)(l1.stack_bytes / 1024), l1.console.nslots);
 	if (l1.dev != 0)
 		kprintf("strata: disk window: %lu MiB for layer 1, journal %lu MiB\n",
-		    (unsigned long)(l1.geom.l1_limit >> 20),
-		    (unsigned long)((l1.geom.disk_bytes - l1.geom.l1_limit) >> 20));
+		    (unsigned long)(l1.geom.l1_disk_limit >> 20),
+		    (unsigned long)((l1.geom.disk_bytes - l1.geom.l1_disk_limit) >> 20));
 }
 
 /* The payload's entry point, where payload_enter's jump reads it (no register may carry it). */

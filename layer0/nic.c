@@ -13,6 +13,7 @@
 #include "defs.h"
 #include "layer1.h"
 #include "netdev.h"
+#include "nic.h"
 #include "strata/abi.h"
 
 static struct netdev *nic;
@@ -83,12 +84,20 @@ static void flush_stale(void)
 	nstale = 0;
 }
 
-/* After a doorbell: one notification for every frame it queued, then a look for completions. */
-void nic_doorbell_done(struct ring *r)
+/* After a TX doorbell: one notification for every frame it queued, then a look for completions. */
+static void tx_rung(struct ring *r)
 {
+	(void)r;
 	flush_stale();
-	if (r == &l1.tx)
-		net_tx_kick(nic);
+	net_tx_kick(nic);
+	nic_poll();
+}
+
+/* After an RX doorbell: the slots it gave back may already take the frames waiting. */
+static void rx_rung(struct ring *r)
+{
+	(void)r;
+	flush_stale();
 	nic_poll();
 }
 
@@ -123,7 +132,7 @@ static void nic_map(struct ring *r, uint64_t va, uint64_t pa, bool writable)
 	old = *pte[i];
 	*pte[i] = pa != 0 ? pa | PTE_P | PTE_NX | (writable ? PTE_W : 0) : 0;
 	if (old & PTE_P)
-		flush_later(va);	/* only a doorbell unmaps slots: nic_doorbell_done flushes */
+		flush_later(va);	/* only a doorbell unmaps slots: its rung hook flushes */
 }
 
 static void nic_wait(struct ring *r)
@@ -133,17 +142,23 @@ static void nic_wait(struct ring *r)
 	__asm__ volatile("pause");
 }
 
-/*
- * Layer 1 writes the TX slots and reads the RX ones: the dirty bit, or the
- * accessed bit.  Both are exact under QEMU.  A CPU may set an accessed bit
- * for a read it only speculated, and then a repeated RX doorbell over a
- * ring delivered whole would give it all back unread.
- */
-static bool nic_used(struct ring *r, uint32_t i)
+/* Layer 1 writes the TX slots: used means written, the dirty bit. */
+static bool tx_used(struct ring *r, uint32_t i)
 {
-	pte_t *pte = r == &l1.tx ? tx_pte[i] : rx_pte[i];
+	(void)r;
+	return tx_pte[i] != 0 && (*tx_pte[i] & PTE_D) != 0;
+}
 
-	return pte != 0 && (*pte & (r == &l1.tx ? PTE_D : PTE_A)) != 0;
+/*
+ * Layer 1 reads the RX slots: used means read, the accessed bit.  It is
+ * exact under QEMU.  A CPU may set it for a read it only speculated, and
+ * then a repeated RX doorbell over a ring delivered whole would give it all
+ * back unread.
+ */
+static bool rx_used(struct ring *r, uint32_t i)
+{
+	(void)r;
+	return rx_pte[i] != 0 && (*rx_pte[i] & PTE_A) != 0;
 }
 
 /* Every frame a TX doorbell takes must have a length the wire can carry. */
@@ -179,10 +194,11 @@ static int rx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 }
 
 static const struct ring_ops tx_ops = {
-	.take = tx_take, .check = tx_check, .map = nic_map, .wait = nic_wait, .used = nic_used,
+	.take = tx_take, .check = tx_check, .map = nic_map, .wait = nic_wait, .used = tx_used,
+	.rung = tx_rung,
 };
 static const struct ring_ops rx_ops = {
-	.take = rx_take, .map = nic_map, .wait = nic_wait, .used = nic_used,
+	.take = rx_take, .map = nic_map, .wait = nic_wait, .used = rx_used, .rung = rx_rung,
 };
 
 static uint32_t ring_pages(struct ring *r, uint32_t n, const char *what)

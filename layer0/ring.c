@@ -135,6 +135,8 @@ int ring_doorbell(struct ring *r, uint32_t j, const char **why)
 	}
 	r->ops->map(r, STRATA_DOORBELL_ADDR(r->base, j), r->doorbell_pa, false);
 	r->rung = (int32_t)j;
+	if (r->ops->rung != 0)
+		r->ops->rung(r);
 	return 0;
 }
 

@@ -42,6 +42,12 @@ struct ring_ops {
 	 * a ring it receives on (the PTE's dirty or accessed bit).
 	 */
 	bool (*used)(struct ring *r, uint32_t i);
+	/*
+	 * Optional: a doorbell was read and its slots taken (none, if it was
+	 * a repeat); called before layer 1 runs again, so that one device
+	 * notification carries the whole batch.
+	 */
+	void (*rung)(struct ring *r);
 };
 
 struct ring {
@@ -66,8 +72,8 @@ void ring_init(struct ring *r, const char *name, uint64_t base, uint32_t nslots,
 enum ring_part ring_locate(const struct ring *r, uint64_t va, uint32_t *slot);
 /*
  * Layer 1 read the doorbell of slot j: take every slot from next up to j,
- * and map the doorbell page so that the read can complete.  0, or -1 with
- * *why set.
+ * map the doorbell page so that the read can complete, and call ops->rung.
+ * 0, or -1 with *why set.
  */
 int ring_doorbell(struct ring *r, uint32_t j, const char **why);
 /* The read ring_doorbell() let through has completed: unmap its doorbell again. */

@@ -10,7 +10,7 @@
  * int instruction is a trap (or a V-TRAP violation), whatever its vector.
  */
 #include "defs.h"
-#include "layer1.h"
+#include "nic.h"
 #include "strata/exit.h"
 #include "strata/trap.h"
 

@@ -14,6 +14,7 @@
 #include "blkdev.h"
 #include "disklabel.h"
 #include "strata/abi.h"
+#include "validate.h"
 
 static uint8_t disk[STRATA_DISK_HEAD_SIZE];
 static struct blkdev dev = { .name = "disk0", .sectors = sizeof(disk) / BLK_SECTOR_SIZE,
@@ -51,10 +52,10 @@ static void good_label(struct disklabel *l)
 	memset(l, 0, sizeof(*l));
 	l->state = LABEL_READY;
 	l->nseg = 3;
-	l->seg[0] = (struct strata_segment){ BASE, 0x5000, 0x1000, 0x5000, STRATA_SEG_R | STRATA_SEG_X };
-	l->seg[1] = (struct strata_segment){ BASE + 0x5000, 0x800, 0x6000, 0x800, STRATA_SEG_R };
-	l->seg[2] = (struct strata_segment){ BASE + 0x6010, 0x20000, 0x7010, 0x1100,
-	    STRATA_SEG_R | STRATA_SEG_W };
+	l->seg[0] = (struct label_segment){ BASE, 0x5000, 0x1000, 0x5000, STRATA_SEG_R | STRATA_SEG_X, 0 };
+	l->seg[1] = (struct label_segment){ BASE + 0x5000, 0x800, 0x6000, 0x800, STRATA_SEG_R, 0 };
+	l->seg[2] = (struct label_segment){ BASE + 0x6010, 0x20000, 0x7010, 0x1100,
+	    STRATA_SEG_R | STRATA_SEG_W, 0 };
 	l->entry = BASE + 0x40;
 	l->image_end = BASE + 0x27000;
 	l->data_pages = 2;
@@ -207,9 +208,9 @@ END_TEST
 struct v1 {
 	uint64_t magic;
 	uint32_t version, nseg;
-	uint64_t disk_bytes, l1_limit, payload_hash, payload_bytes, entry, image_end, installs;
+	uint64_t disk_bytes, l1_disk_limit, payload_hash, payload_bytes, entry, image_end, installs;
 	struct strata_payload_header hdr;
-	struct strata_segment seg[STRATA_MAX_SEGMENTS];
+	struct label_segment seg[LABEL_MAX_SEGMENTS];
 	uint64_t checksum;
 };
 
@@ -249,6 +250,37 @@ START_TEST(a_version_1_label_is_a_strata_disk)
 }
 END_TEST
 
+/*
+ * The label's segment records hold the validator's segments field by field,
+ * in the bytes a label stored when it kept struct strata_segment itself, so
+ * the disks written then still read the same.
+ */
+START_TEST(segments_go_into_the_label_and_back_in_the_old_bytes)
+{
+	struct strata_segment img[2] = {
+		{ BASE, 0x5000, 0x1000, 0x4321, STRATA_SEG_R | STRATA_SEG_X },
+		{ BASE + 0x6010, 0x20000, 0x7010, 0x1100, STRATA_SEG_R | STRATA_SEG_W },
+	}, back[2];
+	struct label_segment ls[2];
+
+	memset(ls, 0xa5, sizeof(ls));
+	label_segments_from(ls, img, 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_uint_eq(ls[i].reserved, 0);
+		ck_assert_mem_eq(&ls[i], &img[i], offsetof(struct strata_segment, flags) + sizeof(img[i].flags));
+	}
+	memset(back, 0xa5, sizeof(back));
+	label_segments_to(back, ls, 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_uint_eq(back[i].vaddr, img[i].vaddr);
+		ck_assert_uint_eq(back[i].memsz, img[i].memsz);
+		ck_assert_uint_eq(back[i].offset, img[i].offset);
+		ck_assert_uint_eq(back[i].filesz, img[i].filesz);
+		ck_assert_uint_eq(back[i].flags, img[i].flags);
+	}
+}
+END_TEST
+
 START_TEST(the_copy_of_the_writable_pages_goes_after_64_kib)
 {
 	uint64_t pa = pmm_alloc();
@@ -270,7 +302,7 @@ START_TEST(a_disk_past_the_window_is_used_up_to_its_end)
 
 	disk_geometry(&big, &g);
 	ck_assert_uint_eq(g.disk_bytes, STRATA_DISK_WINDOW_SIZE);
-	ck_assert_uint_eq(g.l1_limit, STRATA_DISK_WINDOW_SIZE - STRATA_JOURNAL_MAX);
+	ck_assert_uint_eq(g.l1_disk_limit, STRATA_DISK_WINDOW_SIZE - STRATA_JOURNAL_MAX);
 }
 END_TEST
 
@@ -289,6 +321,7 @@ static Suite *suite(void)
 	    (int)(sizeof(breaks) / sizeof(breaks[0])));
 	tcase_add_test(tc, an_unaligned_image_end_is_refused);
 	tcase_add_test(tc, a_version_1_label_is_a_strata_disk);
+	tcase_add_test(tc, segments_go_into_the_label_and_back_in_the_old_bytes);
 	tcase_add_test(tc, the_copy_of_the_writable_pages_goes_after_64_kib);
 	tcase_add_test(tc, a_disk_past_the_window_is_used_up_to_its_end);
 	suite_add_tcase(s, tc);

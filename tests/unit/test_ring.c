@@ -513,6 +513,40 @@ START_TEST(repeated_doorbell_checks_no_slot)
 }
 END_TEST
 
+/* A ring whose user hears of each doorbell, as the NIC rings notify the device. */
+static int rungs, took_at_rung;
+static bool bell_mapped_at_rung;
+
+static void count_rung(struct ring *rr)
+{
+	rungs++;
+	took_at_rung = ntook;
+	bell_mapped_at_rung = pte(bell_va((uint32_t)rr->rung))->pa == DOORBELL_PA;
+}
+
+static const struct ring_ops rung_ops = {
+	.take = fake_take, .check = refuse_empty, .map = fake_map, .wait = fake_wait,
+	.used = fake_used, .rung = count_rung,
+};
+
+START_TEST(rung_hook_runs_once_per_doorbell_after_its_slots_are_taken)
+{
+	rungs = 0;
+	ring_init(&r, "test", STRATA_CONSOLE_BASE, NSLOTS, DOORBELL_PA, &rung_ops, 0);
+	write_slot(0, "a");
+	write_slot(1, "b");
+	ck_assert_int_eq(read_doorbell(1), 0);
+	ck_assert_int_eq(rungs, 1);
+	ck_assert_int_eq(took_at_rung, 2);
+	ck_assert(bell_mapped_at_rung);
+	ck_assert_int_eq(read_doorbell(1), 0);	/* a repeat takes nothing, but is still heard */
+	ck_assert_int_eq(rungs, 2);
+	write_slot(2, "");
+	ck_assert_int_eq(read_doorbell(2), -1);	/* a refused doorbell is not */
+	ck_assert_int_eq(rungs, 2);
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -546,6 +580,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(t, one_slot_rx_ring_is_given_back_at_every_doorbell);
 	tcase_add_test(t, check_refuses_a_batch_before_any_slot_is_taken);
 	tcase_add_test(t, repeated_doorbell_checks_no_slot);
+	tcase_add_test(t, rung_hook_runs_once_per_doorbell_after_its_slots_are_taken);
 	suite_add_tcase(s, t);
 	return s;
 }
