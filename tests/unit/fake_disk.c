@@ -9,8 +9,9 @@
  * per poll, so a caller that does not wait really has requests in flight.
  * Every request the driver gets is logged (op, sector, nsectors, outcome),
  * and the device can be told to fail the Nth request or any request
- * touching a range of sectors.  The disk has a volatile cache, so that
- * blkdev.c hands every flush to the driver and the log shows it.
+ * touching a range of sectors, or to go silent.  The disk has a volatile
+ * cache, so that blkdev.c hands every flush to the driver and the log shows
+ * it.
  *
  * Memory is named by physical address, read through p2v(): the test
  * provides it (pmm.c's direct map, or its own).
@@ -31,6 +32,7 @@ struct logent reqlog[MAX_LOG];
 int nlog;
 int npending, max_inflight;
 int fail_nth;
+bool disk_silent;
 
 static uint64_t *disk_data;
 static struct blkreq *pending[MAX_PENDING];
@@ -89,7 +91,7 @@ static int fake_poll(struct blkdev *dev)
 	struct blkreq *req;
 
 	ck_assert_ptr_eq(dev, &disk);
-	if (npending == 0)
+	if (npending == 0 || disk_silent)
 		return 0;
 	req = pending[0];
 	npending--;
@@ -126,6 +128,7 @@ void fake_disk_create(void)
 		.ops = &fake_ops,
 	};
 	nlog = npending = max_inflight = fail_nth = 0;
+	disk_silent = false;
 	fail_lo = fail_hi = 0;
 }
 

@@ -31,6 +31,7 @@ extern int nlog;			/* a test may reset it */
 extern int npending;			/* submitted and not completed */
 extern int max_inflight;		/* the most pending at once; a test may reset it */
 extern int fail_nth;			/* fail the request logged Nth (1-based); 0: none */
+extern bool disk_silent;		/* polls complete nothing: a device that stopped answering */
 
 void fake_disk_create(void);		/* a pristine disk, nothing logged or failing */
 void fake_disk_destroy(void);
