@@ -1,6 +1,7 @@
 /*
  * The block-device registry and what every caller of a disk shares: request
- * checks, waiting, synchronous transfers, and finding the disks at boot.
+ * checks, waiting and synchronous transfers, whatever the driver behind
+ * blkdev_ops (drivers/probe.c finds the disks).
  */
 #include "defs.h"
 #include "blkdev.h"
@@ -145,24 +146,4 @@ enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
 	if (blk_submit(dev, &req) != BLK_PENDING)
 		return req.status;
 	return blk_wait(dev, &req);
-}
-
-/* Every driver probes here; this is the one line per disk the boot log shows. */
-void blk_probe_all(void)
-{
-	char irq[24];
-
-	virtio_blk_probe();
-	for (int i = 0; i < ndevs; i++) {
-		struct blkdev *d = devs[i];
-		if (d->irq)
-			snprintf_(irq, sizeof(irq), "MSI-X vector %#x", d->irq_vector);
-		else
-			snprintf_(irq, sizeof(irq), "polled");
-		kprintf("strata: %s: %s, %lu sectors (%lu MiB)%s, %s\n", d->name, d->kind,
-		    (unsigned long)d->sectors, (unsigned long)(d->sectors * d->sector_size >> 20),
-		    d->read_only ? ", read-only" : "", irq);
-	}
-	if (ndevs == 0)
-		kprintf("strata: no disk\n");
 }

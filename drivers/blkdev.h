@@ -96,10 +96,8 @@ void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t 
 enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
     uint32_t nsectors, const uint64_t *pages);
 const char *blk_status_name(enum blk_status s);
-void blk_probe_all(void);			/* finds every disk, prints one line each */
 
 /* drivers/virtio_blk.c */
-void virtio_blk_probe(void);			/* registers each virtio-blk device */
 void virtio_blk_break(struct blkdev *dev);	/* self-test: a malformed chain, so it needs a reset */
 
 /* drivers/blk_selftest.c */

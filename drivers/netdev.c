@@ -71,23 +71,3 @@ void net_reset(struct netdev *d)
 {
 	d->ops->reset(d);
 }
-
-/* Every driver probes here; this is the one line per NIC the boot log shows. */
-void net_probe_all(void)
-{
-	char mac[NET_MAC_STRLEN];
-
-	virtio_net_probe();
-	for (int i = 0; i < ndevs; i++) {
-		struct netdev *d = devs[i];
-		net_format_mac(mac, d->mac);
-		kprintf("strata: %s: %s, MAC %s, MTU %u, %u TX + %u RX buffers, ", d->name,
-		    d->kind, mac, d->mtu, d->tx_depth, d->rx_depth);
-		if (d->rx_irq)
-			kprintf("RX on MSI-X vector %#x\n", d->rx_vector);
-		else
-			kprintf("polled\n");
-	}
-	if (ndevs == 0)
-		kprintf("strata: no NIC\n");
-}

@@ -72,7 +72,6 @@ int netdev_register(struct netdev *d);		/* its index, or -1 if the table is full
 struct netdev *netdev_get(int i);		/* 0 if none */
 int netdev_count(void);
 void net_format_mac(char out[NET_MAC_STRLEN], const uint8_t mac[NET_MAC_LEN]);
-void net_probe_all(void);			/* finds every NIC, prints one line each */
 
 /*
  * Sends the len-byte frame at slot_pa + NET_FRAME_OFFSET (slot_pa is a page,
@@ -111,7 +110,6 @@ int net_poll(struct netdev *d, void (*tx_done)(void *cookie),
 void net_reset(struct netdev *d);
 
 /* drivers/virtio_net.c */
-void virtio_net_probe(void);			/* registers each virtio-net device */
 void virtio_net_break(struct netdev *d);	/* self-test: a malformed chain, so it needs a reset */
 
 /* drivers/net_selftest.c */

@@ -1,8 +1,8 @@
 /*
  * The virtio 1.x core: the modern PCI transport and split virtqueues, shared
- * by every virtio driver (blk now, net later).  Drivers see devices, feature
- * bits, device configuration and queues of buffer chains; nothing here knows
- * what a block or a packet is.
+ * by the virtio drivers (virtio_blk.c, virtio_net.c).  Drivers see devices,
+ * feature bits, device configuration and queues of buffer chains; nothing
+ * here knows what a block or a packet is.
  *
  * Completions are always found by polling the used ring.  A queue given a
  * vector also raises an MSI-X interrupt when the device uses it, so that a
@@ -93,6 +93,10 @@ uint64_t virtio_cfg_read(const struct virtio_dev *vd, uint32_t off, int width); 
 int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cookie); /* head, or -1 if too few free */
 void virtq_kick(struct virtq *vq);		/* tells the device about new chains, unless it asked not to be */
 void *virtq_reap(struct virtq *vq, uint32_t *written); /* one completed chain's cookie (freed), or 0 */
+
+/* virtio_blk.c, virtio_net.c: each brings up one function of its type (drivers/probe.c) */
+void virtio_blk_attach(const struct pci_dev *d);
+void virtio_net_attach(const struct pci_dev *d);
 
 /* virtio_check.c: what a completion's used length must be (each driver checks every one), queue limits */
 bool vblk_used_whole(bool read, uint32_t data_bytes, uint32_t used_len); /* read data + status, or status */

@@ -353,14 +353,19 @@ static int read_config(struct vblk *b)
 	return 0;
 }
 
-/* Brings up one device: features, queue 0, slots, limits; then registers it. */
-static void attach(const struct pci_dev *d)
+/*
+ * Brings up one device: features, queue 0, slots, limits; then registers it.
+ * Past BLK_MAX_DEVS disks a device is left untouched.
+ */
+void virtio_blk_attach(const struct pci_dev *d)
 {
 	struct vblk *b = &vblks[nvblks];
 	uint64_t wanted = VIRTIO_BIT(VBLK_F_SIZE_MAX) | VIRTIO_BIT(VBLK_F_SEG_MAX) |
 	    VIRTIO_BIT(VBLK_F_RO) | VIRTIO_BIT(VBLK_F_FLUSH);
 	int vector = -1;
 
+	if (nvblks == BLK_MAX_DEVS)
+		return;
 	memset(b, 0, sizeof(*b));
 	if (virtio_init(&b->vio, d) < 0 || virtio_negotiate(&b->vio, wanted) < 0)
 		return;
@@ -390,9 +395,3 @@ static void attach(const struct pci_dev *d)
 	nvblks++;
 }
 
-void virtio_blk_probe(void)
-{
-	for (int i = 0; i < pci_count() && nvblks < BLK_MAX_DEVS; i++)
-		if (virtio_pci_type(pci_get(i)) == VIRTIO_ID_BLOCK)
-			attach(pci_get(i));
-}

@@ -305,11 +305,16 @@ static const struct netdev_ops vnet_ops = {
 	.reset = vnet_reset,
 };
 
-/* Brings up one device: features, queues, MAC; then registers it. */
-static void attach(const struct pci_dev *d)
+/*
+ * Brings up one device: features, queues, MAC; then registers it.  Past
+ * NET_MAX_DEVS NICs a device is left untouched.
+ */
+void virtio_net_attach(const struct pci_dev *d)
 {
 	struct vnet *v = &vnets[nvnets];
 
+	if (nvnets == NET_MAX_DEVS)
+		return;
 	memset(v, 0, sizeof(*v));
 	v->rx_vector = -1;
 	if (bring_up(v, d) < 0)
@@ -330,9 +335,3 @@ static void attach(const struct pci_dev *d)
 	nvnets++;
 }
 
-void virtio_net_probe(void)
-{
-	for (int i = 0; i < pci_count() && nvnets < NET_MAX_DEVS; i++)
-		if (virtio_pci_type(pci_get(i)) == VIRTIO_ID_NET)
-			attach(pci_get(i));
-}

@@ -1,7 +1,18 @@
 /*
- * Layer 0's internal interface: every function one file of layer 0 offers
- * another, grouped by the file that defines it.  The ABI with layer 1 is
- * abi/strata/; nothing here crosses into layer 1.
+ * The map of layer 0's internal interface.  The core files (boot, CPU,
+ * memory, page tables, traps, reports) declare here what they offer the
+ * rest, grouped by the file that defines it.  A subsystem with a header of
+ * its own is declared there alone, and listed here:
+ *
+ *	pager.h		the disk window's page cache (pager.c)
+ *	ring.h		the slot rings' state machine (ring.c)
+ *	layer1.h	the running payload and its rings (load.c, l1fault.c, nic.c)
+ *	disklabel.h	the disk label (disklabel.c)
+ *	drivers/blkdev.h	disks: the interface, its drivers and self-test
+ *	drivers/netdev.h	NICs: the interface, its drivers and self-test
+ *	drivers/pci.h, msix.h, virtio.h	what the drivers share
+ *
+ * The ABI with layer 1 is abi/strata/; nothing here crosses into layer 1.
  */
 #ifndef DEFS_H
 #define DEFS_H
@@ -243,12 +254,8 @@ void l1_page_fault(struct trapframe *tf);
 void l1_trap(struct trapframe *tf);
 bool l1_debug_trap(struct trapframe *tf);	/* the end of a doorbell read; false if not one */
 
-/* drivers/blkdev.c, drivers/blk_selftest.c: disks (the interface is drivers/blkdev.h) */
-void blk_probe_all(void);		/* finds every disk, prints one line each */
-void blk_selftest(void);		/* cmdline "blktest": panics on a failure */
-
-/* drivers/netdev.c, drivers/net_selftest.c: NICs (the interface is drivers/netdev.h) */
-void net_probe_all(void);		/* finds every NIC, prints one line each */
-void net_selftest(void);		/* cmdline "nettest": panics on a failure */
+/* drivers/probe.c: finding the devices at boot */
+void probe_disks(void);			/* attaches every disk's driver, prints one line each */
+void probe_nics(void);			/* attaches every NIC's driver, prints one line each */
 
 #endif

@@ -5,6 +5,8 @@
  * devices and the payload.
  */
 #include "defs.h"
+#include "blkdev.h"
+#include "netdev.h"
 #include "strata/version.h"
 
 #define MB2_BOOT_MAGIC	0x36d76289
@@ -16,10 +18,10 @@ static NORETURN void kmain_on_stack(void)
 	const char *test;
 
 	timer_init();
-	blk_probe_all();
+	probe_disks();
 	if (cmdline_option(bi.cmdline, "blktest") != 0)
 		blk_selftest();
-	net_probe_all();
+	probe_nics();
 	if (cmdline_option(bi.cmdline, "nettest") != 0)
 		net_selftest();
 	test = cmdline_option(bi.cmdline, "selftest");

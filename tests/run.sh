@@ -108,12 +108,27 @@ t() {
 	ncase=$((ncase + 1))
 	printf '%s\n' "${UEFI:-0}" "${MEM:-}" "${DISK:-}" "${QEMUARGS:-}" "$@" >"$out/case-$ncase.spec"
 }
-# shellcheck source=integration/cases.sh
-. "$here/integration/cases.sh"
-# shellcheck source=integration/disk.sh
-. "$here/integration/disk.sh"
-. "$here/integration/conform.sh"
-. "$here/integration/nic.sh"
+
+# Every tests/integration/*.sh is taken.  Its header says what it is, in a
+# line "# integration: KIND": "cases", a list of t calls sourced here (the
+# cases run in parallel); "sequential", a script run in turn after them,
+# with BUILD, for boots that depend on each other or want the machine to
+# themselves, which prints an ok, FAIL or skip line per check and leaves a
+# result beside each case spec it wrote; "helper", used by the others.  A
+# file without the line fails, so that none is left out unseen.
+sequential=()
+for f in "$here"/integration/*.sh; do
+	case $(sed -n 's/^# integration: //p' "$f" | head -1) in
+	cases)
+		# shellcheck source=/dev/null
+		. "$f" ;;
+	sequential)
+		sequential+=("$f") ;;
+	helper) ;;
+	*)
+		fail "$(basename "$f"): no line '# integration: cases', 'sequential' or 'helper'" ;;
+	esac
+done
 ls "$out"/case-*.spec 2>/dev/null | xargs -r -P "$(nproc 2>/dev/null || echo 2)" -n 1 \
 	"$here/integration/case.sh" "$build"
 for spec in "$out"/case-*.spec; do
@@ -128,12 +143,12 @@ for spec in "$out"/case-*.spec; do
 	fi
 done
 
-# Disk cases whose boots depend on each other (one boot writes, the next
-# reads), then the 64 TiB disk, whose timing wants the machine to itself: in
-# turn, after the parallel cases.  Each prints an ok, FAIL or skip line per
-# check, exits 0, and leaves a result beside each case spec it wrote.
-for s in persist huge net; do
-	"$here/integration/$s.sh" "$build" >"$out/$s.log" 2>&1
+# The sequential scripts, in turn, after the parallel cases (the 64 TiB
+# disk's timing and the network's throughput want the machine to
+# themselves).  Each exits 0.
+for f in "${sequential[@]}"; do
+	s=$(basename "$f" .sh)
+	"$f" "$build" >"$out/$s.log" 2>&1
 	rc=$?
 	pass "$(grep -c '^ok' "$out/$s.log")"
 	failed=$((failed + $(grep -c '^FAIL' "$out/$s.log")))

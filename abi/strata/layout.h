@@ -52,7 +52,7 @@
 #define STRATA_CONSOLE_BASE		STRATA_U64(0x0000000080000000)
 #define STRATA_CONSOLE_REGION_SIZE	STRATA_U64(0x0000000040000000)
 
-/* NIC transmit ring (slots as ring.h; frames as net.h once the NIC lands). */
+/* NIC transmit ring: slots as ring.h, frames as net.h. */
 #define STRATA_NIC_TX_BASE		STRATA_U64(0x00000000c0000000)
 #define STRATA_NIC_TX_REGION_SIZE	STRATA_U64(0x0000000040000000)
 

@@ -10,7 +10,7 @@
 /* ---- txring.c: the sending side of a ring (abi/strata/ring.h) ----------- */
 
 /*
- * Layer 1's view of a ring it sends on (console now, NIC TX later).  Slots
+ * Layer 1's view of a ring it sends on (the console, the NIC's TX).  Slots
  * are filled in order from cur; `written` of them, ending at cur (when open)
  * or just before it, wait for one doorbell.
  */

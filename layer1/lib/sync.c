@@ -1,4 +1,4 @@
-/* The durability barrier: the one trap besides exit (abi/strata/trap.h). */
+/* The durability barrier (abi/strata/trap.h); exit.c and net.c raise the other traps. */
 #include "runtime.h"
 
 int strata_sync(void)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # case.sh BUILD SPEC: boots one integration case and writes SPEC's .result:
 # "ok   NAME" or "FAIL NAME: why" with the serial log after it.
+# integration: helper
 set -u
 build=$1 spec=$2
 readarray -t f <"$spec"

@@ -2,6 +2,7 @@
 #   t NAME PAYLOAD EXIT "PAYLOAD ARGS" "LAYER-0 ARGS" PATTERN...
 # EXIT is what images/qemu.sh returns (abi/strata/exit.h); every PATTERN
 # (grep -E) must match the serial output.  UEFI=1 before t boots through OVMF.
+# integration: cases
 # shellcheck shell=bash
 
 # Boot and the console/exit ABI.

@@ -5,6 +5,7 @@
 # Syntax as cases.sh:  t NAME PAYLOAD EXIT "PAYLOAD ARGS" "LAYER-0 ARGS" PATTERN...
 # Serial lines end in "\r\n": a pattern anchored at the end uses '.?$'.
 # tests/abi/rulecheck.sh fails when a V- rule has no case here or in cases.sh.
+# integration: cases
 # shellcheck shell=bash
 
 # "Entry": rdi, rsp, the other registers, IF, SSE, .bss zero, .data loaded.

@@ -5,6 +5,7 @@
 # The cases whose boots depend on each other (a disk written by one boot and
 # read by the next) are in persist.sh; the 64 TiB disk is in huge.sh.
 # Sourced by tests/run.sh, which defines t, $build and $out.
+# integration: cases
 # shellcheck shell=bash
 
 # A disk that is not a Strata disk is never installed over without

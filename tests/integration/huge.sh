@@ -16,6 +16,7 @@
 # firmware and GRUB before it vary by a fifth from boot to boot on a loaded
 # host and are not Strata's (the whole boots are printed too).  Of each, the
 # fastest: load only ever adds.
+# integration: sequential
 set -u
 build=${1:-build}
 images=$(dirname "$0")/../../images

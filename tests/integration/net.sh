@@ -16,6 +16,7 @@
 #      frames (runts, oversized, random ARP and IPv4), then the UDP echo
 #      still byte-exact.  That wire reaches nothing but junk, so no junk can
 #      leave the machine (junk.c says more).
+# integration: sequential
 set -u
 build=${1:-build}
 images=$(cd "$(dirname "$0")/../../images" && pwd)

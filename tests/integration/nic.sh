@@ -1,5 +1,6 @@
 # The NIC rings (doc/abi.md, "The NIC rings"), driven slot by slot by the
 # rawnet payload over QEMU's user network.
+# integration: cases
 # shellcheck shell=bash
 nic="-netdev user,id=n0 -device virtio-net-pci,netdev=n0"
 

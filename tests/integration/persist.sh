@@ -4,6 +4,7 @@
 # the same disk and payload must read back.  Prints one "ok   NAME" or
 # "FAIL NAME: why" line per boot, as tests/run.sh counts them; once a boot
 # of a chain fails, the boots after it in that chain are failed unrun.
+# integration: sequential
 set -u
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)

@@ -14,6 +14,10 @@
  * kprintf() prints to stdout and keeps the last FAKE_CONSOLE_BYTES - 1
  * bytes printed in fake_console, so a test can check what layer 0 said.
  *
+ * clock_ns() runs a millisecond per reading, so a wait that never ends
+ * reaches layer 0's time bounds in a few thousand polls, not in real time;
+ * report_device() is a panic() naming the device, what it waited for and why.
+ *
  * The linker-script symbols are weak one-byte arrays so code that names them
  * links; no test may map or read through them.
  */
@@ -69,6 +73,31 @@ void kprintf(const char *fmt, ...)
 		have -= drop;
 	}
 	memcpy(fake_console + have, line, n + 1);
+}
+
+int snprintf_(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+uint64_t clock_ns(void)
+{
+	static uint64_t now;
+
+	return now += 1000000;
+}
+
+void report_device(const char *device, const char *waiting_for, uint64_t waited_ns,
+    const char *why)
+{
+	panic("DEVICE %s: waiting for %s for %lu ns: %s", device, waiting_for,
+	    (unsigned long)waited_ns, why);
 }
 
 int run_suite(Suite *s, bool must_fork)

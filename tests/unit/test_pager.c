@@ -1,15 +1,15 @@
 /*
  * The pager over a fake machine: an mmap'd arena is physical RAM from 1 MiB
  * (a few MiB, so the cache fills and evicts), the page tables are the real
- * vm.c and pmm.c, and the disk is a fake block device defined here.
+ * vm.c and pmm.c, and the disk is the fake driver of fake_disk.c under the
+ * real blkdev.c.
  *
- * The fake disk is sparse: an anonymous mapping that holds each word XOR its
- * pattern, so a sector never written reads as pattern(offset) and costs no
- * memory.  Requests complete only when the pager waits or polls, oldest
- * first, so write-back really has requests in flight.  Every request is
- * logged (op, sector, nsectors, outcome) for the assertions, and the device
- * can be told to fail the Nth request or any request touching a range of
- * sectors.
+ * The fake disk is sparse: a sector never written reads as pattern(offset).
+ * Requests complete only when the pager waits or polls, oldest first, so
+ * write-back really has requests in flight.  Every request the driver gets
+ * is logged (op, sector, nsectors, outcome) for the assertions, and the
+ * device can be told to fail the Nth request or any request touching a range
+ * of sectors.
  *
  * Layer 1 is simulated at the page-table level, since the window's addresses
  * are never dereferenced here: "layer 1 touches a page" is pager_fault() if
@@ -26,6 +26,7 @@
 #include <check.h>
 
 #include "fake.h"
+#include "fake_disk.h"
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,198 +40,12 @@
 extern uint64_t direct_base;
 
 #define MIB		0x100000ULL
-#define DISK_PAGES	(2ULL << 20)	/* 8 GiB, sparse */
-#define DISK_BYTES	(DISK_PAGES * PAGE_SIZE)
 #define WORDS		(PAGE_SIZE / 8)
-#define MAX_LOG		16384
-#define MAX_PENDING	64
-
-struct logent {
-	enum blk_op op;
-	uint64_t sector;
-	uint32_t nsectors;
-	enum blk_status status;		/* how it ended */
-	bool one_buffer;		/* a contiguous buffer, not a page list */
-};
 
 static uint8_t *arena;
 static uint64_t arena_bytes;
-static uint64_t *disk_data;
-static struct blkdev disk;
-static struct logent reqlog[MAX_LOG];
-static int nlog;
-static struct blkreq *pending[MAX_PENDING];
-static int npending, max_inflight;
-static int fail_nth;			/* fail the request logged Nth (1-based); 0: none */
-static uint64_t fail_lo, fail_hi;	/* fail requests touching sectors [lo, hi) */
 static jmp_buf *exit_jmp;
 static uint32_t exit_code;
-
-/* ---- the fake disk ------------------------------------------------------ */
-
-/* What the disk holds at byte o (a multiple of 8) until something is written there. */
-static uint64_t pattern(uint64_t o)
-{
-	return 0x5354524154410000ULL ^ o;
-}
-
-static void transfer(const struct blkreq *req)
-{
-	uint64_t o = req->sector * BLK_SECTOR_SIZE;
-	uint64_t bytes = (uint64_t)req->nsectors * BLK_SECTOR_SIZE;
-
-	for (uint64_t b = 0; b < bytes; b += 8, o += 8) {
-		uint64_t pa = req->pages ? req->pages[b / PAGE_SIZE] : req->buf + b / PAGE_SIZE * PAGE_SIZE;
-		uint64_t *mem = (uint64_t *)p2v(pa) + b % PAGE_SIZE / 8;
-
-		if (req->op == BLK_READ)
-			*mem = disk_data[o / 8] ^ pattern(o);
-		else
-			disk_data[o / 8] = *mem ^ pattern(o);
-	}
-}
-
-/* What the real blkdev.c refuses before a driver sees the request. */
-static enum blk_status refused(const struct blkreq *req)
-{
-	if (req->op == BLK_FLUSH)
-		return BLK_OK;
-	if (req->nsectors == 0 || (req->pages == 0 && req->buf == 0) || req->sector >= disk.sectors ||
-	    req->nsectors > disk.sectors - req->sector)
-		return BLK_BADREQ;
-	return BLK_OK;
-}
-
-static bool told_to_fail(const struct blkreq *req)
-{
-	if (nlog == fail_nth)
-		return true;
-	return req->op != BLK_FLUSH && req->sector < fail_hi &&
-	    req->sector + req->nsectors > fail_lo;
-}
-
-enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req)
-{
-	struct logent *l;
-
-	ck_assert_ptr_eq(dev, &disk);
-	ck_assert_int_lt(nlog, MAX_LOG);
-	l = &reqlog[nlog++];
-	*l = (struct logent){ req->op, req->sector, req->nsectors, refused(req), req->pages == 0 };
-	if (l->status != BLK_OK) {
-		req->status = l->status;
-		return l->status;
-	}
-	if (told_to_fail(req))
-		l->status = BLK_IOERR;
-	/* The outcome waits in the driver's field until the request completes. */
-	req->err = l->status;
-	req->status = BLK_PENDING;
-	ck_assert_int_lt(npending, MAX_PENDING);
-	pending[npending++] = req;
-	if (npending > max_inflight)
-		max_inflight = npending;
-	return BLK_PENDING;
-}
-
-/* Completes the oldest request. */
-int blk_poll(struct blkdev *dev)
-{
-	struct blkreq *req;
-
-	ck_assert_ptr_eq(dev, &disk);
-	if (npending == 0)
-		return 0;
-	req = pending[0];
-	npending--;
-	memmove(pending, pending + 1, (size_t)npending * sizeof(pending[0]));
-	if (req->err == BLK_OK && req->op != BLK_FLUSH)
-		transfer(req);
-	req->status = req->err;
-	if (req->done != 0)
-		req->done(req);
-	return 1;
-}
-
-enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
-{
-	while (req->status == BLK_PENDING)
-		ck_assert_msg(blk_poll(dev) > 0, "waiting for a request the device never got");
-	return req->status;
-}
-
-enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
-    uint32_t nsectors, const uint64_t *pages)
-{
-	struct blkreq req = {
-		.op = op, .sector = sector, .nsectors = nsectors, .pages = pages,
-	};
-
-	if (blk_submit(dev, &req) != BLK_PENDING)
-		return req.status;
-	return blk_wait(dev, &req);
-}
-
-const char *blk_status_name(enum blk_status s)
-{
-	switch (s) {
-	case BLK_OK:		return "ok";
-	case BLK_IOERR:		return "I/O error";
-	case BLK_UNSUPP:	return "unsupported";
-	case BLK_BADREQ:	return "bad request";
-	case BLK_PENDING:	return "pending";
-	}
-	return "?";
-}
-
-static void fail_pages(uint64_t page, uint64_t n)
-{
-	fail_lo = page * BLK_SECTORS_PER_PAGE;
-	fail_hi = (page + n) * BLK_SECTORS_PER_PAGE;
-}
-
-/* True if the disk page still holds what it held before any write. */
-static bool disk_pristine(uint64_t page)
-{
-	for (uint64_t w = 0; w < WORDS; w++)
-		if (disk_data[page * WORDS + w] != 0)
-			return false;
-	return true;
-}
-
-static bool disk_filled(uint64_t page, uint8_t byte)
-{
-	for (uint64_t w = 0; w < WORDS; w++) {
-		uint64_t o = page * PAGE_SIZE + w * 8;
-
-		if ((disk_data[o / 8] ^ pattern(o)) != byte * 0x0101010101010101ULL)
-			return false;
-	}
-	return true;
-}
-
-static int count_ops(enum blk_op op)
-{
-	int n = 0;
-
-	for (int k = 0; k < nlog; k++)
-		n += reqlog[k].op == op;
-	return n;
-}
-
-/* Request k of the log is op on pages [page, page + pages). */
-static void expect_req(int k, enum blk_op op, uint64_t page, uint64_t pages)
-{
-	ck_assert_msg(k < nlog, "request %d expected, %d logged", k, nlog);
-	ck_assert_msg(reqlog[k].op == op, "request %d: op %d, expected %d", k, reqlog[k].op, op);
-	if (op == BLK_FLUSH)
-		return;
-	ck_assert_msg(reqlog[k].sector == page * BLK_SECTORS_PER_PAGE &&
-	    reqlog[k].nsectors == pages * BLK_SECTORS_PER_PAGE,
-	    "request %d: sectors %lu+%u, expected page %lu+%lu", k,
-	    (unsigned long)reqlog[k].sector, reqlog[k].nsectors,
-	    (unsigned long)page, (unsigned long)pages);
-}
 
 /* ---- the rest of the machine --------------------------------------------- */
 
@@ -265,18 +80,12 @@ static uint64_t perm(uint64_t off)
 
 static void setup(void)
 {
-	disk_data = mmap(NULL, DISK_BYTES, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ck_assert_ptr_ne(disk_data, MAP_FAILED);
-	disk = (struct blkdev){
-		.name = "fake0", .kind = "fake", .sectors = DISK_PAGES * BLK_SECTORS_PER_PAGE,
-		.sector_size = BLK_SECTOR_SIZE, .max_sectors = 2048,
-	};
+	fake_disk_create();
 }
 
 static void teardown(void)
 {
-	munmap(disk_data, DISK_BYTES);
+	fake_disk_destroy();
 	if (arena != 0)
 		munmap(arena, arena_bytes);
 }

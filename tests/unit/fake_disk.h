@@ -1,0 +1,45 @@
+/*
+ * The unit tests' disk: a fake driver behind blkdev_ops, linked with the
+ * real drivers/blkdev.c (fake_disk.c says how it behaves).  The names are
+ * the tests' own: a test reads the log and sets the failures directly.
+ */
+#ifndef FAKE_DISK_H
+#define FAKE_DISK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "defs.h"
+#include "blkdev.h"
+
+#define DISK_PAGES	(2ULL << 20)	/* 8 GiB, sparse */
+#define DISK_BYTES	(DISK_PAGES * PAGE_SIZE)
+#define MAX_LOG		16384
+
+/* One request as the driver got it. */
+struct logent {
+	enum blk_op op;
+	uint64_t sector;
+	uint32_t nsectors;
+	enum blk_status status;		/* how it ended */
+	bool one_buffer;		/* a contiguous buffer, not a page list */
+};
+
+extern struct blkdev disk;		/* DISK_PAGES pages, flushes reach the driver */
+extern struct logent reqlog[MAX_LOG];	/* every request the driver got, in order */
+extern int nlog;			/* a test may reset it */
+extern int npending;			/* submitted and not completed */
+extern int max_inflight;		/* the most pending at once; a test may reset it */
+extern int fail_nth;			/* fail the request logged Nth (1-based); 0: none */
+extern bool disk_silent;		/* polls complete nothing: a device that stopped answering */
+
+void fake_disk_create(void);		/* a pristine disk, nothing logged or failing */
+void fake_disk_destroy(void);
+uint64_t pattern(uint64_t o);		/* what byte o (a multiple of 8) holds as a word until written */
+void fail_pages(uint64_t page, uint64_t n); /* fail requests touching pages [page, page + n) */
+bool disk_pristine(uint64_t page);	/* never written */
+bool disk_filled(uint64_t page, uint8_t byte);
+int count_ops(enum blk_op op);		/* requests of op in the log */
+void expect_req(int k, enum blk_op op, uint64_t page, uint64_t pages); /* log entry k is op on those pages */
+
+#endif
