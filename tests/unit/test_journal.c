@@ -17,7 +17,6 @@
  * Physical pages are host pages (p2v is the identity).
  */
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,24 +42,6 @@ uint64_t pmm_alloc(void) { return (uint64_t)(uintptr_t)aligned_alloc(PAGE_SIZE, 
 void pmm_free(uint64_t pa) { free((void *)(uintptr_t)pa); }
 void *p2v(uint64_t pa) { return (void *)(uintptr_t)pa; }
 uint64_t v2p(const void *va) { return (uint64_t)(uintptr_t)va; }
-uint64_t clock_ns(void) { return 0; }
-int snprintf_(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
-}
-void virtio_blk_probe(void) { }
-void report_device(const char *device, const char *waiting_for, uint64_t waited_ns, const char *why)
-{
-	(void)waited_ns;
-	ck_abort_msg("DEVICE report: %s: %s (%s)", device, why, waiting_for);
-	abort();
-}
 
 /* ---- the disk: sectors, and a log of what reached the device ---------- */
 
