@@ -20,17 +20,16 @@ struct layer1 l1;
 void l1_map(uint64_t va, uint64_t pa, uint64_t flags)
 {
 	pte_t *e = vm_walk(kernel_root, va, pa != 0);
-	pte_t old;
 
 	if (e == 0) {
 		if (pa == 0)
 			return;		/* nothing was mapped there */
 		panic("out of memory mapping layer-1 page %#lx", (unsigned long)va);
 	}
-	old = *e;
-	*e = pa != 0 ? pa | flags | PTE_P : 0;
-	if (old & PTE_P)
-		vm_flush(va);
+	if (pa != 0)
+		vm_set_leaf(e, va, pa, flags);
+	else
+		vm_clear_leaf(e, va);
 }
 
 static NORETURN void stop(uint32_t code, const char *why)

@@ -120,8 +120,7 @@ static void nic_map(struct ring *r, uint64_t va, uint64_t pa, bool writable)
 	}
 	if (pte[i] == 0 && (pte[i] = vm_walk(kernel_root, va, true)) == 0)
 		panic("out of memory for the %s ring's page tables", r->name);
-	old = *pte[i];
-	*pte[i] = pa != 0 ? pa | PTE_P | PTE_NX | (writable ? PTE_W : 0) : 0;
+	old = vm_swap_leaf(pte[i], pa, PTE_NX | (writable ? PTE_W : 0));
 	if (old & PTE_P)
 		flush_later(va);	/* only a doorbell unmaps slots: nic_doorbell_done flushes */
 }
@@ -143,7 +142,7 @@ static bool nic_used(struct ring *r, uint32_t i)
 {
 	pte_t *pte = r == &l1.tx ? tx_pte[i] : rx_pte[i];
 
-	return pte != 0 && (*pte & (r == &l1.tx ? PTE_D : PTE_A)) != 0;
+	return pte != 0 && (r == &l1.tx ? vm_leaf_dirty(pte) : vm_leaf_accessed(pte));
 }
 
 /* Every frame a TX doorbell takes must have a length the wire can carry. */
