@@ -95,7 +95,7 @@ static void page_image(uint8_t *dst, uint64_t va, const struct strata_segment *s
 
 static uint8_t *window_page(uint64_t va)
 {
-	return pager_page(va - STRATA_DISK_WINDOW_BASE, false);
+	return pager_page_for_write(va - STRATA_DISK_WINDOW_BASE, false);
 }
 
 /* Copies one segment of the module into its window pages. */
@@ -487,7 +487,7 @@ void payload_load(const struct boot_info *bi)
 	console_load();
 	nic_load(l1.img.hdr.tx_slots, l1.img.hdr.rx_slots);
 	info_load(bi, from_module ? bi->mods[0].cmdline : lb.cmdline);
-	pager_init(l1.dev, l1_window_perm, faultaround(bi));
+	pager_init(l1.dev, l1_window_perm, 0, faultaround(bi));
 	if (from_module)
 		install(bi, &lb);
 	else
