@@ -36,7 +36,7 @@ static bool console_used(struct ring *r, uint32_t i)
 {
 	pte_t *e = vm_walk(kernel_root, STRATA_SLOT_ADDR(r->base, i), false);
 
-	return e != 0 && (*e & PTE_D) != 0;
+	return e != 0 && vm_leaf_dirty(e);
 }
 
 static const struct ring_ops console_ops = {

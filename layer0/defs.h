@@ -190,6 +190,17 @@ bool vm_present(uint64_t root, uint64_t va);	/* mapped by a 4 KiB or 2 MiB page 
 pte_t *vm_walk_pde(uint64_t root, uint64_t va, bool create); /* the 2 MiB-level entry, or 0 */
 bool vm_prune(uint64_t root, uint64_t va); /* frees the empty tables on va's path: true if any */
 uint64_t vm_count_tables(uint64_t root, uint64_t lo, uint64_t hi, uint64_t *empty); /* tables mapping [lo, hi) */
+/* Entry stores given the entry and its address; the TLB rule of each is in vm.c's header. */
+void vm_set_leaf(pte_t *e, uint64_t va, uint64_t pa, uint64_t flags);	/* a 4 KiB page */
+void vm_set_huge_leaf(pte_t *e, uint64_t va, uint64_t pa, uint64_t flags); /* a 2 MiB page, e from vm_walk_pde */
+void vm_clear_leaf(pte_t *e, uint64_t va);	/* 4 KiB or 2 MiB */
+pte_t vm_swap_leaf(pte_t *e, uint64_t pa, uint64_t flags); /* sets (clears if pa is 0), no flush: the old entry */
+void vm_set_writable(pte_t *e, uint64_t va, bool writable);
+bool vm_leaf_dirty(const pte_t *e);
+bool vm_leaf_accessed(const pte_t *e);
+bool vm_take_dirty(pte_t *e, uint64_t va);	/* clears the dirty bit: true if it was set */
+bool vm_take_accessed(pte_t *e, uint64_t va);	/* clears the accessed bit: true if it was set */
+pte_t *vm_split_huge(pte_t *e, uint64_t va, uint64_t table_pa, uint64_t flags); /* 2 MiB into a table of 4 KiB leaves */
 
 /* timer.c */
 #define TICK_HZ		100		/* the timer interrupt: a halted CPU wakes at least this often */

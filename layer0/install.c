@@ -30,7 +30,7 @@ static void page_image(uint8_t *dst, uint64_t va, const struct strata_segment *s
 
 static uint8_t *window_page(uint64_t va)
 {
-	return pager_page(va - STRATA_DISK_WINDOW_BASE, false);
+	return pager_page_for_write(va - STRATA_DISK_WINDOW_BASE, false);
 }
 
 /* Copies one segment of the module into its window pages. */

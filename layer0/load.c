@@ -22,17 +22,16 @@ struct layer1 l1;
 void l1_map(uint64_t va, uint64_t pa, uint64_t flags)
 {
 	pte_t *e = vm_walk(kernel_root, va, pa != 0);
-	pte_t old;
 
 	if (e == 0) {
 		if (pa == 0)
 			return;		/* nothing was mapped there */
 		panic("out of memory mapping layer-1 page %#lx", (unsigned long)va);
 	}
-	old = *e;
-	*e = pa != 0 ? pa | flags | PTE_P : 0;
-	if (old & PTE_P)
-		vm_flush(va);
+	if (pa != 0)
+		vm_set_leaf(e, va, pa, flags);
+	else
+		vm_clear_leaf(e, va);
 }
 
 void load_stop(uint32_t code, const char *why)
@@ -196,7 +195,7 @@ void payload_load(const struct boot_info *bi)
 	console_load(l1.img.hdr.console_slots ? l1.img.hdr.console_slots : STRATA_CONSOLE_SLOTS_DEFAULT);
 	nic_load(l1.img.hdr.tx_slots, l1.img.hdr.rx_slots);
 	info_load(bi, from_module ? bi->mods[0].cmdline : lb.cmdline);
-	pager_init(l1.dev, l1_window_perm, faultaround(bi));
+	pager_init(l1.dev, l1_window_perm, 0, faultaround(bi));
 	if (from_module)
 		payload_install(bi, &lb);
 	else

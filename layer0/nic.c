@@ -119,7 +119,7 @@ static pte_t *tx_pte[STRATA_RING_SLOTS_MAX], *rx_pte[STRATA_RING_SLOTS_MAX];
 
 static void nic_map(struct ring *r, uint64_t va, uint64_t pa, bool writable)
 {
-	pte_t **pte = r == &l1.tx ? tx_pte : rx_pte;
+	pte_t **pte = r->ctx;		/* tx_pte or rx_pte, given to ring_init */
 	uint64_t off = va - r->base, i = off / STRATA_SLOT_STRIDE;
 	pte_t old;
 
@@ -129,8 +129,7 @@ static void nic_map(struct ring *r, uint64_t va, uint64_t pa, bool writable)
 	}
 	if (pte[i] == 0 && (pte[i] = vm_walk(kernel_root, va, true)) == 0)
 		panic("out of memory for the %s ring's page tables", r->name);
-	old = *pte[i];
-	*pte[i] = pa != 0 ? pa | PTE_P | PTE_NX | (writable ? PTE_W : 0) : 0;
+	old = vm_swap_leaf(pte[i], pa, PTE_NX | (writable ? PTE_W : 0));
 	if (old & PTE_P)
 		flush_later(va);	/* only a doorbell unmaps slots: its rung hook flushes */
 }
@@ -146,7 +145,7 @@ static void nic_wait(struct ring *r)
 static bool tx_used(struct ring *r, uint32_t i)
 {
 	(void)r;
-	return tx_pte[i] != 0 && (*tx_pte[i] & PTE_D) != 0;
+	return tx_pte[i] != 0 && vm_leaf_dirty(tx_pte[i]);
 }
 
 /*
@@ -158,7 +157,7 @@ static bool tx_used(struct ring *r, uint32_t i)
 static bool rx_used(struct ring *r, uint32_t i)
 {
 	(void)r;
-	return rx_pte[i] != 0 && (*rx_pte[i] & PTE_A) != 0;
+	return rx_pte[i] != 0 && vm_leaf_accessed(rx_pte[i]);
 }
 
 /* Every frame a TX doorbell takes must have a length the wire can carry. */
@@ -221,10 +220,10 @@ void nic_load(uint32_t tx_slots, uint32_t rx_slots)
 	doorbell = page_or_die("NIC doorbell");
 	if (tx_slots > 0)
 		ring_init(&l1.tx, "nic-tx", STRATA_NIC_TX_BASE, ring_pages(&l1.tx, tx_slots, "TX"),
-		    doorbell, &tx_ops, 0);
+		    doorbell, &tx_ops, tx_pte);
 	if (rx_slots > 0) {
 		ring_init(&l1.rx, "nic-rx", STRATA_NIC_RX_BASE, ring_pages(&l1.rx, rx_slots, "RX"),
-		    doorbell, &rx_ops, 0);
+		    doorbell, &rx_ops, rx_pte);
 		ring_hold_all(&l1.rx);
 		for (uint32_t i = 0; i < rx_slots; i++)
 			rx_take(&l1.rx, i, 0);

@@ -11,9 +11,10 @@
  * A page is dirty when layer 1 wrote it (the hardware dirty bit, harvested
  * into the page's descriptor with the epoch it was seen in) or when layer 0
  * filled it.  A dirty page reaches the disk only through page_out() in
- * pager.c: eviction and pager_sync() both go that way, so the checkpoint rule
- * ("nothing newer than the last checkpoint overwrites its home location before
- * the next checkpoint is durable") has one place to live.
+ * pager_writeback.c: eviction and pager_sync() both go that way, and it asks
+ * the home-write hook given at init first, so the checkpoint rule ("nothing
+ * newer than the last checkpoint overwrites its home location before the next
+ * checkpoint is durable") is the checkpoint code's and has one place to apply.
  *
  * Pages read in 2 MiB units are mapped read-only and split into 4 KiB pages
  * at the first write, so everything above speaks of 4 KiB pages only.
@@ -30,6 +31,8 @@ struct blkdev;
 
 /* PTE flags for the window page at disk offset off: PTE_P and W/NX as its region says, or 0 if it is not layer 1's. */
 typedef uint64_t (*pager_perm_fn)(uint64_t off);
+/* May the dirty page at off, last found dirty in epoch, overwrite its home on the disk now? */
+typedef bool (*pager_home_write_fn)(uint64_t off, uint64_t epoch);
 
 struct pager_stats {
 	uint64_t faults, hits, misses;	/* layer-1 faults the pager served */
@@ -40,15 +43,16 @@ struct pager_stats {
 };
 
 /*
- * dev may be 0 (no disk).  faultaround: how many pages, in an aligned block
+ * dev may be 0 (no disk); home_write_allowed may be 0 (always).  faultaround: how many pages, in an aligned block
  * around a fault, are mapped at once when they are already cached; above 1,
  * sequential streams may also be read and mapped in 2 MiB pages.
  */
-void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround);
+void pager_init(struct blkdev *dev, pager_perm_fn perm, pager_home_write_fn home_write_allowed,
+    uint32_t faultaround);
 /* Brings the page at off in (reading ahead when the faults are sequential) and maps it.  0, or -1 on a read error. */
 int pager_fault(uint64_t off);
 /* The page at off, cached and marked dirty, for layer 0 to fill: its disk contents if read, else zeros.  0 on a read error. */
-void *pager_page(uint64_t off, bool read);
+void *pager_page_for_write(uint64_t off, bool read);
 /* Writes every dirty page back and flushes the device: 0, or -1 if a write failed (those pages stay dirty). */
 int pager_sync(void);
 /* Moves the hardware dirty bits into the descriptors; starts a new epoch.  Returns the epoch that ended. */

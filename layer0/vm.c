@@ -1,6 +1,7 @@
 /*
- * Page tables: x86-64 4-level paging with 4 KiB leaves.  The direct map alone
- * uses 2 MiB pages; vm_walk() refuses to go through them.
+ * Page tables: x86-64 4-level paging.  Leaves are 4 KiB pages, or 2 MiB pages
+ * at the directory level: the direct map's, and the pager's stream pages in
+ * the disk window.  vm_walk() refuses to go through a 2 MiB page.
  *
  * There is one address space and one PML4, kernel_root: layer 0 in the upper
  * half, layer 1 in the lower half.  Intermediate entries are always P|W and
@@ -9,9 +10,19 @@
  * level below the root; an empty one left behind by a failed vm_map() is
  * simply reused by the next call.
  *
- * TLB rule: vm_map() and vm_unmap() invalidate the page themselves when root
- * is the loaded CR3 and the entry they replace was present; a change to any
- * other root needs no flush, since no CPU caches it.
+ * This is the only file that writes a page-table entry: every store goes
+ * through store().  Others name the change, given the entry (from vm_walk(),
+ * vm_walk_pde() or a pointer they keep) and its address.  TLB rules:
+ *   - vm_map(), vm_unmap(): invalidate va when root is the loaded CR3 and the
+ *     entry they replace was present; no CPU caches any other root.
+ *   - vm_set_leaf(), vm_set_huge_leaf(), vm_clear_leaf(), vm_set_writable(),
+ *     vm_take_dirty(), vm_take_accessed(), vm_split_huge(): the entry is in
+ *     the loaded tables; each invalidates va when the entry it changes was
+ *     present (no CPU caches a translation through a non-present entry).
+ *   - vm_swap_leaf(): no flush; the caller invalidates va before it relies on
+ *     the change if the entry returned was present (the NIC batches them).
+ *   - a walk installs tables over non-present entries only: no flush;
+ *     vm_prune() invalidates va once when it freed any table.
  *
  * The privileged instructions sit in small helpers at the top.  A host unit
  * test compiles this file with -DSTRATA_HOST_TEST, which swaps them for
@@ -87,6 +98,28 @@ static bool canonical(uint64_t va)
 	return top == 0 || top == 0x1ffff;
 }
 
+/* The one store of a page-table entry; returns the entry it replaced. */
+static pte_t store(pte_t *e, pte_t v)
+{
+	pte_t old = *e;
+
+	*e = v;
+	return old;
+}
+
+/* A store into the loaded tables, then drops the translation the CPU may hold for va. */
+static void replace(pte_t *e, uint64_t va, pte_t v)
+{
+	if (store(e, v) & PTE_P)
+		hw_invlpg(va);
+}
+
+/* The entry of the table at pa, with the flags every intermediate entry has. */
+static pte_t table_entry(uint64_t pa)
+{
+	return pa | PTE_P | PTE_W;
+}
+
 /*
  * The entry for va at the given level (1: PT, 2: PD, 3: PDPT), making the
  * tables above it if create.  0 if a table is missing and !create, if a large
@@ -112,7 +145,7 @@ static pte_t *walk(uint64_t root, uint64_t va, bool create, int level)
 		if (!(*e & PTE_P)) {
 			if (!create || (pa = pmm_alloc()) == 0)
 				return 0;
-			*e = pa | PTE_P | PTE_W;
+			store(e, table_entry(pa));
 		} else if (*e & PTE_PS)
 			return 0;
 		table = p2v(*e & PTE_ADDR_MASK);
@@ -128,10 +161,7 @@ pte_t *vm_walk(uint64_t root, uint64_t va, bool create)
 /* Stores a leaf, then drops any stale translation the CPU may hold for it. */
 static void set_entry(uint64_t root, uint64_t va, pte_t *e, pte_t v)
 {
-	pte_t old = *e;
-
-	*e = v;
-	if ((old & PTE_P) && root == hw_cr3())
+	if ((store(e, v) & PTE_P) && root == hw_cr3())
 		hw_invlpg(va);
 }
 
@@ -248,13 +278,90 @@ bool vm_prune(uint64_t root, uint64_t va)
 		pa = *e & PTE_ADDR_MASK;
 		if (!table_empty(pa, va >> (12 + 9 * (level - 2)) & 511))
 			break;
-		*e = 0;
+		store(e, 0);
 		pmm_free(pa);
 		freed = true;
 	}
 	if (freed && root == hw_cr3())
 		hw_invlpg(va);
 	return freed;
+}
+
+/* The 4 KiB leaf e maps va to pa with flags (no address bits; PTE_P is added). */
+void vm_set_leaf(pte_t *e, uint64_t va, uint64_t pa, uint64_t flags)
+{
+	replace(e, va, pa | flags | PTE_P);
+}
+
+/* The directory entry e maps the 2 MiB page at va to the aligned block at pa. */
+void vm_set_huge_leaf(pte_t *e, uint64_t va, uint64_t pa, uint64_t flags)
+{
+	replace(e, va, pa | flags | PTE_PS | PTE_P);
+}
+
+/* The leaf e (4 KiB or 2 MiB) maps nothing. */
+void vm_clear_leaf(pte_t *e, uint64_t va)
+{
+	replace(e, va, 0);
+}
+
+/* vm_set_leaf(), or a clear if pa is 0, not flushed: the old entry, for the caller to flush. */
+pte_t vm_swap_leaf(pte_t *e, uint64_t pa, uint64_t flags)
+{
+	return store(e, pa != 0 ? pa | flags | PTE_P : 0);
+}
+
+/* Gives or takes the write permission of the present leaf e. */
+void vm_set_writable(pte_t *e, uint64_t va, bool writable)
+{
+	replace(e, va, writable ? *e | PTE_W : *e & ~PTE_W);
+}
+
+bool vm_leaf_dirty(const pte_t *e)
+{
+	return (*e & PTE_D) != 0;
+}
+
+bool vm_leaf_accessed(const pte_t *e)
+{
+	return (*e & PTE_A) != 0;
+}
+
+/* Clears bit in the leaf e; true if it was set (then va is flushed). */
+static bool take_bit(pte_t *e, uint64_t va, pte_t bit)
+{
+	if (!(*e & bit))
+		return false;
+	replace(e, va, *e & ~bit);
+	return true;
+}
+
+/* Whether the page was written since the last call (or since it was mapped). */
+bool vm_take_dirty(pte_t *e, uint64_t va)
+{
+	return take_bit(e, va, PTE_D);
+}
+
+/* Whether the page was touched since the last call (or since it was mapped). */
+bool vm_take_accessed(pte_t *e, uint64_t va)
+{
+	return take_bit(e, va, PTE_A);
+}
+
+/*
+ * Turns the 2 MiB page of the directory entry e, at va, into a table at
+ * table_pa (overwritten) of HUGE_PAGES 4 KiB leaves mapping the same frames
+ * with flags.  Returns the table's entries.
+ */
+pte_t *vm_split_huge(pte_t *e, uint64_t va, uint64_t table_pa, uint64_t flags)
+{
+	uint64_t pa = *e & PTE_ADDR_MASK & ~(HUGE_SIZE - 1);
+	pte_t *pt = p2v(table_pa);
+
+	for (uint64_t k = 0; k < HUGE_PAGES; k++)
+		store(&pt[k], (pa + k * PAGE_SIZE) | flags | PTE_P);
+	replace(e, va, table_entry(table_pa));
+	return pt;
 }
 
 /* The tables below the one at pa (of the given level, 1: a PT), itself included. */
@@ -336,7 +443,7 @@ static void map_direct(uint64_t root, uint64_t end)
 	for (pa = 0; pa < end; pa += HUGE_SIZE) {
 		if ((e = walk(root, DIRECT_BASE + pa, true, 2)) == 0)
 			panic("vm_init: out of memory for the direct map");
-		*e = pa | PTE_P | PTE_W | PTE_PS | PTE_NX | PTE_G;
+		store(e, pa | PTE_P | PTE_W | PTE_PS | PTE_NX | PTE_G);
 	}
 }
 

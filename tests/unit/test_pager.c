@@ -16,7 +16,7 @@
  * the leaf is not present, then the accessed bit set by hand in the leaf;
  * a write also sets the dirty bit and changes the frame.
  *
- * pager.c keeps its descriptors in vm_alloc_area() memory, whose addresses
+ * The pager keeps its descriptors in vm_alloc_area() memory, whose addresses
  * lie in layer 0's upper half, out of a host process's reach.  The .deps file
  * links with --wrap=vm_alloc_area: the real function still takes and maps the
  * pages, so the accounting is the kernel's, and the pager gets host memory of
@@ -90,6 +90,9 @@ static void teardown(void)
 		munmap(arena, arena_bytes);
 }
 
+/* The home-write hook boot() gives the pager: 0, always allowed, unless a test sets one. */
+static pager_home_write_fn home_rule;
+
 /* Fake RAM of ram_mib from 1 MiB, a PML4, and the pager on dev. */
 static void boot(uint64_t ram_mib, struct blkdev *dev, uint32_t faultaround)
 {
@@ -102,7 +105,7 @@ static void boot(uint64_t ram_mib, struct blkdev *dev, uint32_t faultaround)
 	pmm_init(&ram, 1, NULL, 0);
 	kernel_root = pmm_alloc();
 	ck_assert_uint_ne(kernel_root, 0);
-	pager_init(dev, perm, faultaround);
+	pager_init(dev, perm, home_rule, faultaround);
 	nlog = 0;
 }
 
@@ -381,7 +384,7 @@ START_TEST(fault_around_maps_the_cached_pages_of_its_block_only)
 
 	boot(8, &disk, 16);
 	for (size_t k = 0; k < ARRAY_LEN(cached); k++)	/* cached, not mapped */
-		ck_assert_ptr_nonnull(pager_page(cached[k] * PAGE_SIZE, true));
+		ck_assert_ptr_nonnull(pager_page_for_write(cached[k] * PAGE_SIZE, true));
 	ck_assert_int_eq(pager_fault(105 * PAGE_SIZE), 0);	/* a random miss */
 	ck_assert_int_eq(nlog, 5);
 	expect_req(4, BLK_READ, 105, 1);
@@ -411,18 +414,18 @@ START_TEST(with_fault_around_a_sequential_read_is_mapped_at_once)
 }
 END_TEST
 
-START_TEST(pager_page_gives_the_disk_contents_or_zeros_and_marks_them_dirty)
+START_TEST(pager_page_for_write_gives_the_disk_contents_or_zeros_and_marks_them_dirty)
 {
 	uint64_t *a, *b;
 
 	boot(8, &disk, 1);
-	a = pager_page(3000 * PAGE_SIZE + 5, true);
+	a = pager_page_for_write(3000 * PAGE_SIZE + 5, true);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_int_eq(nlog, 1);
 	expect_req(0, BLK_READ, 3000, 1);
 	ck_assert(holds_disk(a, 3000));
-	ck_assert_ptr_eq(pager_page(3000 * PAGE_SIZE, true), a);
-	b = pager_page(3001 * PAGE_SIZE, false);
+	ck_assert_ptr_eq(pager_page_for_write(3000 * PAGE_SIZE, true), a);
+	b = pager_page_for_write(3001 * PAGE_SIZE, false);
 	ck_assert(filled(b, 0));
 	ck_assert_int_eq(nlog, 1);
 	memset(b, 0x5e, PAGE_SIZE);
@@ -447,7 +450,7 @@ START_TEST(a_read_error_fails_the_fault_and_caches_nothing)
 	ck_assert_uint_eq(reqlog[0].status, BLK_IOERR);
 	ck_assert(!mapped(500));
 	ck_assert_uint_eq(pmm_free_pages(), free0);
-	ck_assert_ptr_null(pager_page(500 * PAGE_SIZE, true));
+	ck_assert_ptr_null(pager_page_for_write(500 * PAGE_SIZE, true));
 	ck_assert_uint_eq(pmm_free_pages(), free0);
 	fail_pages(0, 0);
 	ck_assert_int_eq(pager_fault(500 * PAGE_SIZE), 0);
@@ -554,6 +557,42 @@ START_TEST(a_write_error_in_sync_returns_minus_1_and_the_pages_stay_dirty)
 	ck_assert_int_eq(nlog, 2);
 	expect_req(0, BLK_WRITE, 200, 2);
 	ck_assert(disk_filled(200, 0x22) && disk_filled(201, 0x22));
+}
+END_TEST
+
+static bool odd_pages_held;
+static uint64_t asked_epoch;
+
+/* A stand-in for the checkpoint rule: odd pages wait while odd_pages_held. */
+static bool hold_odd_pages(uint64_t off, uint64_t epoch)
+{
+	asked_epoch = epoch;
+	return !odd_pages_held || off / PAGE_SIZE % 2 == 0;
+}
+
+START_TEST(the_home_write_hook_decides_which_dirty_pages_go_home)
+{
+	home_rule = hold_odd_pages;
+	odd_pages_held = true;
+	boot(8, &disk, 1);
+	for (uint64_t p = 10; p < 14; p++)
+		scribble(p, 0x33);
+	nlog = 0;
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_uint_eq(asked_epoch, 1);	/* the epoch sync's harvest found them in */
+	ck_assert_int_eq(nlog, 3);
+	expect_req(0, BLK_WRITE, 10, 1);
+	expect_req(1, BLK_WRITE, 12, 1);
+	expect_req(2, BLK_FLUSH, 0, 0);
+	ck_assert(disk_filled(10, 0x33) && disk_filled(12, 0x33));
+	ck_assert(disk_pristine(11) && disk_pristine(13));
+	odd_pages_held = false;
+	nlog = 0;
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(nlog, 3);
+	expect_req(0, BLK_WRITE, 11, 1);
+	expect_req(1, BLK_WRITE, 13, 1);
+	ck_assert(disk_filled(11, 0x33) && disk_filled(13, 0x33));
 }
 END_TEST
 
@@ -819,14 +858,14 @@ START_TEST(a_write_splits_a_2mib_page_and_dirties_that_page_alone)
 END_TEST
 
 /* Layer 0's pages and write protection are 4 KiB pages: asking splits a 2 MiB page. */
-START_TEST(pager_page_and_protect_split_a_2mib_page)
+START_TEST(pager_page_for_write_and_protect_split_a_2mib_page)
 {
 	uint64_t *mem;
 
 	boot(32, &disk, 16);
 	stream(0, 2048);
 	ck_assert(huge(600) && huge(1500));
-	mem = pager_page(600 * PAGE_SIZE, true);
+	mem = pager_page_for_write(600 * PAGE_SIZE, true);
 	ck_assert(holds_disk(mem, 600));
 	ck_assert(!huge(600) && mapped(600) && frame(600) == mem);
 	pager_protect(1500 * PAGE_SIZE, false);		/* nothing to lift: no split */
@@ -919,7 +958,7 @@ static void random_step(void)
 		model[p] = (int16_t)(1 + rnd(255));
 		scribble(p, (uint8_t)model[p]);
 	} else if (op < 95) {			/* layer 0 fills a page, read first or not */
-		mem = pager_page(p * PAGE_SIZE, op % 2 == 0);
+		mem = pager_page_for_write(p * PAGE_SIZE, op % 2 == 0);
 		ck_assert_msg(op % 2 != 0 || page_is(mem, p), "page %lu", (unsigned long)p);
 		model[p] = (int16_t)rnd(256);
 		memset(mem, model[p], PAGE_SIZE);
@@ -986,7 +1025,7 @@ START_TEST(streams_mixed_with_writes_never_lose_or_mix_up_data)
 				touch(p);
 				ck_assert_msg(page_is(frame(p), p), "page %lu", (unsigned long)p);
 			} else if (op == 2) {
-				mem = pager_page(p * PAGE_SIZE, true);
+				mem = pager_page_for_write(p * PAGE_SIZE, true);
 				ck_assert_msg(page_is(mem, p), "page %lu", (unsigned long)p);
 				model[p] = (int16_t)rnd(256);
 				memset(mem, model[p], PAGE_SIZE);
@@ -1009,7 +1048,7 @@ END_TEST
 START_TEST(without_a_disk_pages_are_zero_and_sync_does_no_io)
 {
 	boot(4, 0, 16);
-	ck_assert(filled(pager_page(5 * PAGE_SIZE, true), 0));
+	ck_assert(filled(pager_page_for_write(5 * PAGE_SIZE, true), 0));
 	touch(9);
 	ck_assert(mapped(5));			/* fault-around: it is cached */
 	touch(10);
@@ -1116,13 +1155,14 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_hit_issues_no_io);
 	tcase_add_test(tc, fault_around_maps_the_cached_pages_of_its_block_only);
 	tcase_add_test(tc, with_fault_around_a_sequential_read_is_mapped_at_once);
-	tcase_add_test(tc, pager_page_gives_the_disk_contents_or_zeros_and_marks_them_dirty);
+	tcase_add_test(tc, pager_page_for_write_gives_the_disk_contents_or_zeros_and_marks_them_dirty);
 	tcase_add_test(tc, a_read_error_fails_the_fault_and_caches_nothing);
 	tcase_add_test(tc, a_read_ahead_error_does_not_fail_a_readable_page);
 	tcase_add_test(tc, sync_writes_dirty_pages_in_order_in_runs_of_at_most_256);
 	tcase_add_test(tc, a_sync_with_nothing_dirty_writes_nothing_but_flushes);
 	tcase_add_test(tc, sync_keeps_at_most_8_writes_in_flight);
 	tcase_add_test(tc, a_write_error_in_sync_returns_minus_1_and_the_pages_stay_dirty);
+	tcase_add_test(tc, the_home_write_hook_decides_which_dirty_pages_go_home);
 	tcase_add_test(tc, a_failed_flush_fails_the_sync);
 	tcase_add_test(tc, eviction_gives_pages_with_the_accessed_bit_a_second_chance);
 	tcase_add_test(tc, a_dirty_victim_is_written_with_its_dirty_neighbours_then_dropped);
@@ -1136,7 +1176,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_long_stream_reads_aligned_2mib_blocks_whole);
 	tcase_add_test(tc, without_fault_around_no_2mib_pages);
 	tcase_add_test(tc, a_write_splits_a_2mib_page_and_dirties_that_page_alone);
-	tcase_add_test(tc, pager_page_and_protect_split_a_2mib_page);
+	tcase_add_test(tc, pager_page_for_write_and_protect_split_a_2mib_page);
 	tcase_add_test(tc, a_failed_2mib_read_fails_only_the_bad_page);
 	tcase_add_test(tc, streaming_past_the_cache_evicts_2mib_pages_and_leaks_nothing);
 	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);
@@ -1149,6 +1189,6 @@ static Suite *suite(void)
 
 int main(void)
 {
-	/* pager.c's state is static and pager_init is once per boot: one process per test. */
+	/* The pager's state is global and pager_init is once per boot: one process per test. */
 	return run_suite(suite(), true);
 }

@@ -246,6 +246,109 @@ START_TEST(only_the_loaded_root_is_flushed_and_only_when_it_held_a_page)
 }
 END_TEST
 
+/* ---- the entry stores others use: vm.c's TLB rule, each flushing a present entry only ---- */
+
+/* The entry holds v, and invlpg ran flushes times in all. */
+static void expect_entry(const pte_t *e, pte_t v, unsigned long flushes)
+{
+	ck_assert_uint_eq(*e, v);
+	ck_assert_uint_eq(vm_host_flushes, flushes);
+}
+
+START_TEST(set_and_clear_leaf_flush_only_what_was_present)
+{
+	uint64_t va = 0x400000;
+	pte_t *e = vm_walk(root, va, true);
+
+	ck_assert_ptr_nonnull(e);
+	vm_set_leaf(e, va, 0x5000, PTE_W | PTE_NX);
+	expect_entry(e, 0x5000 | PTE_P | PTE_W | PTE_NX, 0);
+	vm_set_leaf(e, va, 0x6000, 0);
+	expect_entry(e, 0x6000 | PTE_P, 1);
+	vm_clear_leaf(e, va);
+	expect_entry(e, 0, 2);
+	vm_clear_leaf(e, va);
+	expect_entry(e, 0, 2);
+}
+END_TEST
+
+START_TEST(a_huge_leaf_maps_2mib_and_clears_like_a_small_one)
+{
+	uint64_t va = 0x600000;
+	pte_t *pde = vm_walk_pde(root, va, true);
+
+	ck_assert_ptr_nonnull(pde);
+	vm_set_huge_leaf(pde, va, 0x200000, PTE_NX);
+	expect_entry(pde, 0x200000 | PTE_P | PTE_PS | PTE_NX, 0);
+	ck_assert(vm_present(root, va) && vm_present(root, va + 2 * MIB - PAGE_SIZE));
+	vm_clear_leaf(pde, va);
+	expect_entry(pde, 0, 1);
+	ck_assert(!vm_present(root, va));
+}
+END_TEST
+
+/* The NIC batches its flushes: a swap stores and hands the old entry back. */
+START_TEST(swap_leaf_returns_the_old_entry_and_flushes_nothing)
+{
+	pte_t *e = vm_walk(root, 0x400000, true);
+
+	ck_assert_uint_eq(vm_swap_leaf(e, 0x5000, PTE_W), 0);
+	ck_assert_uint_eq(*e, 0x5000 | PTE_P | PTE_W);
+	ck_assert_uint_eq(vm_swap_leaf(e, 0, PTE_W), 0x5000 | PTE_P | PTE_W);
+	ck_assert_uint_eq(*e, 0);
+	ck_assert_uint_eq(vm_host_flushes, 0);
+}
+END_TEST
+
+START_TEST(taking_the_dirty_and_accessed_bits_clears_them_and_flushes_once)
+{
+	uint64_t va = 0x400000;
+	pte_t *e = vm_walk(root, va, true);
+
+	vm_set_leaf(e, va, 0x5000, PTE_W);
+	ck_assert(!vm_leaf_dirty(e) && !vm_leaf_accessed(e));
+	ck_assert(!vm_take_dirty(e, va) && !vm_take_accessed(e, va));
+	ck_assert_uint_eq(vm_host_flushes, 0);
+	*e |= PTE_D | PTE_A;		/* what the CPU does on a write */
+	ck_assert(vm_leaf_dirty(e) && vm_leaf_accessed(e));
+	ck_assert(vm_take_dirty(e, va));
+	expect_entry(e, 0x5000 | PTE_P | PTE_W | PTE_A, 1);
+	ck_assert(vm_take_accessed(e, va));
+	expect_entry(e, 0x5000 | PTE_P | PTE_W, 2);
+	ck_assert(!vm_take_dirty(e, va) && !vm_take_accessed(e, va));
+	ck_assert_uint_eq(vm_host_flushes, 2);
+}
+END_TEST
+
+START_TEST(set_writable_gives_and_takes_w_alone)
+{
+	uint64_t va = 0x400000;
+	pte_t *e = vm_walk(root, va, true);
+
+	vm_set_leaf(e, va, 0x5000, PTE_W | PTE_NX);
+	vm_set_writable(e, va, false);
+	expect_entry(e, 0x5000 | PTE_P | PTE_NX, 1);
+	vm_set_writable(e, va, true);
+	expect_entry(e, 0x5000 | PTE_P | PTE_W | PTE_NX, 2);
+}
+END_TEST
+
+/* A split maps the same frames page by page, through a table entry like every other. */
+START_TEST(split_huge_maps_the_same_frames_in_512_small_pages)
+{
+	uint64_t va = 0x600000, tpa = pmm_alloc();
+	pte_t *pde = vm_walk_pde(root, va, true), *pt;
+
+	vm_set_huge_leaf(pde, va, 0x200000, 0);
+	pt = vm_split_huge(pde, va, tpa, PTE_W | PTE_NX);
+	ck_assert_ptr_eq(pt, p2v(tpa));
+	expect_entry(pde, tpa | PTE_P | PTE_W, 1);
+	for (uint64_t k = 0; k < HUGE_PAGES; k++)
+		ck_assert_uint_eq(pt[k], (0x200000 + k * PAGE_SIZE) | PTE_P | PTE_W | PTE_NX);
+	ck_assert_ptr_eq(vm_walk(root, va + 5 * PAGE_SIZE, false), &pt[5]);
+}
+END_TEST
+
 /* ---- vm_prune: a sparse window's tables shrink with it, at every level ---- */
 
 #define GIB	(1024 * MIB)
@@ -443,6 +546,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, addresses_at_both_ends_of_both_halves);
 	tcase_add_test(tc, out_of_memory_fails_cleanly_and_recovers);
 	tcase_add_test(tc, only_the_loaded_root_is_flushed_and_only_when_it_held_a_page);
+	tcase_add_test(tc, set_and_clear_leaf_flush_only_what_was_present);
+	tcase_add_test(tc, a_huge_leaf_maps_2mib_and_clears_like_a_small_one);
+	tcase_add_test(tc, swap_leaf_returns_the_old_entry_and_flushes_nothing);
+	tcase_add_test(tc, taking_the_dirty_and_accessed_bits_clears_them_and_flushes_once);
+	tcase_add_test(tc, set_writable_gives_and_takes_w_alone);
+	tcase_add_test(tc, split_huge_maps_the_same_frames_in_512_small_pages);
 	tcase_add_test(tc, prune_frees_every_empty_table_but_the_root);
 	tcase_add_test(tc, prune_gives_back_a_directory_per_gib);
 	tcase_add_test(tc, prune_stops_at_the_first_table_still_in_use);

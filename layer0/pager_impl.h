@@ -1,0 +1,107 @@
+/*
+ * What the parts of the pager share, and nothing outside them includes:
+ * the page descriptors, their flags and the cache's state.
+ *
+ *   pager.c            the cache: descriptors, hash, map/split/drop, CLOCK
+ *                      eviction, the memory report and the entry points
+ *   pager_readahead.c  reading pages in: misses, read-ahead of sequential
+ *                      streams in the background, fault-around
+ *   pager_writeback.c  writing dirty pages home: eviction's clusters and
+ *                      pager_sync(), through page_out() alone
+ *   pager_dirty.c      dirty epochs and write protection
+ */
+#ifndef PAGER_IMPL_H
+#define PAGER_IMPL_H
+
+#include "defs.h"
+#include "pager.h"
+#include "strata/abi.h"
+
+#define RA_FIRST	16	/* pages read when a fault continues the last read */
+#define RA_MAX		256	/* the largest read-ahead: 1 MiB */
+#define LOW_WATER	512	/* free pages the cache leaves to layer 0 */
+#define NIL		0xffffffffU
+
+#define CP_MAPPED	0x01	/* a PTE points at the frame */
+#define CP_DIRTY	0x02	/* newer than the disk */
+#define CP_REF		0x04	/* referenced since the hand last passed (unmapped pages) */
+#define CP_BUSY		0x08	/* being faulted in: not evictable */
+#define CP_NO_WRITEBACK	0x10	/* dirty but cannot be written back: no disk, or the write failed */
+#define CP_WPROT	0x20	/* write-protected while a checkpoint writes it */
+#define CP_INFLIGHT	0x40	/* a background read is filling it (also BUSY) */
+#define CP_HUGE		0x80	/* 2 MiB: HUGE_PAGES pages from dpn, mapped by a PDE, never dirty */
+
+struct cpage {
+	uint64_t dpn;		/* disk page number: window offset / 4096 */
+	uint64_t pa;		/* the frame; 0 when the descriptor is free */
+	uint64_t dirty_epoch;	/* the epoch it was last found dirty in */
+	pte_t *pte;		/* its PTE (PDE if huge) while CP_MAPPED: no walk to find it again */
+	uint32_t next;		/* hash chain, or the free list */
+	uint32_t flags;
+};
+
+struct pager_state {
+	struct blkdev *dev;
+	pager_perm_fn perm;
+	pager_home_write_fn home_write_allowed;	/* 0: always */
+	uint32_t faultaround;
+	struct cpage *cp;
+	uint32_t ncp;
+	uint32_t used;		/* descriptors ever taken: every live one is below */
+	uint32_t *hash;
+	uint32_t hmask;
+	uint32_t free;		/* first free descriptor */
+	uint32_t nhuge;		/* 2 MiB pages cached */
+	uint32_t hand;
+	uint64_t epoch;
+	uint64_t seq_next;	/* the page a sequential stream faults on next */
+	uint64_t ra_end;	/* the end of the furthest read issued for it */
+	uint32_t ra_pages;	/* the size of its last read */
+	uint64_t ra_limit;	/* pages a stream may have read ahead: a slice of the cache */
+	uint32_t *order;	/* scratch: dirty descriptors sorted by page */
+	struct pager_stats st;
+};
+extern struct pager_state pg;
+
+static inline uint64_t page_va(uint64_t dpn)
+{
+	return STRATA_DISK_WINDOW_BASE + dpn * PAGE_SIZE;
+}
+
+static inline uint64_t pages_of(const struct cpage *c)
+{
+	return (c->flags & CP_HUGE) ? HUGE_PAGES : 1;
+}
+
+/* The PTE of a mapped page, or 0. */
+static inline pte_t *pte_of(const struct cpage *c)
+{
+	return (c->flags & CP_MAPPED) ? c->pte : 0;
+}
+
+/* pager.c */
+uint32_t desc_keyed(uint64_t dpn);	/* the descriptor whose first page is dpn, 4 KiB or 2 MiB; NIL */
+uint32_t desc_holding(uint64_t dpn);	/* the descriptor holding page dpn: its own or a 2 MiB one; NIL */
+uint32_t desc_split_out(uint64_t dpn);	/* page dpn's own 4 KiB descriptor, read over, 2 MiB split; NIL */
+uint32_t page_alloc(uint64_t dpn, bool zero);	/* a new BUSY cache page, or NIL */
+uint32_t huge_alloc(uint64_t dpn);	/* a new 2 MiB cache page being read, or NIL */
+void map(uint32_t i);
+void drop(uint32_t i);
+NORETURN void out_of_memory(void);
+
+/* pager_readahead.c */
+uint32_t read_in(uint64_t dpn, uint32_t n, uint32_t *nread, bool *err);
+uint32_t read_miss(uint64_t dpn, bool sequential);
+void fault_around(uint64_t dpn);
+uint64_t map_run(uint64_t dpn, uint32_t n);
+void prefetch_reap(void);
+void prefetch_wait(uint64_t dpn);
+void prefetch_more(void);
+
+/* pager_writeback.c */
+int page_out_cluster(uint32_t victim);
+
+/* pager_dirty.c */
+void harvest(struct cpage *c);
+
+#endif

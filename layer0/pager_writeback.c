@@ -1,0 +1,178 @@
+/*
+ * Writing dirty pages to their home on the disk: the cluster around an
+ * eviction's victim, and pager_sync()'s every dirty page in order.  Both go
+ * through page_out(), the one way a page reaches its home, which asks the
+ * home-write hook first: that is where the checkpoint rule ("nothing newer
+ * than the last checkpoint overwrites its home location before the next
+ * checkpoint is durable") applies.
+ */
+#include "defs.h"
+#include "blkdev.h"
+#include "pager_impl.h"
+
+#define WB_MAX		256	/* pages in one write-back request */
+#define WB_INFLIGHT	8	/* write-back requests in flight at once */
+
+/*
+ * May the dirty page c overwrite its home location on the disk now?  The
+ * hook given to pager_init says (the checkpoint code owns the rule); without
+ * one, always.  Every write of a page to its home asks here first.
+ */
+static bool home_write_allowed(const struct cpage *c)
+{
+	return pg.home_write_allowed == 0 ||
+	    pg.home_write_allowed(c->dpn * PAGE_SIZE, c->dirty_epoch);
+}
+
+/* One write request in flight: its pages and the descriptors they came from. */
+struct wb_req {
+	struct blkreq req;
+	uint64_t pages[WB_MAX];
+	uint32_t idx[WB_MAX];
+	uint32_t n;
+};
+static struct wb_req wb[WB_INFLIGHT];
+
+static void wb_finish(struct wb_req *w, int *failed)
+{
+	enum blk_status s = blk_wait(pg.dev, &w->req);
+
+	for (uint32_t k = 0; k < w->n; k++) {
+		struct cpage *c = &pg.cp[w->idx[k]];
+
+		if (s == BLK_OK)
+			c->flags &= ~CP_DIRTY;
+	}
+	if (s != BLK_OK) {
+		kprintf("strata: pager: writing %u pages at disk offset %#lx failed: %s\n",
+		    w->n, (unsigned long)(pg.cp[w->idx[0]].dpn * PAGE_SIZE), blk_status_name(s));
+		(*failed)++;
+	}
+	w->n = 0;
+}
+
+static void wb_submit(struct wb_req *w)
+{
+	w->req = (struct blkreq){
+		.op = BLK_WRITE,
+		.sector = pg.cp[w->idx[0]].dpn * BLK_SECTORS_PER_PAGE,
+		.nsectors = w->n * BLK_SECTORS_PER_PAGE,
+		.pages = w->pages,
+	};
+	pg.st.writes++;
+	pg.st.write_pages += w->n;
+	blk_submit(pg.dev, &w->req);	/* a final status is kept in req.status */
+}
+
+/*
+ * page_out: the one way a dirty page goes to its home on the disk.  Writes
+ * the n descriptors of order[] (dirty, sorted by page), joining runs of
+ * consecutive pages into requests of up to WB_MAX pages, WB_INFLIGHT at a
+ * time.  Returns how many requests failed.
+ */
+static int page_out(const uint32_t *order, uint32_t n)
+{
+	int failed = 0;
+	uint32_t slot = 0;
+	struct wb_req *w = &wb[0];
+
+	for (uint32_t k = 0; k < n; k++) {
+		struct cpage *c = &pg.cp[order[k]];
+
+		if (!home_write_allowed(c))
+			continue;
+		if (w->n > 0 && (w->n == WB_MAX || pg.cp[w->idx[w->n - 1]].dpn + 1 != c->dpn)) {
+			wb_submit(w);
+			slot = (slot + 1) % WB_INFLIGHT;
+			w = &wb[slot];
+			if (w->n > 0)
+				wb_finish(w, &failed);
+		}
+		w->pages[w->n] = c->pa;
+		w->idx[w->n++] = order[k];
+	}
+	if (w->n > 0)
+		wb_submit(w);
+	for (uint32_t s = 0; s < WB_INFLIGHT; s++)
+		if (wb[s].n > 0)
+			wb_finish(&wb[s], &failed);
+	return failed;
+}
+
+/* True, with its descriptor in *i, when page p is cached, dirty and may be written. */
+static bool writable_dirty(uint64_t p, uint32_t *i)
+{
+	if ((*i = desc_keyed(p)) == NIL)
+		return false;
+	harvest(&pg.cp[*i]);
+	return (pg.cp[*i].flags & (CP_DIRTY | CP_NO_WRITEBACK | CP_WPROT)) == CP_DIRTY;
+}
+
+/* The victim and the dirty pages next to it on the disk, written as one run. */
+int page_out_cluster(uint32_t victim)
+{
+	uint64_t dpn = pg.cp[victim].dpn, first = dpn;
+	uint32_t n = 0, i;
+
+	while (first > 0 && dpn - first < WB_MAX / 2 && writable_dirty(first - 1, &i))
+		first--;
+	for (uint64_t p = first; n < WB_MAX && writable_dirty(p, &i); p++)
+		pg.order[n++] = i;
+	return page_out(pg.order, n);
+}
+
+/* Heap sort of order[0..n) by page number: no memory, no recursion. */
+static void sift(uint32_t *a, uint32_t root, uint32_t n)
+{
+	for (;;) {
+		uint32_t child = 2 * root + 1, t;
+
+		if (child >= n)
+			return;
+		if (child + 1 < n && pg.cp[a[child + 1]].dpn > pg.cp[a[child]].dpn)
+			child++;
+		if (pg.cp[a[root]].dpn >= pg.cp[a[child]].dpn)
+			return;
+		t = a[root];
+		a[root] = a[child];
+		a[child] = t;
+		root = child;
+	}
+}
+
+static void sort_by_page(uint32_t *a, uint32_t n)
+{
+	for (uint32_t i = n / 2; i-- > 0;)
+		sift(a, i, n);
+	for (uint32_t end = n; end-- > 1;) {
+		uint32_t t = a[0];
+
+		a[0] = a[end];
+		a[end] = t;
+		sift(a, 0, end);
+	}
+}
+
+int pager_sync(void)
+{
+	uint32_t n = 0;
+	int failed;
+
+	pg.st.syncs++;
+	pager_harvest();
+	if (pg.dev == 0)
+		return 0;
+	for (uint32_t i = 0; i < pg.used; i++) {
+		struct cpage *c = &pg.cp[i];
+
+		if (c->pa != 0 && (c->flags & CP_DIRTY)) {
+			c->flags &= ~CP_NO_WRITEBACK;	/* a failed page gets another try */
+			pg.order[n++] = i;
+		}
+	}
+	sort_by_page(pg.order, n);
+	failed = page_out(pg.order, n);
+	if (blk_rw_sync(pg.dev, BLK_FLUSH, 0, 0, 0) != BLK_OK)
+		failed++;
+	return failed == 0 ? 0 : -1;
+}
