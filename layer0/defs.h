@@ -4,10 +4,13 @@
  * rest, grouped by the file that defines it.  A subsystem with a header of
  * its own is declared there alone, and listed here:
  *
- *	pager.h		the disk window's page cache (pager.c)
+ *	pager.h		the disk window's page cache (pager*.c; pager_impl.h is
+ *			what its four files share, and no one else)
  *	ring.h		the slot rings' state machine (ring.c)
- *	layer1.h	the running payload and its rings (load.c, l1fault.c, nic.c)
+ *	layer1.h	the running payload (load.c, install.c, l1fault.c)
+ *	nic.h		the NIC rings (nic.c)
  *	disklabel.h	the disk label (disklabel.c)
+ *	journal.h	the checkpoint journal (journal.c)
  *	drivers/blkdev.h	disks: the interface, its drivers and self-test
  *	drivers/netdev.h	NICs: the interface, its drivers and self-test
  *	drivers/pci.h, msix.h, virtio.h	what the drivers share
