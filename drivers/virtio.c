@@ -362,8 +362,11 @@ void virtio_fail(struct virtio_dev *vd, const char *why)
 		set_status(vd, STATUS_FAILED);
 }
 
+#define CFGGEN_TRIES_MAX	1000
+
 /* Reads a device-configuration field with one access of its own width; an
  * 8-byte field takes two, so the generation counter is checked around them. */
+
 uint64_t virtio_cfg_read(const struct virtio_dev *vd, uint32_t off, int width)
 {
 	uint8_t gen;
@@ -380,11 +383,15 @@ uint64_t virtio_cfg_read(const struct virtio_dev *vd, uint32_t off, int width)
 	case 4:
 		return rd32(vd->devcfg, off);
 	case 8:
-		do {
+		/* A device changes its configuration rarely: one that keeps changing is broken. */
+		for (int tries = 0; tries < CFGGEN_TRIES_MAX; tries++) {
 			gen = rd8(vd->common, COMMON_CFGGEN);
 			v = rd32(vd->devcfg, off) | (uint64_t)rd32(vd->devcfg, off + 4) << 32;
-		} while (gen != rd8(vd->common, COMMON_CFGGEN));
-		return v;
+			if (gen == rd8(vd->common, COMMON_CFGGEN))
+				return v;
+		}
+		report_device("virtio device", "a stable read of its configuration", 0,
+		    "its configuration generation kept changing");
 	}
 	panic("virtio_cfg_read: width %d", width);
 }
