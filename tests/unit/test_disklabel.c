@@ -1,9 +1,9 @@
 /*
  * The disk label (layer0/disklabel.c): a head is trusted only when its label
- * is whole.  The disk is a fake block device defined here, one MiB of host
- * memory behind blk_rw_sync, and physical pages are host pages (p2v is the
- * identity), so head_read, label_write and label_data_io run as they do in
- * layer 0.
+ * is whole.  The disk is a fake driver defined here, one MiB of host memory
+ * behind blkdev_ops, run through the real drivers/blkdev.c; physical pages
+ * are host pages (p2v is the identity), so head_read, label_write and
+ * label_data_io run as they do in layer 0.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -16,33 +16,44 @@
 #include "strata/abi.h"
 #include "validate.h"
 
+/* The head's MiB of host memory, behind a driver that completes each request when polled. */
 static uint8_t disk[STRATA_DISK_HEAD_SIZE];
-static struct blkdev dev = { .name = "disk0", .sectors = sizeof(disk) / BLK_SECTOR_SIZE,
-    .sector_size = BLK_SECTOR_SIZE };
+static struct blkreq *queued;
+
+static void head_submit(struct blkdev *d, struct blkreq *req)
+{
+	(void)d;
+	req->next = queued;
+	queued = req;
+}
+
+static int head_poll(struct blkdev *d)
+{
+	int n = 0;
+
+	(void)d;
+	for (struct blkreq *req; (req = queued) != 0; n++) {
+		queued = req->next;
+		for (uint32_t k = 0; req->op != BLK_FLUSH && k < req->nsectors / BLK_SECTORS_PER_PAGE; k++) {
+			uint8_t *at = disk + (req->sector + k * BLK_SECTORS_PER_PAGE) * BLK_SECTOR_SIZE;
+
+			if (req->op == BLK_READ)
+				memcpy(p2v(req->pages[k]), at, PAGE_SIZE);
+			else
+				memcpy(at, p2v(req->pages[k]), PAGE_SIZE);
+		}
+		req->status = BLK_OK;
+	}
+	return n;
+}
+
+static const struct blkdev_ops head_ops = { head_submit, head_poll, 0 };
+static struct blkdev dev = { .name = "disk0", .kind = "fake", .sectors = sizeof(disk) / BLK_SECTOR_SIZE,
+    .sector_size = BLK_SECTOR_SIZE, .max_sectors = 1024, .volatile_cache = true, .ops = &head_ops };
 
 uint64_t pmm_alloc(void) { return (uint64_t)(uintptr_t)calloc(1, PAGE_SIZE); }
 void pmm_free(uint64_t pa) { free((void *)(uintptr_t)pa); }
 void *p2v(uint64_t pa) { return (void *)(uintptr_t)pa; }
-const char *blk_status_name(enum blk_status s) { return s == BLK_OK ? "ok" : "error"; }
-
-enum blk_status blk_rw_sync(struct blkdev *d, enum blk_op op, uint64_t sector,
-    uint32_t nsectors, const uint64_t *pages)
-{
-	(void)d;
-	if (op == BLK_FLUSH)
-		return BLK_OK;
-	if ((sector + nsectors) * BLK_SECTOR_SIZE > sizeof(disk))
-		return BLK_BADREQ;
-	for (uint32_t k = 0; k < nsectors / BLK_SECTORS_PER_PAGE; k++) {
-		uint8_t *at = disk + (sector + k * BLK_SECTORS_PER_PAGE) * BLK_SECTOR_SIZE;
-
-		if (op == BLK_READ)
-			memcpy(p2v(pages[k]), at, PAGE_SIZE);
-		else
-			memcpy(at, p2v(pages[k]), PAGE_SIZE);
-	}
-	return BLK_OK;
-}
 
 #define BASE	STRATA_L1_IMAGE_BASE
 
