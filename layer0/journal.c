@@ -75,22 +75,13 @@ static struct shape shape_of(uint32_t n, uint32_t state_bytes)
 	return s;
 }
 
-uint64_t journal_record_blocks(uint32_t n, uint32_t state_bytes)
-{
-	return shape_of(n, state_bytes).blocks;
-}
-
 const char *journal_error_name(enum journal_error e)
 {
-	switch (e) {
-	case J_OK: return "ok";
-	case J_IOERR: return "I/O error";
-	case J_NOSPACE: return "no space before the tail";
-	case J_TOOBIG: return "larger than the journal takes";
-	case J_NOSUPER: return "no valid superblock";
-	case J_CORRUPT: return "a sealed record fails its checks";
-	}
-	return "?";
+	static const char *const names[] = { [J_OK] = "ok", [J_IOERR] = "I/O error",
+	    [J_NOSPACE] = "no space before the tail", [J_TOOBIG] = "larger than the journal takes",
+	    [J_NOSUPER] = "no valid superblock", [J_CORRUPT] = "a sealed record fails its checks" };
+
+	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
 }
 
 /* ---- scratch frames ---------------------------------------------------- */

@@ -104,8 +104,6 @@ enum journal_error journal_commit(struct journal *j, const struct jpage *pages, 
     const void *state, uint32_t state_bytes);
 /* Records before seq are not needed any more (their pages are home and flushed); the newest stays. */
 enum journal_error journal_release(struct journal *j, uint64_t seq);
-/* Blocks a record of n pages takes. */
-uint64_t journal_record_blocks(uint32_t n, uint32_t state_bytes);
 const char *journal_error_name(enum journal_error e);
 
 #endif
