@@ -377,6 +377,7 @@ enum journal_error journal_release(struct journal *j, uint64_t seq)
 struct found {
 	uint64_t at;
 	struct shape s;
+	struct jseal seal;
 	struct frames h, st;
 };
 
@@ -386,7 +387,7 @@ static enum journal_error sealed_at(struct journal *j, uint64_t at, uint64_t seq
 {
 	uint64_t pa = frame();
 	struct jhead h;
-	struct jseal seal;
+	struct jseal *seal = &f->seal;
 	enum journal_error e = blocks_rw(j, BLK_READ, at, &pa, 1);
 
 	*yes = false;
@@ -397,33 +398,27 @@ static enum journal_error sealed_at(struct journal *j, uint64_t at, uint64_t seq
 		f->s = shape_of(h.npages, h.state_bytes);
 		if (f->s.blocks <= j->nblocks - at)
 			e = blocks_rw(j, BLK_READ, at + f->s.blocks - 1, &pa, 1);
-		memcpy(&seal, p2v(pa), sizeof(seal));
-		*yes = e == J_OK && f->s.blocks <= j->nblocks - at && seal.magic == SEAL_MAGIC &&
-		    seal.crc == crc32c(&seal, offsetof(struct jseal, crc)) && seal.seq == seq &&
-		    seal.install == j->install && seal.at == at && seal.blocks == f->s.blocks;
+		memcpy(seal, p2v(pa), sizeof(*seal));
+		*yes = e == J_OK && f->s.blocks <= j->nblocks - at && seal->magic == SEAL_MAGIC &&
+		    seal->crc == crc32c(seal, offsetof(struct jseal, crc)) && seal->seq == seq &&
+		    seal->install == j->install && seal->at == at && seal->blocks == f->s.blocks;
 	}
 	pmm_free(pa);
 	return e;
 }
 
-/* Reads a sealed record's head and state blocks and checks them against its seal. */
+/* Reads a sealed record's head and state blocks and checks them against the seal sealed_at read. */
 static enum journal_error record_read(struct journal *j, struct found *f, const char **why)
 {
-	uint64_t pa = frame();
-	struct jseal seal;
 	enum journal_error e;
 
 	f->h = frames_alloc(f->s.nh);
 	f->st = frames_alloc(f->s.ns);
-	e = blocks_rw(j, BLK_READ, f->at + f->s.blocks - 1, &pa, 1);
-	memcpy(&seal, p2v(pa), sizeof(seal));
-	pmm_free(pa);
-	if (e == J_OK)
-		e = blocks_rw(j, BLK_READ, f->at, f->h.pa, f->h.n);
+	e = blocks_rw(j, BLK_READ, f->at, f->h.pa, f->h.n);
 	if (e == J_OK)
 		e = blocks_rw(j, BLK_READ, f->at + f->s.nh + f->s.n, f->st.pa, f->st.n);
-	if (e == J_OK && (frames_crc(f->h.pa, f->h.n) != seal.head_crc ||
-	    frames_crc(f->st.pa, f->st.n) != seal.state_crc)) {
+	if (e == J_OK && (frames_crc(f->h.pa, f->h.n) != f->seal.head_crc ||
+	    frames_crc(f->st.pa, f->st.n) != f->seal.state_crc)) {
 		*why = "a sealed record's head or state does not match its seal";
 		e = J_CORRUPT;
 	}
