@@ -199,11 +199,11 @@ const char *label_check(const struct disklabel *l)
 	return header_check(&l->hdr);
 }
 
-static bool all_zero(const void *p, uint64_t n)
+bool page_is_zero(const void *p)
 {
 	const uint64_t *w = p;
 
-	for (uint64_t i = 0; i < n / 8; i++)
+	for (uint64_t i = 0; i < PAGE_SIZE / 8; i++)
 		if (w[i] != 0)
 			return false;
 	return true;
@@ -236,7 +236,7 @@ enum head label_parse(const void *page, struct disklabel *l, const char **why)
 	memcpy(l, page, sizeof(*l));
 	if (l->magic != LABEL_MAGIC) {
 		*why = "no Strata label (another file system, a partition table, or data)";
-		return all_zero(page, PAGE_SIZE) ? HEAD_BLANK : HEAD_FOREIGN;
+		return page_is_zero(page) ? HEAD_BLANK : HEAD_FOREIGN;
 	}
 	if (l->version == 1) {
 		memcpy(&o, page, sizeof(o));
@@ -292,7 +292,7 @@ static int rest_blank(struct blkdev *dev)
 		if (head_io(dev, BLK_READ, p, n, pages) < 0)
 			r = -1;
 		for (uint32_t k = 0; r == 1 && k < n; k++)
-			if (!all_zero(p2v(pages[k]), PAGE_SIZE))
+			if (!page_is_zero(p2v(pages[k])))
 				r = 0;
 	}
 	for (uint32_t k = 0; k < HEAD_CHUNK; k++)

@@ -103,5 +103,7 @@ uint64_t label_data_pages(const struct label_segment *seg, uint32_t nseg);
 void label_segments_from(struct label_segment *to, const struct strata_segment *from, uint32_t n);
 void label_segments_to(struct strata_segment *to, const struct label_segment *from, uint32_t n);
 uint64_t fnv1a(const void *p, uint64_t n);
+/* Whether the page at p holds nothing but zero bytes. */
+bool page_is_zero(const void *p);
 
 #endif

@@ -77,12 +77,10 @@ static int disk_holds_data(uint64_t lo, uint64_t hi)
 	int r = 0;
 
 	for (uint64_t off = lo; r == 0 && off < hi; off += PAGE_SIZE) {
-		const uint64_t *w = p2v(pa);
-
 		if (blk_rw_sync(l1.dev, BLK_READ, off / BLK_SECTOR_SIZE, BLK_SECTORS_PER_PAGE, &pa) != BLK_OK)
 			r = -1;
-		for (uint64_t i = 0; r == 0 && i < PAGE_SIZE / 8; i++)
-			r = w[i] != 0;
+		else if (!page_is_zero(p2v(pa)))
+			r = 1;
 	}
 	pmm_free(pa);
 	return r;
