@@ -459,11 +459,21 @@ START_TEST(a_torn_superblock_falls_back_to_the_other)
 	char msg[160];
 	uint8_t junk[SECTOR];
 
+	uint64_t slot[2], gen[2] = { 0, 0 };
+
 	workload(11);
 	disk_crash(d.nlog, 0);
+	/* The sector of each slot that holds its superblock, and the generation there (at byte 8). */
+	for (int k = 0; k < 2; k++) {
+		slot[k] = (JOURNAL_SUPER_OFFSET + (uint64_t)k * PAGE_SIZE) / SECTOR;
+		if (d.sec[slot[k]] != 0)
+			memcpy(&gen[k], d.sec[slot[k]] + 8, sizeof(gen[k]));
+	}
+	ck_assert_msg(gen[0] != 0 && gen[1] != 0, "both superblocks written (generations %lu, %lu)",
+	    (unsigned long)gen[0], (unsigned long)gen[1]);
+	/* Tear the newer one: recovery must use the other. */
 	memset(junk, 0x5a, sizeof(junk));
-	/* Tear whichever slot is newer: the journal's generation says which. */
-	d.sec[(JOURNAL_SUPER_OFFSET + (j.generation & 1) * PAGE_SIZE) / SECTOR + 3] = junk;
+	d.sec[slot[gen[1] > gen[0]]] = junk;
 	ck_assert_msg(check_recovery(d.nlog, msg, sizeof(msg)) == 0, "%s", msg);
 	workload_free();
 }
