@@ -12,9 +12,6 @@
 #include "journal.h"
 #include "strata/disk.h"
 
-#define SUPER_MAGIC	0x3142534a41525453ULL	/* "STRAJSB1" */
-#define HEAD_MAGIC	0x3148524a41525453ULL	/* "STRAJRH1" */
-#define SEAL_MAGIC	0x314c534a41525453ULL	/* "STRAJSL1" */
 #define SECTORS		(JOURNAL_BLOCK / BLK_SECTOR_SIZE)
 #define RUN_MAX		16	/* journal blocks in one request */
 #define ENTRIES		(JOURNAL_BLOCK / sizeof(struct jentry))
@@ -180,7 +177,7 @@ static enum journal_error super_write(struct journal *j, uint64_t tail, uint64_t
 	struct jsuper *s = p2v(pa);
 	enum journal_error e;
 
-	*s = (struct jsuper){ SUPER_MAGIC, j->generation + 1, j->start, j->nblocks, j->install,
+	*s = (struct jsuper){ JOURNAL_SUPER_MAGIC, j->generation + 1, j->start, j->nblocks, j->install,
 	    tail, tail_seq, 0, 0 };
 	s->crc = super_crc(s);
 	e = rw(j, BLK_WRITE, super_sector(s->generation), pa);
@@ -197,7 +194,7 @@ static enum journal_error super_write(struct journal *j, uint64_t tail, uint64_t
 
 static bool super_valid(const struct journal *j, const struct jsuper *s)
 {
-	return s->magic == SUPER_MAGIC && s->crc == super_crc(s) && s->start == j->start &&
+	return s->magic == JOURNAL_SUPER_MAGIC && s->crc == super_crc(s) && s->start == j->start &&
 	    s->nblocks == j->nblocks && s->install == j->install && s->tail < j->nblocks &&
 	    s->tail_seq != 0;
 }
@@ -260,7 +257,7 @@ static int64_t record_place(const struct journal *j, uint64_t blocks)
 static void head_fill(const struct journal *j, const struct frames *h, const struct jpage *pages,
     const struct shape *s)
 {
-	*(struct jhead *)p2v(h->pa[0]) = (struct jhead){ HEAD_MAGIC, j->next_seq, j->install, s->n,
+	*(struct jhead *)p2v(h->pa[0]) = (struct jhead){ JOURNAL_HEAD_MAGIC, j->next_seq, j->install, s->n,
 	    s->state_bytes };
 	for (uint32_t i = 0; i < s->n; i++)
 		*entry(h->pa, i) = (struct jentry){ pages[i].home, crc32c(p2v(pages[i].pa), PAGE_SIZE), 0 };
@@ -324,7 +321,7 @@ static enum journal_error record_seal(struct journal *j, uint64_t at, const stru
 	struct jseal *seal = p2v(pa);
 	enum journal_error e;
 
-	*seal = (struct jseal){ SEAL_MAGIC, j->next_seq, j->install, at, blocks,
+	*seal = (struct jseal){ JOURNAL_SEAL_MAGIC, j->next_seq, j->install, at, blocks,
 	    frames_crc(h->pa, h->n), frames_crc(st->pa, st->n), 0, 0 };
 	seal->crc = crc32c(seal, offsetof(struct jseal, crc));
 	e = blocks_rw(j, BLK_WRITE, at + blocks - 1, &pa, 1);
@@ -392,14 +389,14 @@ static enum journal_error sealed_at(struct journal *j, uint64_t at, uint64_t seq
 
 	*yes = false;
 	memcpy(&h, p2v(pa), sizeof(h));
-	if (e == J_OK && h.magic == HEAD_MAGIC && h.seq == seq && h.install == j->install &&
+	if (e == J_OK && h.magic == JOURNAL_HEAD_MAGIC && h.seq == seq && h.install == j->install &&
 	    h.npages <= JOURNAL_PAGES_MAX && h.state_bytes <= JOURNAL_STATE_MAX) {
 		f->at = at;
 		f->s = shape_of(h.npages, h.state_bytes);
 		if (f->s.blocks <= j->nblocks - at)
 			e = blocks_rw(j, BLK_READ, at + f->s.blocks - 1, &pa, 1);
 		memcpy(seal, p2v(pa), sizeof(*seal));
-		*yes = e == J_OK && f->s.blocks <= j->nblocks - at && seal->magic == SEAL_MAGIC &&
+		*yes = e == J_OK && f->s.blocks <= j->nblocks - at && seal->magic == JOURNAL_SEAL_MAGIC &&
 		    seal->crc == crc32c(seal, offsetof(struct jseal, crc)) && seal->seq == seq &&
 		    seal->install == j->install && seal->at == at && seal->blocks == f->s.blocks;
 	}

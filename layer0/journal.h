@@ -50,6 +50,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The first word of a superblock, a record's head block and its seal block (host tools read them too). */
+#define JOURNAL_SUPER_MAGIC	0x3142534a41525453ULL	/* "STRAJSB1" */
+#define JOURNAL_HEAD_MAGIC	0x3148524a41525453ULL	/* "STRAJRH1" */
+#define JOURNAL_SEAL_MAGIC	0x314c534a41525453ULL	/* "STRAJSL1" */
+
 #define JOURNAL_SUPER_OFFSET	0x1000ULL	/* two superblocks in the disk head, 4 KiB apart */
 #define JOURNAL_BLOCK		4096ULL
 #define JOURNAL_STATE_MAX	(4 * JOURNAL_BLOCK)	/* layer 0's blob in one record */

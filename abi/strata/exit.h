@@ -27,6 +27,7 @@
 #define STRATA_EXIT_IMAGE_OVERLAP	STRATA_U32(76)	/* a new build would overwrite layer 1's data */
 #define STRATA_EXIT_DEVICE		STRATA_U32(77)	/* a device stopped answering or needs a reset */
 #define STRATA_EXIT_REINSTALL		STRATA_U32(78)	/* the disk's payload must be installed again */
+#define STRATA_EXIT_JOURNAL		STRATA_U32(79)	/* the disk's checkpoint journal fails its checks */
 
 /* 80..95: layer 1 broke a rule of the fault ABI (doc/abi.md, "Violations"). */
 #define STRATA_EXIT_V_OUTSIDE		STRATA_U32(80)	/* access outside every region */

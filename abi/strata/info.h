@@ -39,7 +39,16 @@ struct strata_info {
 	volatile uint64_t rx_delivered;	/* RX slots delivered since boot (len 0: a dropped frame) */
 	volatile uint64_t rx_dropped;	/* frames the NIC received that layer 1 never saw */
 	volatile uint64_t tx_sent;	/* frames sent since boot */
-	uint8_t reserved[1936];		/* zero; new fields come from here */
+	/*
+	 * ABI 1.3: checkpoints (doc/abi.md, "Checkpoints and resume").  A run
+	 * starts fresh (its image as built, resumes 0) or resumes the newest
+	 * durable checkpoint of the run before, at the instruction and with
+	 * the registers it had then; clock_ns carries on from where it was.
+	 */
+	uint64_t resumes;		/* how often this run was resumed; 0 after a fresh start */
+	uint64_t resume_clock_ns;	/* the clock at the checkpoint resumed last, 0 if none */
+	volatile uint64_t checkpoint_seq; /* the newest durable checkpoint's number, 0 if none */
+	uint8_t reserved[1912];		/* zero; new fields come from here */
 	char cmdline[STRATA_CMDLINE_MAX]; /* the payload's command line, NUL-terminated */
 };
 STRATA_LAYOUT(struct strata_info, 4096);
@@ -48,6 +57,7 @@ STRATA_OFFSET(struct strata_info, clock_ns, 32);
 STRATA_OFFSET(struct strata_info, console_slots, 56);
 STRATA_OFFSET(struct strata_info, mac, 80);
 STRATA_OFFSET(struct strata_info, rx_delivered, 88);
+STRATA_OFFSET(struct strata_info, resumes, 112);
 STRATA_OFFSET(struct strata_info, cmdline, 2048);
 #endif
 

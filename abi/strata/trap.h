@@ -17,12 +17,12 @@
 
 /*
  * Sync (ABI 1.1), the durability barrier: rdi = 0 (flags, none defined yet).
- * When it returns with rax = STRATA_SYNC_OK, every byte layer 1 wrote to the
- * disk window before the trap is on the disk and the device's write cache has
- * been flushed: it survives a reset or power loss.  rax = STRATA_SYNC_IO_ERROR
- * when a write or the flush failed: the pages that could not be written stay
- * dirty in RAM (nothing is lost while the machine runs) and the next sync
- * tries them again.  Without a disk it returns STRATA_SYNC_OK at once.
+ * Since ABI 1.3 a sync is a commit (below) and returns what a commit would:
+ * with rax = STRATA_SYNC_OK every byte layer 1 wrote to the disk window
+ * before the trap is in a durable checkpoint, so it survives a reset or power
+ * loss.  rax = STRATA_SYNC_IO_ERROR when a write or a flush failed: nothing
+ * is lost while the machine runs, and the next sync or commit tries again.
+ * Without a disk it returns STRATA_SYNC_OK at once.
  */
 #define STRATA_TRAP_SYNC		STRATA_U32(0xe1)
 #define STRATA_SYNC_OK			STRATA_U32(0)
@@ -41,8 +41,19 @@
 #define STRATA_WAIT_TIMEOUT		STRATA_U32(0)
 #define STRATA_WAIT_RX			STRATA_U32(1)
 
-/* Reserved for the next ABI minor: checkpoint commit.  Raising it now is a violation. */
+/*
+ * Commit (ABI 1.3): rdi = 0 (flags, none defined yet).  Returns when a
+ * checkpoint is durable that holds every byte layer 1 wrote to the disk
+ * window before the trap and its registers as the trap returns them
+ * (rax = STRATA_COMMIT_OK, RIP after the int): a machine reset or cut after
+ * that resumes no earlier than this return.  rax = STRATA_COMMIT_IO_ERROR
+ * when a journal write or flush failed: the previous checkpoint stands,
+ * nothing is lost while the machine runs, and the next commit tries again.
+ * Without a disk there is nothing to resume from: STRATA_COMMIT_OK at once.
+ */
 #define STRATA_TRAP_COMMIT		STRATA_U32(0xe3)
+#define STRATA_COMMIT_OK		STRATA_U32(0)
+#define STRATA_COMMIT_IO_ERROR		STRATA_U32(1)
 
 #define STRATA_TRAP_FIRST		STRATA_TRAP_EXIT
 #define STRATA_TRAP_LAST		STRATA_TRAP_COMMIT

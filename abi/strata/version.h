@@ -13,6 +13,6 @@
 #include "types.h"
 
 #define STRATA_ABI_MAJOR	STRATA_U32(1)
-#define STRATA_ABI_MINOR	STRATA_U32(2)	/* 1.2: the contract made exact (doc/abi.md, "Versions") */
+#define STRATA_ABI_MINOR	STRATA_U32(3)	/* 1.3: checkpoints and resume (doc/abi.md, "Versions") */
 
 #endif

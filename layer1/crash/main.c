@@ -296,10 +296,10 @@ CRASH crash_exit_64(void)
 	    "D"((uint64_t)STRATA_EXIT_PAYLOAD_MAX + 1) : "memory");
 }
 
-/* A reserved vector: not yet defined by this ABI minor (sync and wait are, since 1.1). */
-CRASH crash_reserved_trap(void)
+/* A defined trap with a bad argument: commit's flags must be 0 (ABI 1.3). */
+CRASH crash_commit_flags(void)
 {
-	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_COMMIT) : "memory");
+	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_COMMIT), "D"(1ULL) : "rax", "memory");
 }
 
 /* A defined trap with a bad argument: sync's flags must be 0. */
@@ -365,7 +365,7 @@ static const struct mode {
 	{ "upper-half", crash_upper_half },	{ "noncanonical", crash_noncanonical },
 	{ "text-write", crash_text_write },	{ "rodata-write", crash_rodata_write },
 	{ "rodata-exec", crash_rodata_exec },	{ "stack-exec", crash_stack_exec },
-	{ "exit-64", crash_exit_64 },		{ "reserved-trap", crash_reserved_trap },
+	{ "exit-64", crash_exit_64 },		{ "commit-flags", crash_commit_flags },
 	{ "sync-flags", crash_sync_flags },
 	{ "int-0", crash_int_0 },		{ "int-2", crash_int_2 },
 	{ "int-3", crash_int_3 },		{ "int-8", crash_int_8 },

@@ -42,7 +42,7 @@ t conform-unrung-at-exit conform 0 "unrung-at-exit" "" '^conform: unrung-at-exit
 t conform-exit-max conform 63 "exit-max" "" '^conform: exit-max ok' '^strata: exit 63 \(payload exit\)'
 t crash-exit-64 crash 87 "exit-64" "" 'rule: V-TRAP' '^strata: exit 87 '
 # A reserved vector, before its ABI minor defines it, is V-TRAP.
-t crash-reserved-trap crash 87 "reserved-trap" "" 'rule: V-TRAP' 'reserved' '^strata: exit 87 '
+t crash-commit-flags crash 87 "commit-flags" "" 'rule: V-TRAP' 'commit: rdi' '^strata: exit 87 '
 t crash-sync-flags crash 87 "sync-flags" "" 'rule: V-TRAP' 'sync: rdi' '^strata: exit 87 '
 
 # Address map, disk window: the whole stack is layer 1's, and layer 0 takes

@@ -137,6 +137,17 @@ _Noreturn void strata_exit(int code);
  */
 int strata_sync(void);
 
+/*
+ * The commit (STRATA_TRAP_COMMIT, ABI 1.3): when it returns 0, a checkpoint
+ * holding everything written to the disk window before the call, and the
+ * registers as the call returns, is durable: after a reset or a power cut the
+ * payload resumes there or later, never earlier.  -1 when a journal write or
+ * flush failed (the previous checkpoint stands; a later call tries again).
+ * After a resume it returns 0 again, this time in the resumed run: look at
+ * info->resumes to tell.
+ */
+int strata_commit(void);
+
 /* ---- console ------------------------------------------------------------ */
 
 /*
