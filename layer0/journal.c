@@ -192,15 +192,21 @@ static uint64_t block_sector(const struct journal *j, uint64_t block)
 	return j->start / BLK_SECTOR_SIZE + block * SECTORS;
 }
 
-/* Reads or writes journal blocks [block, block + n) from or to the frames pa[]. */
-static enum journal_error blocks_rw(struct journal *j, enum blk_op op, uint64_t block,
-    const uint64_t *pa, uint64_t n)
+/* Starts reading or writing journal blocks [block, block + n) from or to the frames pa[]. */
+static void blocks_start(struct journal *j, enum blk_op op, uint64_t block, const uint64_t *pa,
+    uint64_t n)
 {
 	for (uint64_t done = 0; done < n; done += RUN_MAX) {
 		uint64_t run = n - done < RUN_MAX ? n - done : RUN_MAX;
 
 		io_start(j, op, block_sector(j, block + done), pa + done, (uint32_t)run);
 	}
+}
+
+static enum journal_error blocks_rw(struct journal *j, enum blk_op op, uint64_t block,
+    const uint64_t *pa, uint64_t n)
+{
+	blocks_start(j, op, block, pa, n);
 	return io_finish(j);
 }
 
@@ -354,9 +360,8 @@ static void state_from_blocks(const struct frames *st, void *state, uint32_t byt
 		memcpy((uint8_t *)state + i * JOURNAL_BLOCK, p2v(st->pa[i]), state_chunk(bytes, i));
 }
 
-/* Writes the pages from the frames that hold them, RUN_MAX to a request. */
-static enum journal_error pages_write(struct journal *j, uint64_t block, const struct jpage *pages,
-    uint32_t n)
+/* Starts writing the pages from the frames that hold them, RUN_MAX to a request. */
+static void pages_start(struct journal *j, uint64_t block, const struct jpage *pages, uint32_t n)
 {
 	uint64_t run[RUN_MAX];
 
@@ -367,19 +372,18 @@ static enum journal_error pages_write(struct journal *j, uint64_t block, const s
 			run[i] = pages[done + i].pa;
 		io_start(j, BLK_WRITE, block_sector(j, block + done), run, k);
 	}
-	return io_finish(j);
 }
 
 /* Step 1: head, pages and state at `at`, then a flush. */
 static enum journal_error record_write(struct journal *j, uint64_t at, const struct frames *h,
     const struct jpage *pages, uint32_t n, const struct frames *st)
 {
-	enum journal_error e = blocks_rw(j, BLK_WRITE, at, h->pa, h->n);
+	enum journal_error e;
 
-	if (e == J_OK)
-		e = pages_write(j, at + h->n, pages, n);
-	if (e == J_OK)
-		e = blocks_rw(j, BLK_WRITE, at + h->n + n, st->pa, st->n);
+	blocks_start(j, BLK_WRITE, at, h->pa, h->n);
+	pages_start(j, at + h->n, pages, n);
+	blocks_start(j, BLK_WRITE, at + h->n + n, st->pa, st->n);
+	e = io_finish(j);
 	return e == J_OK ? flush(j) : e;
 }
 
