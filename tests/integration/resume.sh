@@ -23,9 +23,9 @@ fail() { echo "FAIL $1"; [ -n "${2:-}" ] && [ -f "$2" ] && tail -12 "$2" | sed '
 # layer 0 says it resumes it).  Returns QEMU's result.
 boot() {
 	local iso=$1 log=$2 how=${3:-} pid waited=0
+	rm -f "$out/qemu.pid"
 	"$images/qemu.sh" --iso "$iso" --disk "$out/disk.img" --disk-cache unsafe --timeout 120 \
-		--log "$log" --quiet \
-		</dev/null 2>"$log.err" &
+		--log "$log" --quiet -- -pidfile "$out/qemu.pid" </dev/null 2>"$log.err" &
 	pid=$!
 	if [ "$how" != kill ]; then
 		wait "$pid"
@@ -37,7 +37,7 @@ boot() {
 		[ $waited -lt 600 ] || break
 	done
 	sleep 1
-	pkill -KILL -f "qemu-system-x86_64.*$iso" 2>/dev/null
+	[ -s "$out/qemu.pid" ] && kill -KILL "$(cat "$out/qemu.pid")" 2>/dev/null	# this QEMU alone
 	wait "$pid" 2>/dev/null
 	return 0
 }
