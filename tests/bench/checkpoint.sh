@@ -4,8 +4,9 @@
 # against, all in this run on one QEMU set-up: disktest's modes with the
 # layer-0 option checkpoint=0 (so the only checkpoints are the commits; each
 # mode says how many its work took, and a figure that was not one checkpoint
-# per commit stops the benchmark), raw disks fully allocated and opened with
-# cache=none as in disk.sh, RAM $mem preallocated.
+# per commit stops the benchmark), raw disks opened with cache=none as in
+# disk.sh (the blocks written allocated beforehand: blank() says which),
+# 128 MiB of RAM preallocated.
 #   commit_1page_us          disktest commit: a store to one page, then a commit (median)
 #   commit_1page_trap_us     the commit trap of those rounds alone (the rest is the store,
 #                            which finds the page journaled and has layer 0 write it home)
