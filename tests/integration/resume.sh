@@ -23,7 +23,8 @@ fail() { echo "FAIL $1"; [ -n "${2:-}" ] && [ -f "$2" ] && tail -12 "$2" | sed '
 # layer 0 says it resumes it).  Returns QEMU's result.
 boot() {
 	local iso=$1 log=$2 how=${3:-} pid waited=0
-	"$images/qemu.sh" --iso "$iso" --disk "$out/disk.img" --timeout 120 --log "$log" --quiet \
+	"$images/qemu.sh" --iso "$iso" --disk "$out/disk.img" --disk-cache unsafe --timeout 120 \
+		--log "$log" --quiet \
 		</dev/null 2>"$log.err" &
 	pid=$!
 	if [ "$how" != kill ]; then
@@ -48,7 +49,7 @@ mkiso() {
 has() { grep -qaE -- "$2" "$1"; }
 
 truncate -s 64M "$out/disk.img"
-mkiso "$out/resume.iso" "$build/layer1/resume.elf" "checkpoint=10" ||
+mkiso "$out/resume.iso" "$build/layer1/resume.elf" "checkpoint=20" ||
 	{ fail "resume-boot: no ISO"; exit 0; }
 boot "$out/resume.iso" "$out/run-1.serial" kill
 boot "$out/resume.iso" "$out/run-2.serial" kill
@@ -64,7 +65,7 @@ fi
 
 # A cut, then `fresh`: the run starts over, though a checkpoint was there.
 boot "$out/resume.iso" "$out/run-4.serial" kill
-mkiso "$out/fresh.iso" "$build/layer1/resume.elf" "checkpoint=10 fresh"
+mkiso "$out/fresh.iso" "$build/layer1/resume.elf" "checkpoint=20 fresh"
 boot "$out/fresh.iso" "$out/fresh.serial" kill
 if has "$out/fresh.serial" 'checkpoint: fresh start \(fresh on layer 0.s command line\)' &&
 	! has "$out/fresh.serial" 'resuming checkpoint'; then
@@ -76,7 +77,7 @@ fi
 # A new build (one byte more in its ELF file) is installed and starts fresh.
 cp "$build/layer1/resume.elf" "$out/resume-new.elf"
 printf '\0' >>"$out/resume-new.elf"
-mkiso "$out/new.iso" "$out/resume-new.elf" "checkpoint=10"
+mkiso "$out/new.iso" "$out/resume-new.elf" "checkpoint=20"
 boot "$out/new.iso" "$out/new.serial" kill
 if has "$out/new.serial" 'checkpoint: fresh start \(a new build of the payload\)' &&
 	has "$out/new.serial" 'replacing the installed "resume" with a new build'; then
