@@ -209,7 +209,8 @@ void checkpoint_exit(struct trapframe *tf)
 {
 	if (!cp.on)
 		return;
-	if (take(tf, STATE_EXITED) != 0 || pager_sync() != 0)
+	/* Home with everything, and the journal down to the final record: the next boot replays little. */
+	if (take(tf, STATE_EXITED) != 0 || clean() != J_OK)
 		kprintf("strata: checkpoint: the final checkpoint failed: the next boot resumes an earlier one\n");
 	kprintf("strata: checkpoint: %lu taken, %lu failed, %lu journal cleanings\n",
 	    (unsigned long)cp.taken, (unsigned long)cp.failed, (unsigned long)cp.cleanings);
