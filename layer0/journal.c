@@ -331,13 +331,11 @@ static int64_t record_place(const struct journal *j, uint64_t blocks)
 }
 
 /* The head blocks: the record's identity, then each page's home and CRC. */
-static void head_fill(const struct journal *j, const struct frames *h, const struct jpage *pages,
-    const struct shape *s)
+/* The head's first entry; the page entries come as the pages are written (pages_start). */
+static void head_fill(const struct journal *j, const struct frames *h, const struct shape *s)
 {
 	*(struct jhead *)p2v(h->pa[0]) = (struct jhead){ JOURNAL_HEAD_MAGIC, j->next_seq, j->install, s->n,
 	    s->state_bytes };
-	for (uint32_t i = 0; i < s->n; i++)
-		*entry(h->pa, i) = (struct jentry){ pages[i].home, crc32c(p2v(pages[i].pa), PAGE_SIZE), 0 };
 }
 
 /* The state blob into its blocks, and back out of them. */
@@ -360,8 +358,14 @@ static void state_from_blocks(const struct frames *st, void *state, uint32_t byt
 		memcpy((uint8_t *)state + i * JOURNAL_BLOCK, p2v(st->pa[i]), state_chunk(bytes, i));
 }
 
-/* Starts writing the pages from the frames that hold them, RUN_MAX to a request. */
-static void pages_start(struct journal *j, uint64_t block, const struct jpage *pages, uint32_t n)
+/*
+ * Starts writing the pages from the frames that hold them, RUN_MAX to a
+ * request, and fills their entries in the head blocks h while the device
+ * writes them: checksumming costs as much as the writes under emulation,
+ * and the pages cannot change meanwhile (layer 1 is stopped).
+ */
+static void pages_start(struct journal *j, uint64_t block, const struct jpage *pages, uint32_t n,
+    const struct frames *h)
 {
 	uint64_t run[RUN_MAX];
 
@@ -371,17 +375,20 @@ static void pages_start(struct journal *j, uint64_t block, const struct jpage *p
 		for (uint32_t i = 0; i < k; i++)
 			run[i] = pages[done + i].pa;
 		io_start(j, BLK_WRITE, block_sector(j, block + done), run, k);
+		for (uint32_t i = done; i < done + k; i++)
+			*entry(h->pa, i) = (struct jentry){ pages[i].home,
+			    crc32c(p2v(pages[i].pa), PAGE_SIZE), 0 };
 	}
 }
 
-/* Step 1: head, pages and state at `at`, then a flush. */
+/* Step 1: pages, head and state at `at` (the head last: pages_start fills it), then a flush. */
 static enum journal_error record_write(struct journal *j, uint64_t at, const struct frames *h,
     const struct jpage *pages, uint32_t n, const struct frames *st)
 {
 	enum journal_error e;
 
+	pages_start(j, at + h->n, pages, n, h);
 	blocks_start(j, BLK_WRITE, at, h->pa, h->n);
-	pages_start(j, at + h->n, pages, n);
 	blocks_start(j, BLK_WRITE, at + h->n + n, st->pa, st->n);
 	e = io_finish(j);
 	return e == J_OK ? flush(j) : e;
@@ -417,7 +424,7 @@ enum journal_error journal_commit(struct journal *j, const struct jpage *pages, 
 		return J_NOSPACE;
 	h = frames_alloc(s.nh);
 	st = frames_alloc(s.ns);
-	head_fill(j, &h, pages, &s);
+	head_fill(j, &h, &s);
 	state_to_blocks(&st, state, state_bytes);
 	e = record_write(j, (uint64_t)at, &h, pages, n, &st);
 	if (e == J_OK)
