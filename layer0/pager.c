@@ -164,7 +164,7 @@ static bool may_go_home(struct cpage *c)
 }
 
 /* CLOCK: evicts one page that was not referenced since the hand last passed it. */
-static bool evict_one(void)
+static bool evict_sweep(void)
 {
 	for (uint64_t step = 0; step < 3ULL * pg.used; step++) {
 		uint32_t i = pg.hand;
@@ -190,6 +190,13 @@ static bool evict_one(void)
 		return true;
 	}
 	return false;
+}
+
+/* One page evicted, waiting for the background home writes if they hold every candidate. */
+static bool evict_one(void)
+{
+	home_reap(false);
+	return evict_sweep() || (home_reap(true) && evict_sweep());
 }
 
 /*

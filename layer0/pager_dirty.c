@@ -9,8 +9,9 @@
  * the pages written since the last one.
  *
  * A page in a durable checkpoint and not yet home is *journaled*: read-only,
- * dirty, and allowed home.  Before it changes again, by layer 1 or layer 0,
- * home_first() writes it home, so that the journal never holds the only copy
+ * dirty, and allowed home, and its home write starts at once in the
+ * background (pager_writeback.c).  Before it changes again, by layer 1 or
+ * layer 0, home_first() makes sure that write is done, so that the journal never holds the only copy
  * of a version RAM has moved past, and cleaning the journal (write home what
  * is journaled, then let the records go) never loses one.
  */
@@ -58,6 +59,8 @@ void dirty_list_remove(uint32_t i)
  */
 bool home_first(uint32_t i)
 {
+	if (pg.cp[i].flags & CP_HOMING)
+		home_reap(true);	/* its home write is in flight: that one will do */
 	if (!(pg.cp[i].flags & CP_JOURNALED))
 		return true;
 	pg.st.homed_first++;
@@ -130,5 +133,7 @@ void pager_checkpoint_done(bool durable)
 		else
 			dirty_list_add(i);	/* dirty still: the next checkpoint takes it */
 	}
+	if (durable)
+		home_start();
 	pg.ncpset = 0;
 }

@@ -33,6 +33,7 @@
 #define CP_HUGE		0x80	/* 2 MiB: HUGE_PAGES pages from dpn, mapped by a PDE, never dirty */
 #define CP_WRITABLE	0x100	/* mapped writable: layer 1 may be dirtying it unseen */
 #define CP_LISTED	0x200	/* on the dirty list, at lidx */
+#define CP_HOMING	0x400	/* journaled, its home write in flight (also BUSY) */
 
 struct cpage {
 	uint64_t dpn;		/* disk page number: window offset / 4096 */
@@ -107,6 +108,8 @@ void prefetch_more(void);
 /* pager_writeback.c */
 int page_out_cluster(uint32_t victim);
 int page_out_one(uint32_t i);
+void home_start(void);
+bool home_reap(bool wait);
 bool home_write_allowed(const struct cpage *c);
 
 /* pager_dirty.c */

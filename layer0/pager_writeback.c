@@ -105,7 +105,7 @@ static bool writable_dirty(uint64_t p, uint32_t *i)
 	if ((*i = desc_keyed(p)) == NIL)
 		return false;
 	harvest(&pg.cp[*i]);
-	return (pg.cp[*i].flags & (CP_DIRTY | CP_NO_WRITEBACK)) == CP_DIRTY &&
+	return (pg.cp[*i].flags & (CP_DIRTY | CP_NO_WRITEBACK | CP_HOMING)) == CP_DIRTY &&
 	    home_write_allowed(&pg.cp[*i]);
 }
 
@@ -160,6 +160,68 @@ static void sort_by_page(uint32_t *a, uint32_t n)
 	}
 }
 
+/*
+ * A durable checkpoint's pages start home at once, in the background, so
+ * that by layer 1's next write to one of them its home write is usually
+ * done and home_first() has nothing to wait for.  Up to WB_INFLIGHT runs of
+ * WB_MAX pages; the rest go home lazily.  Until its request completes a page
+ * is BUSY and HOMING: nothing evicts it or writes it again.
+ */
+static struct wb_req homing[WB_INFLIGHT];
+
+void home_start(void)
+{
+	uint32_t n = 0, slot = 0;
+	struct wb_req *w = &homing[0];
+
+	if (pg.dev == 0)
+		return;
+	home_reap(true);	/* the last checkpoint's, long done as a rule */
+	for (uint32_t k = 0; k < pg.ncpset; k++) {
+		struct cpage *c = &pg.cp[pg.cpset[k]];
+
+		if ((c->flags & (CP_JOURNALED | CP_BUSY)) == CP_JOURNALED)
+			pg.order[n++] = pg.cpset[k];
+	}
+	sort_by_page(pg.order, n);
+	for (uint32_t k = 0; k < n; k++) {
+		struct cpage *c = &pg.cp[pg.order[k]];
+
+		if (w->n > 0 && (w->n == WB_MAX || pg.cp[w->idx[w->n - 1]].dpn + 1 != c->dpn)) {
+			wb_submit(w);
+			if (++slot == WB_INFLIGHT)
+				return;
+			w = &homing[slot];
+		}
+		c->flags |= CP_BUSY | CP_HOMING;
+		w->pages[w->n] = c->pa;
+		w->idx[w->n++] = pg.order[k];
+	}
+	if (w->n > 0)
+		wb_submit(w);
+}
+
+/* Finishes the background home writes that are done (all, waiting, if wait).  True if any was in flight. */
+bool home_reap(bool wait)
+{
+	bool any = false;
+
+	if (pg.dev != 0 && !wait)
+		blk_poll(pg.dev);
+	for (uint32_t s = 0; s < WB_INFLIGHT; s++) {
+		struct wb_req *w = &homing[s];
+		int failed = 0;
+
+		if (w->n == 0 || (!wait && w->req.status == BLK_PENDING))
+			continue;
+		any = true;
+		for (uint32_t k = 0; k < w->n; k++)
+			pg.cp[w->idx[k]].flags &= ~(CP_BUSY | CP_HOMING);
+		wb_finish(w, &failed);	/* clears DIRTY and JOURNALED if it went home */
+	}
+	return any;
+}
+
 int pager_sync(void)
 {
 	uint32_t n = 0;
@@ -168,6 +230,7 @@ int pager_sync(void)
 	pg.st.syncs++;
 	if (pg.dev == 0)
 		return 0;
+	home_reap(true);
 	for (uint32_t k = 0; k < pg.ndirty; k++)
 		harvest(&pg.cp[pg.dirty[k]]);	/* what layer 1 wrote since its page was listed */
 	for (uint32_t i = 0; i < pg.used; i++) {

@@ -597,17 +597,23 @@ START_TEST(only_journaled_pages_go_home)
 	expect_req(0, BLK_FLUSH, 0, 0);
 	ck_assert(disk_pristine(10) && disk_pristine(13));
 	ck_assert_uint_eq(pager_checkpoint_pages(cp_pages), 4);
-	pager_checkpoint_done(true);
 	nlog = 0;
-	ck_assert_int_eq(pager_sync(), 0);
-	ck_assert_int_eq(nlog, 2);
+	pager_checkpoint_done(true);	/* durable: their home write starts at once */
+	ck_assert_int_eq(nlog, 1);
 	expect_req(0, BLK_WRITE, 10, 4);
+	ck_assert_int_eq(pager_sync(), 0);	/* waits for it; nothing is left to write */
+	ck_assert_int_eq(nlog, 2);
+	expect_req(1, BLK_FLUSH, 0, 0);
 	ck_assert(disk_filled(10, 0x33) && disk_filled(13, 0x33));
 	ck_assert_int_eq(steals, 0);
 }
 END_TEST
 
-/* A journaled page that layer 0 overwrites goes home first, like one layer 1 writes. */
+/*
+ * A journaled page that layer 0 overwrites goes home first, like one layer
+ * 1 writes: the home write the checkpoint started is waited for, or, if
+ * that one failed, the page is written again before it changes.
+ */
 START_TEST(layer_0_writing_a_journaled_page_sends_it_home_first)
 {
 	uint8_t *mem;
@@ -615,15 +621,26 @@ START_TEST(layer_0_writing_a_journaled_page_sends_it_home_first)
 	boot(8, &disk, 1);
 	pager_checkpoints(steal_by_checkpoint);
 	scribble(40, 0x5e);
-	steal_by_checkpoint();
 	nlog = 0;
-	mem = pager_page_for_write(40 * PAGE_SIZE, true);
-	ck_assert_ptr_nonnull(mem);
+	steal_by_checkpoint();
 	ck_assert_int_eq(nlog, 1);
 	expect_req(0, BLK_WRITE, 40, 1);
+	mem = pager_page_for_write(40 * PAGE_SIZE, true);
+	ck_assert_ptr_nonnull(mem);
+	ck_assert_int_eq(nlog, 1);		/* that write, waited for: no other */
 	ck_assert(disk_filled(40, 0x5e));
-	ck_assert_uint_eq(pager_stats()->homed_first, 1);
+	ck_assert_uint_eq(pager_stats()->homed_first, 0);
 	ck_assert_uint_eq(pager_dirty_count(), 1);
+	memset(mem, 0x5f, PAGE_SIZE);
+	fail_pages(40, 1);			/* the next checkpoint's home write fails */
+	steal_by_checkpoint();
+	fail_pages(0, 0);
+	nlog = 0;
+	ck_assert_ptr_nonnull(pager_page_for_write(40 * PAGE_SIZE, true));
+	ck_assert_int_eq(nlog, 1);		/* so it goes home before it changes */
+	expect_req(0, BLK_WRITE, 40, 1);
+	ck_assert(disk_filled(40, 0x5f));
+	ck_assert_uint_eq(pager_stats()->homed_first, 1);
 }
 END_TEST
 
