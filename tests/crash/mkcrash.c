@@ -4,6 +4,10 @@
  * as it was before the run.
  *
  *   mkcrash LOG                       prints "entries E writes W flushes F"
+ *   mkcrash LOG seals                 prints "K SEQ" for each cut K = 0..F + 1:
+ *                                     the newest checkpoint seal logged before
+ *                                     flush K (0: none; F + 1: in the whole
+ *                                     log), so on the disk of every cut K
  *   mkcrash LOG BASE OUT K            OUT = BASE + every write logged before
  *                                     flush K (K = 0: none; K > F: all)
  *   mkcrash LOG BASE OUT K SEED       the same, plus a random subset, sector
@@ -21,6 +25,12 @@
  * sector {u64 sector, u64 nr_sectors, u64 flags, u64 data_len} followed, for
  * a write, by its nr_sectors sectors of data.  An entry is logged when its
  * operation completed, so the log's order is completion order.
+ *
+ * A seal (layer0/journal.h) is a 4 KiB journal block that starts with
+ * JOURNAL_SEAL_MAGIC and its sequence number.  One logged before flush K is
+ * in every crash image of cut K whole, whatever the writes after it do: its
+ * checkpoint is durable there, and a boot of it must resume that one or a
+ * newer one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +41,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "journal.h"
 
 #define LOG_MAGIC	0x6a736677736872ULL
 #define FLAG_FLUSH	(1u << 0)
@@ -109,6 +121,38 @@ static void count(uint64_t n)
 	    (unsigned long long)writes, (unsigned long long)flushes);
 }
 
+/* The newest seal's sequence number in a write's data, or 0 if it holds none. */
+static uint64_t newest_seal(const struct entry *e, const uint8_t *data)
+{
+	uint64_t bytes = e->nr_sectors * ss, seq = 0, magic, s;
+
+	for (uint64_t at = 0; at + 16 <= bytes; at += ss) {
+		if ((e->sector * ss + at) % JOURNAL_BLOCK != 0)
+			continue;
+		memcpy(&magic, data + at, 8);
+		memcpy(&s, data + at + 8, 8);
+		if (magic == JOURNAL_SEAL_MAGIC && s > seq)
+			seq = s;
+	}
+	return seq;
+}
+
+static void seals(uint64_t n)
+{
+	uint64_t off = ss, flushes = 0, seq = 0, s;
+	struct entry e;
+	const uint8_t *data;
+
+	printf("0 0\n");
+	for (uint64_t i = 0; i < n && (data = entry_next(&off, &e)) != 0; i++) {
+		if (e.flags & FLAG_FLUSH)
+			printf("%llu %llu\n", (unsigned long long)++flushes, (unsigned long long)seq);
+		else if (is_write(&e) && (s = newest_seal(&e, data)) > seq)
+			seq = s;
+	}
+	printf("%llu %llu\n", (unsigned long long)flushes + 1, (unsigned long long)seq);
+}
+
 static void copy_file(const char *from, const char *to)
 {
 	int in = open(from, O_RDONLY), out;
@@ -182,13 +226,17 @@ int main(int argc, char **argv)
 {
 	uint64_t n;
 
-	if (argc != 2 && argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: mkcrash LOG [BASE OUT FLUSH [SEED]]\n");
+	if (argc != 2 && argc != 5 && argc != 6 && !(argc == 3 && strcmp(argv[2], "seals") == 0)) {
+		fprintf(stderr, "usage: mkcrash LOG [seals | BASE OUT FLUSH [SEED]]\n");
 		return 2;
 	}
 	log_open(argv[1], &n);
 	if (argc == 2) {
 		count(n);
+		return 0;
+	}
+	if (argc == 3) {
+		seals(n);
 		return 0;
 	}
 	rnd_state = argc == 6 ? strtoull(argv[5], 0, 0) * 0x9e3779b97f4a7c15ULL | 1 : 1;
