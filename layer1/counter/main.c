@@ -6,7 +6,8 @@
  *
  *   every=N   commit (strata_commit) after every N steps (default 1; 0: never)
  *   steps=S   exit 0 after S steps of this run (default 0: run forever)
- *   pages=P   state pages rewritten with each step, 1..PAGES_MAX (default 4)
+ *   pages=P   state pages rewritten with each step, 1..PAGES_MAX (default 4;
+ *             keep it for the runs of one disk: a page added later is blank)
  *
  * The counter is the first word of the free area (info->image_end onward);
  * its state pages lie SPREAD apart after it, so each is a page of its own.
