@@ -117,6 +117,8 @@ static inline void hlt(void) { __asm__ volatile("hlt"); }
  */
 static inline void sleep_until_interrupt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
 static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cs(void) { uint64_t v; __asm__ volatile("mov %%cs, %0" : "=r"(v)); return v; }
+static inline uint64_t read_ss(void) { uint64_t v; __asm__ volatile("mov %%ss, %0" : "=r"(v)); return v; }
 static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p)); }
 static inline uint8_t inb(uint16_t p) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p)); return v; }
@@ -199,6 +201,7 @@ void vm_set_huge_leaf(pte_t *e, uint64_t va, uint64_t pa, uint64_t flags); /* a 
 void vm_clear_leaf(pte_t *e, uint64_t va);	/* 4 KiB or 2 MiB */
 pte_t vm_swap_leaf(pte_t *e, uint64_t pa, uint64_t flags); /* sets (clears if pa is 0), no flush: the old entry */
 void vm_set_writable(pte_t *e, uint64_t va, bool writable);
+bool vm_write_protect(pte_t *e, uint64_t va);	/* takes W and the dirty bit: true if it was dirty */
 bool vm_leaf_dirty(const pte_t *e);
 bool vm_leaf_accessed(const pte_t *e);
 bool vm_take_dirty(pte_t *e, uint64_t va);	/* clears the dirty bit: true if it was set */
@@ -213,6 +216,7 @@ uint64_t timer_tsc_base(void);
 uint64_t timer_tsc_ns_mult(void);	/* 32.32 ns per TSC tick */
 void timer_publish(volatile uint64_t *where); /* each tick stores clock_ns() here */
 void timer_tick(void);			/* from trap() on the timer vector */
+void timer_resume_at(uint64_t ns);	/* the clock carries on from ns (a resume) */
 void lapic_eoi(void);
 uint32_t lapic_id(void);		/* this CPU's, where an MSI is addressed */
 bool lapic_in_service(uint64_t vector);	/* a delivered interrupt, not an int instruction; false before timer_init */
@@ -252,6 +256,9 @@ void kmain(uint64_t mbi_phys, uint32_t magic);
 /* boot.asm */
 NORETURN void stack_switch(uint64_t top, void (*fn)(void));
 
+/* trapentry.asm: returns into the frame tf as if from the trap that saved it */
+NORETURN void trap_resume(const struct trapframe *tf);
+
 /* load.c: the payload */
 struct l1_image;
 void payload_load(const struct boot_info *bi);	/* validates, maps, fills the info page */
@@ -267,6 +274,7 @@ NORETURN void l1_exit(uint32_t code);	/* layer 1 exited with code: statistics, t
 void l1_page_fault(struct trapframe *tf);
 void l1_trap(struct trapframe *tf);
 bool l1_debug_trap(struct trapframe *tf);	/* the end of a doorbell read; false if not one */
+bool l1_stepping(void);				/* a doorbell read is being single-stepped */
 
 /* drivers/probe.c: finding the devices at boot */
 void probe_disks(void);			/* attaches every disk's driver, prints one line each */

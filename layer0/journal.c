@@ -76,7 +76,8 @@ const char *journal_error_name(enum journal_error e)
 {
 	static const char *const names[] = { [J_OK] = "ok", [J_IOERR] = "I/O error",
 	    [J_NOSPACE] = "no space before the tail", [J_TOOBIG] = "larger than the journal takes",
-	    [J_NOSUPER] = "no valid superblock", [J_CORRUPT] = "a sealed record fails its checks" };
+	    [J_NONE] = "no journal of this install",
+	    [J_NOSUPER] = "no whole superblock", [J_CORRUPT] = "a sealed record fails its checks" };
 
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
 }
@@ -199,24 +200,44 @@ static bool super_valid(const struct journal *j, const struct jsuper *s)
 	    s->tail_seq != 0;
 }
 
-/* The newer of the valid superblocks into j; J_NOSUPER if neither is. */
+/*
+ * A superblock that is not this journal's: zero (never written) or whole
+ * but of another install or layout, both of which leave nothing to recover.
+ * Anything else is damage.
+ */
+static bool super_other(const struct jsuper *s)
+{
+	return s->magic == 0 || (s->magic == JOURNAL_SUPER_MAGIC && s->crc == super_crc(s));
+}
+
+/*
+ * The newer of the valid superblocks into j; J_NONE if neither is and
+ * neither is damaged, J_NOSUPER if neither is and one is damaged.
+ */
 static enum journal_error super_read(struct journal *j, const char **why)
 {
 	uint64_t pa = frame();
 	struct jsuper best = { 0 }, *s = p2v(pa);
 	enum journal_error e = J_OK;
+	bool damaged = false;
 
 	for (uint64_t slot = 0; slot < 2 && e == J_OK; slot++) {
 		e = rw(j, BLK_READ, super_sector(slot), pa);
 		if (e == J_OK && super_valid(j, s) && s->generation > best.generation)
 			best = *s;
+		else if (e == J_OK && !super_other(s))
+			damaged = true;
 	}
 	pmm_free(pa);
 	if (e != J_OK)
 		return e;
-	if (best.magic == 0) {
-		*why = "neither journal superblock is valid for this disk and install";
+	if (best.magic == 0 && damaged) {
+		*why = "neither journal superblock is whole, and one is not blank";
 		return J_NOSUPER;
+	}
+	if (best.magic == 0) {
+		*why = "no journal of this install: never formatted, or another install's";
+		return J_NONE;
 	}
 	j->generation = best.generation;
 	j->tail = j->head = best.tail;

@@ -87,7 +87,8 @@ enum journal_error {
 	J_IOERR,		/* the device failed a read, write or flush */
 	J_NOSPACE,		/* the record does not fit before the tail: advance it first */
 	J_TOOBIG,		/* the record would not fit even in an empty journal */
-	J_NOSUPER,		/* neither superblock is valid: not a formatted journal */
+	J_NONE,			/* no superblock of this install (blank, or another's): nothing to recover */
+	J_NOSUPER,		/* no valid superblock, and one is damaged */
 	J_CORRUPT,		/* a sealed record fails its checks: the disk lied */
 };
 

@@ -4,6 +4,7 @@
  * rule, which ends in a report naming the rule (doc/abi.md, "Violations").
  */
 #include "defs.h"
+#include "checkpoint.h"
 #include "layer1.h"
 #include "nic.h"
 #include "pager.h"
@@ -62,15 +63,26 @@ static void doorbell_fault(struct trapframe *tf, struct ring *r, uint32_t i, uin
 	tf->rflags |= RFLAGS_TF;
 }
 
-/* The debug trap after a stepped doorbell read: the doorbell goes again, and the stepping. */
+bool l1_stepping(void)
+{
+	return stepping != 0;
+}
+
+/*
+ * The debug trap after an instruction layer 0 single-stepped: a doorbell
+ * read (the doorbell goes again, and the stepping), or the one a periodic
+ * checkpoint waited for, or both.
+ */
 bool l1_debug_trap(struct trapframe *tf)
 {
-	if (stepping == 0)
-		return false;
-	ring_doorbell_done(stepping);
-	stepping = 0;
-	tf->rflags &= ~RFLAGS_TF;
-	return true;
+	bool ours = stepping != 0;
+
+	if (stepping != 0) {
+		ring_doorbell_done(stepping);
+		stepping = 0;
+		tf->rflags &= ~RFLAGS_TF;
+	}
+	return checkpoint_step(tf) || ours;
 }
 
 /* A fault in a ring: a doorbell, a wait on a held slot, or a broken rule. */
@@ -166,11 +178,17 @@ static void window_fault(struct trapframe *tf, uint64_t va, uint64_t err)
 		violation(tf, STRATA_EXIT_V_READONLY, "write to a read-only segment of the payload");
 	if ((err & PF_FETCH) && (perm & PTE_NX))
 		violation(tf, STRATA_EXIT_V_EXEC, "instruction fetch from a data page of the window");
-	if ((err & PF_PRESENT) && (err & PF_WRITE) && pager_protected(off)) {
-		pager_protect(off, false);	/* checkpoints will copy here first */
-		return;
+	if (err & PF_WRITE)
+		checkpoint_room(tf);	/* the page may join the dirty set */
+	if ((err & (PF_PRESENT | PF_WRITE)) == (PF_PRESENT | PF_WRITE)) {
+		if (pager_write_fault(off) == 0)
+			return;
+		snprintf_(detail, sizeof(detail), "the disk could not be written at offset %#lx",
+		    (unsigned long)PAGE_ROUND_DOWN(off));
+		report_fault(tf, "layer 1", "DISK-IO: a page of the window could not be written home "
+		    "before it changed", detail, STRATA_EXIT_DISK_IO);
 	}
-	if (pager_fault(off) == 0)
+	if (pager_fault(off, (err & PF_WRITE) != 0) == 0)
 		return;
 	snprintf_(detail, sizeof(detail), "the disk could not be read at offset %#lx",
 	    (unsigned long)PAGE_ROUND_DOWN(off));
@@ -221,6 +239,7 @@ static void trap_exit(struct trapframe *tf)
 		violation(tf, STRATA_EXIT_V_RING, why);
 	if (tf->rdi > STRATA_EXIT_PAYLOAD_MAX)
 		violation(tf, STRATA_EXIT_V_TRAP, "exit code in rdi is larger than STRATA_EXIT_PAYLOAD_MAX (63)");
+	checkpoint_exit(tf);
 	l1_exit((uint32_t)tf->rdi);
 }
 
@@ -233,9 +252,10 @@ void l1_trap(struct trapframe *tf)
 		trap_exit(tf);
 		return;
 	case STRATA_TRAP_SYNC:
+		/* A sync is a commit (ABI 1.3). */
 		if (tf->rdi != 0)
 			violation(tf, STRATA_EXIT_V_TRAP, "sync: rdi (flags) must be 0");
-		tf->rax = pager_sync() == 0 ? STRATA_SYNC_OK : STRATA_SYNC_IO_ERROR;
+		tf->rax = checkpoint_commit(tf) == 0 ? STRATA_SYNC_OK : STRATA_SYNC_IO_ERROR;
 		return;
 	case STRATA_TRAP_WAIT:
 		/* Without an RX ring only the deadline ends a wait: without one, nothing would. */
@@ -244,7 +264,10 @@ void l1_trap(struct trapframe *tf)
 		nic_wait_trap(tf);
 		return;
 	case STRATA_TRAP_COMMIT:
-		violation(tf, STRATA_EXIT_V_TRAP, "this trap is reserved for a later ABI minor");
+		if (tf->rdi != 0)
+			violation(tf, STRATA_EXIT_V_TRAP, "commit: rdi (flags) must be 0");
+		tf->rax = checkpoint_commit(tf) == 0 ? STRATA_COMMIT_OK : STRATA_COMMIT_IO_ERROR;
+		return;
 	default:
 		snprintf_(detail, sizeof(detail), "int $%#lx: vector %lu (%s) is not a trap",
 		    (unsigned long)tf->vector, (unsigned long)tf->vector, vector_name(tf->vector));

@@ -8,6 +8,7 @@
  */
 #include "defs.h"
 #include "blkdev.h"
+#include "checkpoint.h"
 #include "disklabel.h"
 #include "layer1.h"
 #include "nic.h"
@@ -17,6 +18,8 @@
 #define FAULTAROUND_DEFAULT	16
 
 struct layer1 l1;
+static struct disklabel label;	/* the disk's, as this boot leaves it */
+static bool resuming;		/* a checkpoint is resumed, not the payload started */
 
 /* One walk and one store: rings map and unmap their slots for every frame. */
 void l1_map(uint64_t va, uint64_t pa, uint64_t flags)
@@ -92,6 +95,8 @@ static bool choose_payload(const struct boot_info *bi, struct disklabel *lb)
 		load_stop(STRATA_EXIT_DISK_IO, "disk I/O error");
 	if (head != HEAD_LABEL && head != HEAD_OLD_LABEL)
 		memset(lb, 0, sizeof(*lb));	/* nothing of a foreign head is kept */
+	if (l1.dev != 0)
+		checkpoint_recover(lb);	/* before anything judges what the disk holds */
 	if (bi->nmods > 0) {
 		payload_validate(&bi->mods[0]);
 		install_check(bi, head, lb, why);
@@ -99,7 +104,7 @@ static bool choose_payload(const struct boot_info *bi, struct disklabel *lb)
 	}
 	disk_boot_check(head, lb, why);
 	image_from_label(lb);
-	kprintf("strata: running the payload \"%s\" installed on %s, from a fresh start\n",
+	kprintf("strata: running the payload \"%s\" installed on %s\n",
 	    l1.img.hdr.name, l1.dev->name);
 	return false;
 }
@@ -178,30 +183,39 @@ static uint32_t faultaround(const struct boot_info *bi)
 	return n;
 }
 
+/* A fresh start: the payload as built (installed from the module, or from the disk's copy). */
+static void fresh_load(const struct boot_info *bi, struct disklabel *lb, bool from_module)
+{
+	if (from_module)
+		payload_install(bi, lb);
+	else
+		fresh_start();
+	if (l1.dev != 0)
+		stack_clear();
+	nic_start(0);
+	checkpoint_fresh(lb);
+}
+
 void payload_load(const struct boot_info *bi)
 {
-	struct disklabel lb;
+	struct disklabel *lb = &label;
 	bool from_module;
 
-	memset(&lb, 0, sizeof(lb));
 	l1.dev = blkdev_get(0);
 	if (l1.dev != 0)
 		disk_geometry(l1.dev, &l1.geom);
 	disk_check_head();
-	from_module = choose_payload(bi, &lb);
+	from_module = choose_payload(bi, lb);
 	disk_check_size();
 	l1.stack_bytes = l1.img.hdr.stack_bytes ? l1.img.hdr.stack_bytes : STRATA_L1_STACK_DEFAULT;
 	/* The rings before the pager, which sizes its cache by the RAM left. */
 	console_load(l1.img.hdr.console_slots ? l1.img.hdr.console_slots : STRATA_CONSOLE_SLOTS_DEFAULT);
 	nic_load(l1.img.hdr.tx_slots, l1.img.hdr.rx_slots);
-	info_load(bi, from_module ? bi->mods[0].cmdline : lb.cmdline);
-	pager_init(l1.dev, l1_window_perm, 0, faultaround(bi));
-	if (from_module)
-		payload_install(bi, &lb);
-	else
-		fresh_start();
-	if (l1.dev != 0)
-		stack_clear();
+	info_load(bi, from_module ? bi->mods[0].cmdline : lb->cmdline);
+	pager_init(l1.dev, l1_window_perm, faultaround(bi));
+	resuming = checkpoint_boot(bi, lb, from_module);
+	if (!resuming)
+		fresh_load(bi, lb, from_module);
 	symbols_load();
 	kprintf("strata: payload \"%s\" ABI %u.%u: %d segments, entry %#lx, stack %lu KiB, console %u slots\n",
 	    l1.img.hdr.name, l1.img.hdr.abi_major, l1.img.hdr.abi_minor, l1.img.nseg,
@@ -217,6 +231,8 @@ static uint64_t entry_point;
 
 void payload_enter(void)
 {
+	if (resuming)
+		checkpoint_resume(&label);
 	kprintf("strata: entering layer 1\n");
 	entry_point = l1.img.entry;
 	/*

@@ -11,6 +11,7 @@
  * here drops one for want of a slot.
  */
 #include "defs.h"
+#include "checkpoint.h"
 #include "layer1.h"
 #include "netdev.h"
 #include "nic.h"
@@ -225,10 +226,20 @@ void nic_load(uint32_t tx_slots, uint32_t rx_slots)
 		ring_init(&l1.rx, "nic-rx", STRATA_NIC_RX_BASE, ring_pages(&l1.rx, rx_slots, "RX"),
 		    doorbell, &rx_ops, rx_pte);
 		ring_hold_all(&l1.rx);
-		for (uint32_t i = 0; i < rx_slots; i++)
-			rx_take(&l1.rx, i, 0);
 	}
 	kprintf("strata: %s: rings of %u TX and %u RX slots\n", nic->name, tx_slots, rx_slots);
+}
+
+/*
+ * Posts every RX slot, from first on: the device fills them in that order
+ * and layer 1 expects frames there first (0 on a fresh start, where a
+ * resumed checkpoint's ring stood).
+ */
+void nic_start(uint32_t first)
+{
+	rx_next = first;
+	for (uint32_t k = 0; k < l1.rx.nslots; k++)
+		rx_take(&l1.rx, (first + k) % l1.rx.nslots, 0);
 }
 
 void nic_info(struct strata_info *in)
@@ -253,6 +264,7 @@ void nic_wait_trap(struct trapframe *tf)
 
 	for (;;) {
 		nic_poll();
+		checkpoint_tick(tf);	/* a waiting payload is checkpointed too */
 		if (l1.info->rx_delivered != seen) {
 			tf->rax = STRATA_WAIT_RX;
 			return;

@@ -10,6 +10,7 @@
 #include "strata/abi.h"
 
 void nic_load(uint32_t tx_slots, uint32_t rx_slots);	/* grants the rings if there is a NIC */
+void nic_start(uint32_t rx_first);	/* posts the RX slots, from rx_first on */
 void nic_info(struct strata_info *in);		/* MAC, MTU, slots granted */
 void nic_poll(void);				/* reaps the device: sent frames back, new ones in */
 void nic_wait_trap(struct trapframe *tf);	/* STRATA_TRAP_WAIT */

@@ -73,15 +73,13 @@ static struct {
 	pte_t *pte;
 } last_map;
 
-void pager_init(struct blkdev *dev, pager_perm_fn perm, pager_home_write_fn home_write_allowed,
-    uint32_t faultaround)
+void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 {
 	uint64_t frames = pmm_free_pages(), cache;
 	uint32_t hsize = 1;
 
 	pg.dev = dev;
 	pg.perm = perm;
-	pg.home_write_allowed = home_write_allowed;
 	pg.faultaround = faultaround == 0 ? 1 : faultaround > 512 ? 512 : faultaround;
 	/* One descriptor per page of RAM: the cache can never need more. */
 	pg.ncp = (uint32_t)frames;
@@ -91,18 +89,24 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, pager_home_write_fn home
 	pg.cp = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.cp));
 	pg.hash = vm_alloc_area((uint64_t)hsize * sizeof(*pg.hash));
 	pg.order = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.order));
+	pg.dirty = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.dirty));
+	pg.cpset = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.cpset));
 	for (uint32_t i = 0; i < hsize; i++)
 		pg.hash[i] = NIL;
 	for (uint32_t i = 0; i < pg.ncp; i++)
 		pg.cp[i].next = i + 1 < pg.ncp ? i + 1 : NIL;
 	pg.free = 0;
-	pg.epoch = 1;
 	last_map.pte = 0;
 	/* Read-ahead never takes more than an eighth of the cache. */
 	cache = pmm_free_pages() > LOW_WATER ? pmm_free_pages() - LOW_WATER : 0;
 	pg.ra_limit = cache / 8 < RA_FIRST ? RA_FIRST : cache / 8;
 	kprintf("strata: pager: %s, cache up to %lu MiB, fault-around %u pages\n",
 	    dev ? dev->name : "no disk (RAM only)", (unsigned long)(cache >> 8), pg.faultaround);
+}
+
+void pager_checkpoints(pager_steal_fn steal)
+{
+	pg.steal = steal;
 }
 
 static void unmap(struct cpage *c)
@@ -120,6 +124,7 @@ void drop(uint32_t i)
 	struct cpage *c = &pg.cp[i];
 
 	unmap(c);
+	dirty_list_remove(i);
 	hash_remove(i);
 	pg.st.evictions += pages_of(c);
 	if (c->flags & CP_HUGE) {
@@ -146,6 +151,18 @@ static bool referenced(struct cpage *c)
 	return ref;
 }
 
+/*
+ * The steal rule: a dirty page no checkpoint holds may not go home, so the
+ * CLOCK that wants it takes a checkpoint first (checkpoint early, never
+ * refuse): afterwards the page is journaled and may go.
+ */
+static bool may_go_home(struct cpage *c)
+{
+	if (!home_write_allowed(c) && pg.steal != 0)
+		pg.steal();
+	return home_write_allowed(c);
+}
+
 /* CLOCK: evicts one page that was not referenced since the hand last passed it. */
 static bool evict_one(void)
 {
@@ -154,7 +171,7 @@ static bool evict_one(void)
 		struct cpage *c = &pg.cp[i];
 
 		pg.hand = pg.hand + 1 >= pg.used ? 0 : pg.hand + 1;
-		if (c->pa == 0 || (c->flags & (CP_BUSY | CP_NO_WRITEBACK | CP_WPROT)) || referenced(c))
+		if (c->pa == 0 || (c->flags & (CP_BUSY | CP_NO_WRITEBACK)) || referenced(c))
 			continue;
 		harvest(c);
 		if (c->flags & CP_DIRTY) {
@@ -162,6 +179,8 @@ static bool evict_one(void)
 				c->flags |= CP_NO_WRITEBACK;	/* RAM is its only home */
 				continue;
 			}
+			if (!may_go_home(c))
+				continue;	/* the checkpoint failed: it stays */
 			if (page_out_cluster(i) != 0 || (c->flags & CP_DIRTY)) {
 				c->flags |= CP_NO_WRITEBACK;
 				continue;
@@ -256,7 +275,7 @@ static void memory_now(struct memory *m)
 		m->cached += pages_of(c);
 		if (c->flags & CP_DIRTY)
 			m->dirty += pages_of(c);
-		if (c->flags & (CP_BUSY | CP_NO_WRITEBACK | CP_WPROT))
+		if (c->flags & (CP_BUSY | CP_NO_WRITEBACK))
 			m->stuck += pages_of(c);
 		if (c->flags & CP_NO_WRITEBACK)
 			m->pinned += pages_of(c);
@@ -293,8 +312,8 @@ NORETURN void out_of_memory(void)
 		kprintf("strata: pager: no page can be evicted: every cached page is dirty and %s\n",
 		    pg.dev ? "its write to the disk failed" : "there is no disk to write it to");
 	else if (m.stuck >= m.tables && m.stuck >= m.other)
-		kprintf("strata: pager: no page can be evicted: the cached pages are being read, "
-		    "written back or protected\n");
+		kprintf("strata: pager: no page can be evicted: the cached pages are being read "
+		    "or written back\n");
 	else if (m.tables >= m.other)
 		kprintf("strata: pager: the disk window's page tables hold the memory, not the cache\n");
 	else
@@ -343,8 +362,8 @@ void map(uint32_t i)
 		map_huge(c);
 		return;
 	}
-	if (c->flags & CP_WPROT)
-		flags &= ~PTE_W;
+	if (!(c->flags & CP_WRITABLE))
+		flags &= ~PTE_W;	/* the first write faults: pager_dirty.c */
 	c->flags |= CP_BUSY;
 	if (last_map.pte != 0 && c->dpn == last_map.dpn + 1 && c->dpn % 512 != 0) {
 		e = last_map.pte + 1;	/* the next entry of the same page table */
@@ -370,7 +389,7 @@ void map(uint32_t i)
 static void split(uint32_t i)
 {
 	struct cpage *c = &pg.cp[i];
-	uint64_t base = c->dpn, pa = c->pa, flags = pg.perm(base * PAGE_SIZE), tpa;
+	uint64_t base = c->dpn, pa = c->pa, flags = pg.perm(base * PAGE_SIZE) & ~PTE_W, tpa;
 	uint32_t keep = c->flags & (CP_BUSY | CP_MAPPED), next = c->next;
 	pte_t *pt = 0;
 
@@ -420,7 +439,7 @@ static uint32_t fault_page(uint64_t dpn, bool sequential)
 	return read_miss(dpn, sequential);
 }
 
-int pager_fault(uint64_t off)
+int pager_fault(uint64_t off, bool write)
 {
 	uint64_t dpn = off / PAGE_SIZE;
 	bool sequential;
@@ -440,7 +459,7 @@ int pager_fault(uint64_t off)
 		fault_around(dpn);
 	}
 	pg.cp[i].flags &= ~CP_BUSY;
-	return 0;
+	return write ? pager_write_fault(off) : 0;
 }
 
 /* Page dpn's own descriptor, its read over, split out of a 2 MiB page; NIL if not cached. */
@@ -473,8 +492,10 @@ void *pager_page_for_write(uint64_t off, bool read)
 			out_of_memory();
 		}
 	}
+	if (!home_first(i))
+		return 0;
 	pg.cp[i].flags = (pg.cp[i].flags | CP_DIRTY) & ~(CP_BUSY | CP_NO_WRITEBACK);
-	pg.cp[i].dirty_epoch = pg.epoch;
+	dirty_list_add(i);
 	return p2v(pg.cp[i].pa);
 }
 
@@ -488,10 +509,11 @@ void pager_print_stats(void)
 	const struct pager_stats *s = &pg.st;
 	struct memory m;
 
-	kprintf("strata: pager: %lu faults (%lu hits, %lu misses), %lu reads (%lu pages, "
-	    "%lu of 2 MiB, %lu split), %lu writes (%lu pages), %lu evictions, %lu syncs\n",
-	    s->faults, s->hits, s->misses, s->reads, s->read_pages, s->huge_reads, s->splits,
-	    s->writes, s->write_pages, s->evictions, s->syncs);
+	kprintf("strata: pager: %lu faults (%lu hits, %lu misses, %lu first writes), %lu reads "
+	    "(%lu pages, %lu of 2 MiB, %lu split), %lu writes (%lu pages, %lu before a change), "
+	    "%lu evictions, %lu syncs\n",
+	    s->faults, s->hits, s->misses, s->write_faults, s->reads, s->read_pages, s->huge_reads,
+	    s->splits, s->writes, s->write_pages, s->homed_first, s->evictions, s->syncs);
 	memory_now(&m);
 	print_memory("memory", &m);
 }

@@ -8,13 +8,22 @@
  * given at init says how each page is mapped.  It knows nothing of virtio
  * either: it speaks drivers/blkdev.h.
  *
- * A page is dirty when layer 1 wrote it (the hardware dirty bit, harvested
- * into the page's descriptor with the epoch it was seen in) or when layer 0
- * filled it.  A dirty page reaches the disk only through page_out() in
- * pager_writeback.c: eviction and pager_sync() both go that way, and it asks
- * the home-write hook given at init first, so the checkpoint rule ("nothing
- * newer than the last checkpoint overwrites its home location before the next
- * checkpoint is durable") is the checkpoint code's and has one place to apply.
+ * Layer 1 writes a page only through a writable PTE, and a page is mapped
+ * writable only after a write fault on it (pager_fault with write set, or
+ * pager_write_fault): so the pages written since the last checkpoint are a
+ * list the pager keeps, and a checkpoint costs what was dirtied, not what is
+ * cached.  Layer 0 filling a page (pager_page_for_write) puts it on the list
+ * too.
+ *
+ * Once pager_checkpoints() is called, the checkpoint rule holds: a dirty page
+ * reaches its home on the disk only in the version a durable checkpoint holds
+ * (it is *journaled*), and such a page goes home before anyone changes it
+ * again, so that a journal record never holds the only copy of a version that
+ * RAM has moved past.  Every home write goes through page_out() in
+ * pager_writeback.c, which asks home_write_allowed() there.  When the CLOCK
+ * must evict a dirty page no checkpoint holds yet, it asks for a checkpoint
+ * first (the steal function).  Before that call (installing the payload),
+ * dirty pages go home freely.
  *
  * Pages read in 2 MiB units are mapped read-only and split into 4 KiB pages
  * at the first write, so everything above speaks of 4 KiB pages only.
@@ -28,11 +37,12 @@
 #include "defs.h"
 
 struct blkdev;
+struct jpage;
 
 /* PTE flags for the window page at disk offset off: PTE_P and W/NX as its region says, or 0 if it is not layer 1's. */
 typedef uint64_t (*pager_perm_fn)(uint64_t off);
-/* May the dirty page at off, last found dirty in epoch, overwrite its home on the disk now? */
-typedef bool (*pager_home_write_fn)(uint64_t off, uint64_t epoch);
+/* The CLOCK needs a page that no checkpoint holds yet: take a checkpoint now. */
+typedef void (*pager_steal_fn)(void);
 
 struct pager_stats {
 	uint64_t faults, hits, misses;	/* layer-1 faults the pager served */
@@ -40,34 +50,45 @@ struct pager_stats {
 	uint64_t huge_reads, splits;	/* reads into 2 MiB pages; those split into 4 KiB pages */
 	uint64_t writes, write_pages;
 	uint64_t evictions, syncs;	/* evictions in 4 KiB pages */
+	uint64_t write_faults;		/* first writes to a page since it was mapped or checkpointed */
+	uint64_t homed_first;		/* journaled pages written home because they were about to change */
 };
 
 /*
- * dev may be 0 (no disk); home_write_allowed may be 0 (always).  faultaround: how many pages, in an aligned block
+ * dev may be 0 (no disk).  faultaround: how many pages, in an aligned block
  * around a fault, are mapped at once when they are already cached; above 1,
  * sequential streams may also be read and mapped in 2 MiB pages.
  */
-void pager_init(struct blkdev *dev, pager_perm_fn perm, pager_home_write_fn home_write_allowed,
-    uint32_t faultaround);
-/* Brings the page at off in (reading ahead when the faults are sequential) and maps it.  0, or -1 on a read error. */
-int pager_fault(uint64_t off);
+void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround);
+/* From now on the checkpoint rule holds (above); steal is called when the CLOCK needs it. */
+void pager_checkpoints(pager_steal_fn steal);
+/*
+ * Brings the page at off in (reading ahead when the faults are sequential)
+ * and maps it, writable if write (its region must allow it).  0, or -1 on a
+ * read error.
+ */
+int pager_fault(uint64_t off, bool write);
+/* Layer 1 wrote the present read-only page at off, which its region lets it write.  0, or -1 on an I/O error. */
+int pager_write_fault(uint64_t off);
 /* The page at off, cached and marked dirty, for layer 0 to fill: its disk contents if read, else zeros.  0 on a read error. */
 void *pager_page_for_write(uint64_t off, bool read);
-/* Writes every dirty page back and flushes the device: 0, or -1 if a write failed (those pages stay dirty). */
-int pager_sync(void);
-/* Moves the hardware dirty bits into the descriptors; starts a new epoch.  Returns the epoch that ended. */
-uint64_t pager_harvest(void);
 /*
- * The dirty set since epoch: fn(ctx, off) for every cached page that is dirty
- * and was last found dirty in epoch or later (harvest first to include the
- * current one).  How many.  A checkpoint's page set is this since the epoch
- * its predecessor closed.
+ * Writes every dirty page that may go home (all of them before
+ * pager_checkpoints(), the journaled ones after) and flushes the device: 0,
+ * or -1 if a write or the flush failed (those pages stay dirty).
  */
-uint64_t pager_dirty_since(uint64_t epoch, void (*fn)(void *ctx, uint64_t off), void *ctx);
-/* Write-protects the page at off (a checkpoint writing its old contents) or lifts that. */
-void pager_protect(uint64_t off, bool protect);
-/* True when off is cached and write-protected by pager_protect. */
-bool pager_protected(uint64_t off);
+int pager_sync(void);
+/* How many pages may have been dirtied since the last checkpoint: a checkpoint holds at most this many. */
+uint32_t pager_dirty_count(void);
+/* The most pages the cache can ever hold, and so the dirty set. */
+uint32_t pager_pages_max(void);
+/*
+ * A checkpoint's pages: write-protects every page dirtied since the last one,
+ * and fills out[] with the dirty ones (at most pager_dirty_count()).  How many.
+ */
+uint32_t pager_checkpoint_pages(struct jpage *out);
+/* Those pages are in a durable checkpoint now (durable), or not (they stay for the next one). */
+void pager_checkpoint_done(bool durable);
 const struct pager_stats *pager_stats(void);
 void pager_print_stats(void);
 

@@ -8,7 +8,8 @@
  *                      streams in the background, fault-around
  *   pager_writeback.c  writing dirty pages home: eviction's clusters and
  *                      pager_sync(), through page_out() alone
- *   pager_dirty.c      dirty epochs and write protection
+ *   pager_dirty.c      which pages are dirty since the last checkpoint, and
+ *                      the pages of the next one
  */
 #ifndef PAGER_IMPL_H
 #define PAGER_IMPL_H
@@ -27,23 +28,25 @@
 #define CP_REF		0x04	/* referenced since the hand last passed (unmapped pages) */
 #define CP_BUSY		0x08	/* being faulted in: not evictable */
 #define CP_NO_WRITEBACK	0x10	/* dirty but cannot be written back: no disk, or the write failed */
-#define CP_WPROT	0x20	/* write-protected while a checkpoint writes it */
+#define CP_JOURNALED	0x20	/* dirty, but this version is in a durable checkpoint: may go home */
 #define CP_INFLIGHT	0x40	/* a background read is filling it (also BUSY) */
 #define CP_HUGE		0x80	/* 2 MiB: HUGE_PAGES pages from dpn, mapped by a PDE, never dirty */
+#define CP_WRITABLE	0x100	/* mapped writable: layer 1 may be dirtying it unseen */
+#define CP_LISTED	0x200	/* on the dirty list, at lidx */
 
 struct cpage {
 	uint64_t dpn;		/* disk page number: window offset / 4096 */
 	uint64_t pa;		/* the frame; 0 when the descriptor is free */
-	uint64_t dirty_epoch;	/* the epoch it was last found dirty in */
 	pte_t *pte;		/* its PTE (PDE if huge) while CP_MAPPED: no walk to find it again */
 	uint32_t next;		/* hash chain, or the free list */
 	uint32_t flags;
+	uint32_t lidx;		/* its place on the dirty list while CP_LISTED */
 };
 
 struct pager_state {
 	struct blkdev *dev;
 	pager_perm_fn perm;
-	pager_home_write_fn home_write_allowed;	/* 0: always */
+	pager_steal_fn steal;	/* from pager_checkpoints() on: dirty pages go home only journaled */
 	uint32_t faultaround;
 	struct cpage *cp;
 	uint32_t ncp;
@@ -53,7 +56,10 @@ struct pager_state {
 	uint32_t free;		/* first free descriptor */
 	uint32_t nhuge;		/* 2 MiB pages cached */
 	uint32_t hand;
-	uint64_t epoch;
+	uint32_t *dirty;	/* the dirty list: pages written since the last checkpoint, or maybe */
+	uint32_t ndirty;
+	uint32_t *cpset;	/* the pages of the checkpoint being written */
+	uint32_t ncpset;
 	uint64_t seq_next;	/* the page a sequential stream faults on next */
 	uint64_t ra_end;	/* the end of the furthest read issued for it */
 	uint32_t ra_pages;	/* the size of its last read */
@@ -100,8 +106,14 @@ void prefetch_more(void);
 
 /* pager_writeback.c */
 int page_out_cluster(uint32_t victim);
+int page_out_one(uint32_t i);
+bool home_write_allowed(const struct cpage *c);
 
 /* pager_dirty.c */
 void harvest(struct cpage *c);
+void dirty_list_add(uint32_t i);
+void dirty_list_remove(uint32_t i);
+void make_writable(uint32_t i);
+bool home_first(uint32_t i);
 
 #endif

@@ -1,10 +1,10 @@
 /*
  * Writing dirty pages to their home on the disk: the cluster around an
- * eviction's victim, and pager_sync()'s every dirty page in order.  Both go
- * through page_out(), the one way a page reaches its home, which asks the
- * home-write hook first: that is where the checkpoint rule ("nothing newer
- * than the last checkpoint overwrites its home location before the next
- * checkpoint is durable") applies.
+ * eviction's victim, a journaled page about to change, and pager_sync()'s
+ * every dirty page in order.  All go through page_out(), the one way a page
+ * reaches its home, which asks home_write_allowed() first: that is where the
+ * checkpoint rule ("nothing newer than the last durable checkpoint
+ * overwrites its home location") lives.
  */
 #include "defs.h"
 #include "blkdev.h"
@@ -14,14 +14,14 @@
 #define WB_INFLIGHT	8	/* write-back requests in flight at once */
 
 /*
- * May the dirty page c overwrite its home location on the disk now?  The
- * hook given to pager_init says (the checkpoint code owns the rule); without
- * one, always.  Every write of a page to its home asks here first.
+ * May the dirty page c overwrite its home location on the disk now?  Once
+ * checkpoints are on, only in the version a durable checkpoint holds: a
+ * newer one would leave the home of a page ahead of the checkpoint a cut
+ * resumes, with nothing to undo it.  Every write of a page home asks here.
  */
-static bool home_write_allowed(const struct cpage *c)
+bool home_write_allowed(const struct cpage *c)
 {
-	return pg.home_write_allowed == 0 ||
-	    pg.home_write_allowed(c->dpn * PAGE_SIZE, c->dirty_epoch);
+	return pg.steal == 0 || (c->flags & CP_JOURNALED);
 }
 
 /* One write request in flight: its pages and the descriptors they came from. */
@@ -41,7 +41,7 @@ static void wb_finish(struct wb_req *w, int *failed)
 		struct cpage *c = &pg.cp[w->idx[k]];
 
 		if (s == BLK_OK)
-			c->flags &= ~CP_DIRTY;
+			c->flags &= ~(CP_DIRTY | CP_JOURNALED);
 	}
 	if (s != BLK_OK) {
 		kprintf("strata: pager: writing %u pages at disk offset %#lx failed: %s\n",
@@ -105,7 +105,14 @@ static bool writable_dirty(uint64_t p, uint32_t *i)
 	if ((*i = desc_keyed(p)) == NIL)
 		return false;
 	harvest(&pg.cp[*i]);
-	return (pg.cp[*i].flags & (CP_DIRTY | CP_NO_WRITEBACK | CP_WPROT)) == CP_DIRTY;
+	return (pg.cp[*i].flags & (CP_DIRTY | CP_NO_WRITEBACK)) == CP_DIRTY &&
+	    home_write_allowed(&pg.cp[*i]);
+}
+
+/* Page i alone, before it changes (pager_dirty.c). */
+int page_out_one(uint32_t i)
+{
+	return page_out(&i, 1);
 }
 
 /* The victim and the dirty pages next to it on the disk, written as one run. */
@@ -159,13 +166,14 @@ int pager_sync(void)
 	int failed;
 
 	pg.st.syncs++;
-	pager_harvest();
 	if (pg.dev == 0)
 		return 0;
+	for (uint32_t k = 0; k < pg.ndirty; k++)
+		harvest(&pg.cp[pg.dirty[k]]);	/* what layer 1 wrote since its page was listed */
 	for (uint32_t i = 0; i < pg.used; i++) {
 		struct cpage *c = &pg.cp[i];
 
-		if (c->pa != 0 && (c->flags & CP_DIRTY)) {
+		if (c->pa != 0 && (c->flags & CP_DIRTY) && home_write_allowed(c)) {
 			c->flags &= ~CP_NO_WRITEBACK;	/* a failed page gets another try */
 			pg.order[n++] = i;
 		}

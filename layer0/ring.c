@@ -197,3 +197,14 @@ int ring_drain(struct ring *r, const char **why)
 	}
 	return 0;
 }
+
+/*
+ * A resumed checkpoint: layer 1 goes on from slot next with its own index
+ * there, while every slot's contents are gone (console and TX slots empty
+ * and layer 1's, RX slots held, as ring_init and ring_hold_all left them).
+ */
+void ring_resume(struct ring *r, uint32_t next, uint64_t doorbells)
+{
+	r->next = next;
+	r->doorbells = doorbells;
+}

@@ -91,5 +91,7 @@ void ring_hold_all(struct ring *r);
 void ring_deliver(struct ring *r, uint32_t i, uint32_t len);
 /* Takes every slot written but not yet rung (at exit).  0, or -1 with *why set. */
 int ring_drain(struct ring *r, const char **why);
+/* After a resume: next and the doorbell count as a checkpoint saved them (next < nslots). */
+void ring_resume(struct ring *r, uint32_t next, uint64_t doorbells);
 
 #endif

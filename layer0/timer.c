@@ -136,6 +136,22 @@ void timer_init(void)
 uint64_t timer_tsc_base(void) { return tsc_base; }
 uint64_t timer_tsc_ns_mult(void) { return tsc_ns_mult; }
 
+/*
+ * A resume: the clock reads ns now and goes on from there, so that layer 1's
+ * clock never runs backwards across a cut.  The base moves back by that many
+ * ticks; below zero it wraps, and (tsc - base) in 64 bits wraps back.
+ */
+void timer_resume_at(uint64_t ns)
+{
+	uint64_t hi = ns >> 32, lo = ns << 32, ticks;
+
+	if (hi >= tsc_ns_mult)
+		panic("timer: a clock of %lu ns is more ticks than 64 bits hold", (unsigned long)ns);
+	/* (ns << 32) / mult in one divide: the quotient fits, as checked (no libgcc here). */
+	__asm__("divq %2" : "=a"(ticks), "+d"(hi) : "r"(tsc_ns_mult), "a"(lo));
+	tsc_base = rdtsc() - ticks;
+}
+
 void timer_publish(volatile uint64_t *where)
 {
 	published = where;

@@ -10,6 +10,7 @@
  * int instruction is a trap (or a V-TRAP violation), whatever its vector.
  */
 #include "defs.h"
+#include "checkpoint.h"
 #include "nic.h"
 #include "strata/exit.h"
 #include "strata/trap.h"
@@ -112,6 +113,8 @@ static void interrupt(struct trapframe *tf)
 		timer_tick();
 		nic_poll();	/* frames flow even while layer 1 never faults */
 		lapic_eoi();
+		if (trap_from_layer1(tf))
+			checkpoint_tick_irq(tf);
 		return;
 	case SPURIOUS_VECTOR:
 		return;		/* the local APIC's: no EOI */
@@ -126,6 +129,8 @@ static void interrupt(struct trapframe *tf)
 
 void trap(struct trapframe *tf)
 {
+	if (trap_from_layer1(tf))
+		l1_frame = tf;		/* what a checkpoint taken in this entry saves */
 	/*
 	 * A doorbell read layer 0 single-stepped has completed: the #DB comes
 	 * right after that one instruction, whatever its last bytes look like.
@@ -133,7 +138,7 @@ void trap(struct trapframe *tf)
 	if (tf->vector == VEC_DEBUG && trap_from_layer1(tf) && l1_debug_trap(tf))
 		return;
 	if (raised_by_int(tf)) {
-		tf->by_int = 1;
+		tf->by_int = 1;		/* (a checkpoint runs an unfinished trap again) */
 		int_instruction(tf);
 		return;
 	}

@@ -61,6 +61,7 @@ trap_common:
 	sub rsp, 8			; 8 words above the aligned base, 15 here: align the call
 	call trap
 	add rsp, 8
+trap_return:
 	pop r15
 	pop r14
 	pop r13
@@ -78,6 +79,13 @@ trap_common:
 	pop rax
 	add rsp, 24			; by_int, vector, error code
 	iretq
+
+; trap_resume(tf): back into the frame tf (a resumed checkpoint's), through
+; the same pops and iretq as every trap's return.
+global trap_resume
+trap_resume:
+	mov rsp, rdi
+	jmp trap_return
 
 section .rodata
 global trap_stubs

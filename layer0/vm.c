@@ -16,7 +16,7 @@
  *   - vm_map(), vm_unmap(): invalidate va when root is the loaded CR3 and the
  *     entry they replace was present; no CPU caches any other root.
  *   - vm_set_leaf(), vm_set_huge_leaf(), vm_clear_leaf(), vm_set_writable(),
- *     vm_take_dirty(), vm_take_accessed(), vm_split_huge(): the entry is in
+ *     vm_write_protect(), vm_take_dirty(), vm_take_accessed(), vm_split_huge(): the entry is in
  *     the loaded tables; each invalidates va when the entry it changes was
  *     present (no CPU caches a translation through a non-present entry).
  *   - vm_swap_leaf(): no flush; the caller invalidates va before it relies on
@@ -315,6 +315,16 @@ pte_t vm_swap_leaf(pte_t *e, uint64_t pa, uint64_t flags)
 void vm_set_writable(pte_t *e, uint64_t va, bool writable)
 {
 	replace(e, va, writable ? *e | PTE_W : *e & ~PTE_W);
+}
+
+/* Takes the write permission and the dirty bit of the present leaf e at once: true if it was dirty. */
+bool vm_write_protect(pte_t *e, uint64_t va)
+{
+	bool dirty = (*e & PTE_D) != 0;
+
+	if (*e & (PTE_W | PTE_D))
+		replace(e, va, *e & ~(PTE_W | PTE_D));
+	return dirty;
 }
 
 bool vm_leaf_dirty(const pte_t *e)

@@ -90,10 +90,12 @@ DISK=64M QEMUARGS=$ioerror_qemu t disk-ioerror disktest 72 "verify seed=1" "" \
 	'pager: reading .* failed: I/O error' 'could not be read' '^strata: exit 72 '
 
 # The same sector failing writes only (a rule once triggered fails every
-# I/O type unless iotype says otherwise): the sync trap returns
-# STRATA_SYNC_IO_ERROR and disktest says so.  The pages that failed stay
-# dirty (doc/abi.md, "Sync"), so a second sync writes them again and fails
-# again; had they been dropped or marked clean, it would return OK.
+# I/O type unless iotype says otherwise): cleaning the journal needs that
+# home write, so the checkpoints that need room fail, and with them the
+# syncs (a sync is a commit): STRATA_SYNC_IO_ERROR, and disktest says so.
+# The pages stay dirty in RAM (doc/abi.md, "Sync"), so a second sync tries
+# again and fails again; had they been dropped or marked clean, it would
+# return OK.
 wrerror_conf=$out/disk-wrerror.blkdebug
 sed -e 's/read_aio/write_aio/' -e '$a iotype = "write"' "$ioerror_conf" >"$wrerror_conf"
 wrerror_qemu=${ioerror_qemu//$ioerror_conf/$wrerror_conf}
@@ -101,10 +103,12 @@ DISK=64M QEMUARGS=$wrerror_qemu t disk-write-error disktest 1 "write seed=1 sync
 	'pager: writing .* failed: I/O error' '^disktest: sync 1 of 2 reported an I/O error' \
 	'^disktest: sync 2 of 2 reported an I/O error' 'sync reported an I/O error' '^strata: exit 1 '
 
-# The error gone after its first write (once = "on"): the second sync
-# writes the pages the first could not, and returns OK.
+# The error gone after its first write (once = "on"): the checkpoint that
+# needed that home write (to clean the journal) fails, its pages stay for the
+# next, which writes them, and both syncs return OK.
 retry_conf=$out/disk-wrerror-once.blkdebug
 sed -e '$a once = "on"' "$wrerror_conf" >"$retry_conf"
 DISK=64M QEMUARGS=${ioerror_qemu//$ioerror_conf/$retry_conf} t disk-write-error-retry disktest 0 \
 	"write seed=1 syncs=2" "" 'pager: writing .* failed: I/O error' \
-	'^disktest: sync 1 of 2 reported an I/O error' '^disktest: wrote [0-9]+ MiB seed 1 ' '^strata: exit 0 '
+	'checkpoint: writing [0-9]+ pages to the journal failed: I/O error' \
+	'^disktest: wrote [0-9]+ MiB seed 1 ' '^strata: exit 0 '

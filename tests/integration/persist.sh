@@ -43,13 +43,13 @@ boot "$p" "" disk-persist-verify-wrong-seed disktest 1 "verify seed=8" "" \
 broken=""
 
 # What the disk holds decides what an install may do; a boot without a
-# module starts the installed payload afresh, with the command line it was
-# installed with.
+# module after the payload exited starts it afresh, with the command line it
+# was installed with.
 d=$disks/disk-label-install.img
 boot 64M "" disk-label-install args 0 "one two" "" \
 	'^strata: installed "args" on disk0 \(install 1\)' 'argv\[2\] = two' '^strata: exit 0 '
 boot "$d" "" disk-label-from-disk - 0 "" "" \
-	'running the payload "args" installed on disk0, from a fresh start' '^argc = 3' \
+	'running the payload "args" installed on disk0' 'checkpoint: fresh start \(the payload exited\)' '^argc = 3' \
 	'argv\[1\] = one' 'argv\[2\] = two' '^strata: exit 0 '
 boot "$d" "" disk-label-other hello 73 "" "" \
 	'holds the payload "args"; not overwriting it with "hello"' '^strata: exit 73 '
@@ -68,11 +68,12 @@ boot "$d" "" disk-label-flipped-bit-force hello 0 "" "install=force" \
 	'overwriting it: install=force' '^strata: installed "hello" on disk0 \(install 1\)' '^strata: exit 0 '
 broken=""
 
-# A start from the disk is as fresh as one from the module: .data as built,
-# .bss and the stack zero, though the last run dirtied and synced them all.
+# A start from the disk after an exit is as fresh as one from the module:
+# .data as built, .bss and the stack zero, though the last run dirtied and
+# synced them all.
 f=$disks/disk-fresh-install.img
 boot 64M "" disk-fresh-install disktest 0 "state" "" '^disktest: state fresh' '^strata: exit 0 '
-boot "$f" "" disk-fresh-from-disk - 0 "" "" 'from a fresh start' '^disktest: state fresh' '^strata: exit 0 '
+boot "$f" "" disk-fresh-from-disk - 0 "" "" 'checkpoint: fresh start \(the payload exited\)' '^disktest: state fresh' '^strata: exit 0 '
 boot "$f" "" disk-fresh-from-disk-again - 0 "" "" '^disktest: state fresh' '^strata: exit 0 '
 broken=""
 

@@ -486,6 +486,39 @@ START_TEST(a_blank_disk_has_no_journal)
 
 	disk_reset();
 	journal_setup();
+	ck_assert_int_eq(journal_recover(&j, st, &r), J_NONE);
+	ck_assert_ptr_nonnull(r.why);
+}
+END_TEST
+
+/* A reinstall formats the journal anew: until it has, the old install's is nothing to recover. */
+START_TEST(another_installs_journal_is_none)
+{
+	uint8_t st[JOURNAL_STATE_MAX];
+	struct jrecovery r;
+
+	disk_reset();
+	journal_setup();
+	ck_assert_int_eq(journal_format(&j), J_OK);
+	journal_setup();
+	j.install++;
+	ck_assert_int_eq(journal_recover(&j, st, &r), J_NONE);
+}
+END_TEST
+
+/* Superblocks that are neither blank nor whole are damage: refused, never taken for blank. */
+START_TEST(damaged_superblocks_are_refused)
+{
+	uint8_t st[JOURNAL_STATE_MAX], junk[SECTOR];
+	struct jrecovery r;
+
+	disk_reset();
+	journal_setup();
+	ck_assert_int_eq(journal_format(&j), J_OK);
+	memset(junk, 0x5a, sizeof(junk));
+	for (int k = 0; k < 2; k++)
+		d.sec[(JOURNAL_SUPER_OFFSET + (uint64_t)k * PAGE_SIZE) / SECTOR] = junk;
+	journal_setup();
 	ck_assert_int_eq(journal_recover(&j, st, &r), J_NOSUPER);
 	ck_assert_ptr_nonnull(r.why);
 }
@@ -522,6 +555,8 @@ int main(void)
 	tcase_add_test(t, a_damaged_sealed_record_is_refused);
 	tcase_add_test(t, a_torn_superblock_falls_back_to_the_other);
 	tcase_add_test(t, a_blank_disk_has_no_journal);
+	tcase_add_test(t, another_installs_journal_is_none);
+	tcase_add_test(t, damaged_superblocks_are_refused);
 	tcase_add_test(t, a_record_larger_than_the_journal_is_too_big);
 	suite_add_tcase(s, t);
 	return run_suite(s, true);

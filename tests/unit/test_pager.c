@@ -12,9 +12,10 @@
  * of sectors.
  *
  * Layer 1 is simulated at the page-table level, since the window's addresses
- * are never dereferenced here: "layer 1 touches a page" is pager_fault() if
+ * are never dereferenced here: "layer 1 touches a page" is pager_fault_r() if
  * the leaf is not present, then the accessed bit set by hand in the leaf;
- * a write also sets the dirty bit and changes the frame.
+ * a write is pager_write_fault() if the leaf is read-only (as every page is
+ * before its first write), then the dirty bit and a change of the frame.
  *
  * The pager keeps its descriptors in vm_alloc_area() memory, whose addresses
  * lie in layer 0's upper half, out of a host process's reach.  The .deps file
@@ -34,6 +35,7 @@
 
 #include "defs.h"
 #include "blkdev.h"
+#include "journal.h"
 #include "pager.h"
 #include "strata/abi.h"
 
@@ -90,9 +92,6 @@ static void teardown(void)
 		munmap(arena, arena_bytes);
 }
 
-/* The home-write hook boot() gives the pager: 0, always allowed, unless a test sets one. */
-static pager_home_write_fn home_rule;
-
 /* Fake RAM of ram_mib from 1 MiB, a PML4, and the pager on dev. */
 static void boot(uint64_t ram_mib, struct blkdev *dev, uint32_t faultaround)
 {
@@ -105,7 +104,7 @@ static void boot(uint64_t ram_mib, struct blkdev *dev, uint32_t faultaround)
 	pmm_init(&ram, 1, NULL, 0);
 	kernel_root = pmm_alloc();
 	ck_assert_uint_ne(kernel_root, 0);
-	pager_init(dev, perm, home_rule, faultaround);
+	pager_init(dev, perm, faultaround);
 	nlog = 0;
 }
 
@@ -145,10 +144,16 @@ static uint64_t *frame(uint64_t page)
 }
 
 /* Layer 1 reads the page: a fault if it is not mapped, then the CPU sets A. */
+/* A read fault, as l1fault.c raises it for a load. */
+static int pager_fault_r(uint64_t off)
+{
+	return pager_fault(off, false);
+}
+
 static void touch(uint64_t page)
 {
 	if (!mapped(page))
-		ck_assert_int_eq(pager_fault(page * PAGE_SIZE), 0);
+		ck_assert_int_eq(pager_fault_r(page * PAGE_SIZE), 0);
 	*leaf(page) |= PTE_A;
 }
 
@@ -156,8 +161,8 @@ static void touch(uint64_t page)
 static void scribble(uint64_t page, uint8_t byte)
 {
 	touch(page);
-	if (!(*leaf(page) & PTE_W))	/* a 2 MiB page: the write faults */
-		ck_assert_int_eq(pager_fault(page * PAGE_SIZE), 0);
+	if (!(*leaf(page) & PTE_W))	/* the first write since it was mapped or checkpointed */
+		ck_assert_int_eq(pager_write_fault(page * PAGE_SIZE), 0);
 	ck_assert(*leaf(page) & PTE_W);
 	*leaf(page) |= PTE_D;
 	memset(frame(page), byte, PAGE_SIZE);
@@ -220,12 +225,12 @@ static uint64_t window_tables(void)
 START_TEST(a_random_miss_reads_one_page)
 {
 	boot(8, &disk, 1);
-	ck_assert_int_eq(pager_fault(100 * PAGE_SIZE + 123), 0);
+	ck_assert_int_eq(pager_fault_r(100 * PAGE_SIZE + 123), 0);
 	ck_assert_int_eq(nlog, 1);
 	expect_req(0, BLK_READ, 100, 1);
 	ck_assert(holds_disk(frame(100), 100));
-	ck_assert_int_eq(pager_fault(40 * PAGE_SIZE), 0);
-	ck_assert_int_eq(pager_fault(300 * PAGE_SIZE), 0);
+	ck_assert_int_eq(pager_fault_r(40 * PAGE_SIZE), 0);
+	ck_assert_int_eq(pager_fault_r(300 * PAGE_SIZE), 0);
 	ck_assert_int_eq(nlog, 3);
 	expect_req(1, BLK_READ, 40, 1);
 	expect_req(2, BLK_READ, 300, 1);
@@ -308,7 +313,7 @@ START_TEST(fault_around_skips_pages_still_being_read)
 	ck_assert_int_ge(npending, 2);
 	/* The fault reaps the first background read (the fake device completes
 	 * one request a poll): 2048 is a hit, 2049.. are still being read. */
-	ck_assert_int_eq(pager_fault(2048 * PAGE_SIZE), 0);
+	ck_assert_int_eq(pager_fault_r(2048 * PAGE_SIZE), 0);
 	ck_assert(mapped(2048));
 	ck_assert(!mapped(2049));
 	ck_assert(!mapped(2063));
@@ -317,45 +322,54 @@ START_TEST(fault_around_skips_pages_still_being_read)
 }
 END_TEST
 
-static uint64_t dirty_seen[64];
-static int ndirty_seen;
+/* A checkpoint's pages: those written since the last checkpoint, harvested and write-protected. */
+static struct jpage cp_pages[4096];
 
-static void note_dirty(void *ctx, uint64_t off)
+static bool in_checkpoint(uint32_t n, uint64_t page)
 {
-	(void)ctx;
-	ck_assert_int_lt(ndirty_seen, 64);
-	dirty_seen[ndirty_seen++] = off / PAGE_SIZE;
-}
-
-static bool seen_dirty(uint64_t page)
-{
-	for (int k = 0; k < ndirty_seen; k++)
-		if (dirty_seen[k] == page)
+	for (uint32_t k = 0; k < n; k++)
+		if (cp_pages[k].home == page)
 			return true;
 	return false;
 }
 
-/* The per-epoch dirty sets a checkpoint will take: what was written since an epoch. */
-START_TEST(dirty_sets_follow_the_epochs)
+START_TEST(a_checkpoint_takes_the_pages_written_since_the_last)
 {
-	uint64_t e1, e2;
+	uint32_t n;
 
 	boot(8, &disk, 1);
 	scribble(100, 1);
 	scribble(101, 2);
-	e1 = pager_harvest();		/* epoch e1 saw 100 and 101 */
+	touch(102);			/* read only: never on the list */
+	ck_assert_uint_eq(pager_dirty_count(), 2);
+	n = pager_checkpoint_pages(cp_pages);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(in_checkpoint(n, 100) && in_checkpoint(n, 101));
+	ck_assert(cp_pages[0].pa != 0 && p2v(cp_pages[0].pa) == frame(cp_pages[0].home));
+	ck_assert(!(*leaf(100) & (PTE_W | PTE_D)) && !(*leaf(101) & (PTE_W | PTE_D)));
+	pager_checkpoint_done(true);
+	ck_assert_uint_eq(pager_dirty_count(), 0);
 	scribble(200, 3);
-	scribble(100, 4);		/* written again: now in the new epoch */
-	e2 = pager_harvest();
-	ck_assert_uint_eq(e2, e1 + 1);
-	ndirty_seen = 0;
-	ck_assert_uint_eq(pager_dirty_since(e2, note_dirty, 0), 2);
-	ck_assert(seen_dirty(100) && seen_dirty(200) && !seen_dirty(101));
-	ndirty_seen = 0;
-	ck_assert_uint_eq(pager_dirty_since(e1, note_dirty, 0), 3);
-	ck_assert_int_eq(pager_sync(), 0);	/* on the disk: no longer dirty */
-	ndirty_seen = 0;
-	ck_assert_uint_eq(pager_dirty_since(0, note_dirty, 0), 0);
+	scribble(100, 4);		/* written again: it faults, and its journaled version goes home */
+	ck_assert(disk_filled(100, 1));
+	n = pager_checkpoint_pages(cp_pages);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(in_checkpoint(n, 100) && in_checkpoint(n, 200) && !in_checkpoint(n, 101));
+	pager_checkpoint_done(true);
+}
+END_TEST
+
+/* A checkpoint that did not become durable leaves its pages for the next. */
+START_TEST(a_failed_checkpoint_keeps_its_pages_for_the_next)
+{
+	boot(8, &disk, 1);
+	scribble(300, 7);
+	scribble(301, 8);
+	ck_assert_uint_eq(pager_checkpoint_pages(cp_pages), 2);
+	pager_checkpoint_done(false);
+	ck_assert_uint_eq(pager_dirty_count(), 2);
+	ck_assert_uint_eq(pager_checkpoint_pages(cp_pages), 2);
+	pager_checkpoint_done(true);
 }
 END_TEST
 
@@ -369,7 +383,7 @@ START_TEST(a_hit_issues_no_io)
 	expect_req(1, BLK_READ, 501, 16);
 	before = nlog;
 	ck_assert(!mapped(510));
-	ck_assert_int_eq(pager_fault(510 * PAGE_SIZE), 0);
+	ck_assert_int_eq(pager_fault_r(510 * PAGE_SIZE), 0);
 	ck_assert(mapped(510));
 	ck_assert(holds_disk(frame(510), 510));
 	ck_assert_int_eq(nlog, before);
@@ -385,13 +399,13 @@ START_TEST(fault_around_maps_the_cached_pages_of_its_block_only)
 	boot(8, &disk, 16);
 	for (size_t k = 0; k < ARRAY_LEN(cached); k++)	/* cached, not mapped */
 		ck_assert_ptr_nonnull(pager_page_for_write(cached[k] * PAGE_SIZE, true));
-	ck_assert_int_eq(pager_fault(105 * PAGE_SIZE), 0);	/* a random miss */
+	ck_assert_int_eq(pager_fault_r(105 * PAGE_SIZE), 0);	/* a random miss */
 	ck_assert_int_eq(nlog, 5);
 	expect_req(4, BLK_READ, 105, 1);
 	for (uint64_t p = 90; p < 130; p++)
 		ck_assert_msg(mapped(p) == (p == 97 || p == 105 || p == 110),
 		    "page %lu mapped: %d", (unsigned long)p, mapped(p));
-	ck_assert_int_eq(pager_fault(120 * PAGE_SIZE), 0);	/* a hit */
+	ck_assert_int_eq(pager_fault_r(120 * PAGE_SIZE), 0);	/* a hit */
 	ck_assert_int_eq(nlog, 5);
 	ck_assert(mapped(112) && mapped(120));
 	ck_assert(holds_disk(frame(112), 112));
@@ -402,8 +416,8 @@ END_TEST
 START_TEST(with_fault_around_a_sequential_read_is_mapped_at_once)
 {
 	boot(8, &disk, 16);
-	ck_assert_int_eq(pager_fault(100 * PAGE_SIZE), 0);
-	ck_assert_int_eq(pager_fault(101 * PAGE_SIZE), 0);	/* reads 101..116 */
+	ck_assert_int_eq(pager_fault_r(100 * PAGE_SIZE), 0);
+	ck_assert_int_eq(pager_fault_r(101 * PAGE_SIZE), 0);	/* reads 101..116 */
 	expect_req(1, BLK_READ, 101, 16);
 	for (uint64_t p = 96; p < 130; p++)
 		ck_assert_msg(mapped(p) == (p >= 100 && p < 117),
@@ -445,7 +459,7 @@ START_TEST(a_read_error_fails_the_fault_and_caches_nothing)
 	boot(8, &disk, 1);
 	free0 = pmm_free_pages();
 	fail_pages(500, 1);
-	ck_assert_int_eq(pager_fault(500 * PAGE_SIZE), -1);
+	ck_assert_int_eq(pager_fault_r(500 * PAGE_SIZE), -1);
 	ck_assert_int_eq(nlog, 1);
 	ck_assert_uint_eq(reqlog[0].status, BLK_IOERR);
 	ck_assert(!mapped(500));
@@ -453,7 +467,7 @@ START_TEST(a_read_error_fails_the_fault_and_caches_nothing)
 	ck_assert_ptr_null(pager_page_for_write(500 * PAGE_SIZE, true));
 	ck_assert_uint_eq(pmm_free_pages(), free0);
 	fail_pages(0, 0);
-	ck_assert_int_eq(pager_fault(500 * PAGE_SIZE), 0);
+	ck_assert_int_eq(pager_fault_r(500 * PAGE_SIZE), 0);
 	ck_assert_int_eq(nlog, 3);
 	expect_req(2, BLK_READ, 500, 1);
 	ck_assert(holds_disk(frame(500), 500));
@@ -469,7 +483,7 @@ START_TEST(a_read_ahead_error_does_not_fail_a_readable_page)
 	boot(8, &disk, 1);
 	touch(700);
 	fail_pages(710, 1);
-	ck_assert_int_eq(pager_fault(701 * PAGE_SIZE), 0);
+	ck_assert_int_eq(pager_fault_r(701 * PAGE_SIZE), 0);
 	ck_assert(holds_disk(frame(701), 701));
 	ck_assert(!mapped(710));
 }
@@ -560,39 +574,79 @@ START_TEST(a_write_error_in_sync_returns_minus_1_and_the_pages_stay_dirty)
 }
 END_TEST
 
-static bool odd_pages_held;
-static uint64_t asked_epoch;
+static int steals;
 
-/* A stand-in for the checkpoint rule: odd pages wait while odd_pages_held. */
-static bool hold_odd_pages(uint64_t off, uint64_t epoch)
+/* The checkpoint code's part, as checkpoint.c plays it: every dirty page into a durable checkpoint. */
+static void steal_by_checkpoint(void)
 {
-	asked_epoch = epoch;
-	return !odd_pages_held || off / PAGE_SIZE % 2 == 0;
+	steals++;
+	pager_checkpoint_pages(cp_pages);
+	pager_checkpoint_done(true);
 }
 
-START_TEST(the_home_write_hook_decides_which_dirty_pages_go_home)
+/* With checkpoints on, a page goes home only in a version a durable checkpoint holds. */
+START_TEST(only_journaled_pages_go_home)
 {
-	home_rule = hold_odd_pages;
-	odd_pages_held = true;
 	boot(8, &disk, 1);
+	pager_checkpoints(steal_by_checkpoint);
 	for (uint64_t p = 10; p < 14; p++)
 		scribble(p, 0x33);
 	nlog = 0;
 	ck_assert_int_eq(pager_sync(), 0);
-	ck_assert_uint_eq(asked_epoch, 1);	/* the epoch sync's harvest found them in */
-	ck_assert_int_eq(nlog, 3);
-	expect_req(0, BLK_WRITE, 10, 1);
-	expect_req(1, BLK_WRITE, 12, 1);
-	expect_req(2, BLK_FLUSH, 0, 0);
-	ck_assert(disk_filled(10, 0x33) && disk_filled(12, 0x33));
-	ck_assert(disk_pristine(11) && disk_pristine(13));
-	odd_pages_held = false;
+	ck_assert_int_eq(nlog, 1);		/* the flush alone */
+	expect_req(0, BLK_FLUSH, 0, 0);
+	ck_assert(disk_pristine(10) && disk_pristine(13));
+	ck_assert_uint_eq(pager_checkpoint_pages(cp_pages), 4);
+	pager_checkpoint_done(true);
 	nlog = 0;
 	ck_assert_int_eq(pager_sync(), 0);
-	ck_assert_int_eq(nlog, 3);
-	expect_req(0, BLK_WRITE, 11, 1);
-	expect_req(1, BLK_WRITE, 13, 1);
-	ck_assert(disk_filled(11, 0x33) && disk_filled(13, 0x33));
+	ck_assert_int_eq(nlog, 2);
+	expect_req(0, BLK_WRITE, 10, 4);
+	ck_assert(disk_filled(10, 0x33) && disk_filled(13, 0x33));
+	ck_assert_int_eq(steals, 0);
+}
+END_TEST
+
+/* A journaled page that layer 0 overwrites goes home first, like one layer 1 writes. */
+START_TEST(layer_0_writing_a_journaled_page_sends_it_home_first)
+{
+	uint8_t *mem;
+
+	boot(8, &disk, 1);
+	pager_checkpoints(steal_by_checkpoint);
+	scribble(40, 0x5e);
+	steal_by_checkpoint();
+	nlog = 0;
+	mem = pager_page_for_write(40 * PAGE_SIZE, true);
+	ck_assert_ptr_nonnull(mem);
+	ck_assert_int_eq(nlog, 1);
+	expect_req(0, BLK_WRITE, 40, 1);
+	ck_assert(disk_filled(40, 0x5e));
+	ck_assert_uint_eq(pager_stats()->homed_first, 1);
+	ck_assert_uint_eq(pager_dirty_count(), 1);
+}
+END_TEST
+
+/*
+ * The steal rule: when the CLOCK wants a dirty page no checkpoint holds, a
+ * checkpoint comes first, and no home location ever gets a version newer
+ * than the last checkpoint.
+ */
+START_TEST(the_clock_checkpoints_before_it_evicts_a_page_no_checkpoint_holds)
+{
+	boot(4, &disk, 1);
+	pager_checkpoints(steal_by_checkpoint);
+	for (uint64_t p = 0; p < 4000; p++) {
+		scribble(50000 + p, (uint8_t)p);
+		if (pager_dirty_count() >= 1000)
+			steal_by_checkpoint();	/* checkpoint.c's early checkpoint */
+	}
+	ck_assert_int_gt(steals, 4);
+	ck_assert_uint_gt(pager_stats()->evictions, 0);
+	for (uint64_t p = 0; p < 4000; p++) {
+		touch(50000 + p);
+		ck_assert_msg(filled(frame(50000 + p), (uint8_t)p), "page %lu", (unsigned long)p);
+	}
 }
 END_TEST
 
@@ -613,7 +667,7 @@ END_TEST
 static uint64_t fault_randomly(uint64_t first, uint64_t n, bool accessed)
 {
 	for (uint64_t k = 0; k < n; k++) {
-		ck_assert_int_eq(pager_fault((first + 2 * k) * PAGE_SIZE), 0);
+		ck_assert_int_eq(pager_fault_r((first + 2 * k) * PAGE_SIZE), 0);
 		if (accessed)
 			*leaf(first + 2 * k) |= PTE_A;
 	}
@@ -700,25 +754,6 @@ START_TEST(a_victim_whose_write_fails_stays_until_a_sync_writes_it)
 	ck_assert(disk_filled(20000, 0x77));
 	fault_randomly(40000, 2000, true);
 	ck_assert(!mapped(20000));
-}
-END_TEST
-
-START_TEST(a_protected_page_is_read_only_and_is_not_evicted)
-{
-	boot(4, &disk, 1);
-	scribble(20000, 0x44);
-	pager_protect(20000 * PAGE_SIZE, true);
-	ck_assert(pager_protected(20000 * PAGE_SIZE));
-	ck_assert(!(*leaf(20000) & (PTE_W | PTE_D)));	/* D went to the descriptor */
-	fault_randomly(30000, 1500, true);
-	ck_assert(mapped(20000));
-	ck_assert_int_eq(count_ops(BLK_WRITE), 0);
-	pager_protect(20000 * PAGE_SIZE, false);
-	ck_assert(!pager_protected(20000 * PAGE_SIZE));
-	ck_assert(*leaf(20000) & PTE_W);
-	fault_randomly(40000, 1500, true);
-	ck_assert(!mapped(20000));
-	ck_assert(disk_filled(20000, 0x44));
 }
 END_TEST
 
@@ -857,8 +892,8 @@ START_TEST(a_write_splits_a_2mib_page_and_dirties_that_page_alone)
 }
 END_TEST
 
-/* Layer 0's pages and write protection are 4 KiB pages: asking splits a 2 MiB page. */
-START_TEST(pager_page_for_write_and_protect_split_a_2mib_page)
+/* Layer 0's pages are 4 KiB pages: asking for one splits a 2 MiB page, read-only. */
+START_TEST(pager_page_for_write_splits_a_2mib_page)
 {
 	uint64_t *mem;
 
@@ -868,13 +903,9 @@ START_TEST(pager_page_for_write_and_protect_split_a_2mib_page)
 	mem = pager_page_for_write(600 * PAGE_SIZE, true);
 	ck_assert(holds_disk(mem, 600));
 	ck_assert(!huge(600) && mapped(600) && frame(600) == mem);
-	pager_protect(1500 * PAGE_SIZE, false);		/* nothing to lift: no split */
+	ck_assert(!(*leaf(600) & PTE_W) && !(*leaf(601) & PTE_W));	/* writes still fault */
 	ck_assert(huge(1500));
 	ck_assert_uint_eq(pager_stats()->splits, 1);
-	pager_protect(1500 * PAGE_SIZE, true);
-	ck_assert(pager_protected(1500 * PAGE_SIZE) && !pager_protected(1501 * PAGE_SIZE));
-	ck_assert(!(*leaf(1500) & PTE_W) && (*leaf(1501) & PTE_W));
-	ck_assert_uint_eq(pager_stats()->splits, 2);
 	nlog = 0;
 	ck_assert_int_eq(pager_sync(), 0);
 	expect_req(0, BLK_WRITE, 600, 1);
@@ -888,7 +919,7 @@ START_TEST(a_failed_2mib_read_fails_only_the_bad_page)
 	boot(32, &disk, 16);
 	fail_pages(1030, 1);
 	stream(0, 1030);
-	ck_assert_int_eq(pager_fault(1030 * PAGE_SIZE), -1);
+	ck_assert_int_eq(pager_fault_r(1030 * PAGE_SIZE), -1);
 	ck_assert(!mapped(1030));
 	fail_pages(0, 0);
 	stream(1031, 1600);
@@ -1151,7 +1182,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, read_ahead_stops_where_the_window_stops_being_layer_1s);
 	tcase_add_test(tc, read_ahead_stops_at_a_cached_page);
 	tcase_add_test(tc, fault_around_skips_pages_still_being_read);
-	tcase_add_test(tc, dirty_sets_follow_the_epochs);
+	tcase_add_test(tc, a_checkpoint_takes_the_pages_written_since_the_last);
+	tcase_add_test(tc, a_failed_checkpoint_keeps_its_pages_for_the_next);
 	tcase_add_test(tc, a_hit_issues_no_io);
 	tcase_add_test(tc, fault_around_maps_the_cached_pages_of_its_block_only);
 	tcase_add_test(tc, with_fault_around_a_sequential_read_is_mapped_at_once);
@@ -1162,12 +1194,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_sync_with_nothing_dirty_writes_nothing_but_flushes);
 	tcase_add_test(tc, sync_keeps_at_most_8_writes_in_flight);
 	tcase_add_test(tc, a_write_error_in_sync_returns_minus_1_and_the_pages_stay_dirty);
-	tcase_add_test(tc, the_home_write_hook_decides_which_dirty_pages_go_home);
+	tcase_add_test(tc, only_journaled_pages_go_home);
+	tcase_add_test(tc, layer_0_writing_a_journaled_page_sends_it_home_first);
+	tcase_add_test(tc, the_clock_checkpoints_before_it_evicts_a_page_no_checkpoint_holds);
 	tcase_add_test(tc, a_failed_flush_fails_the_sync);
 	tcase_add_test(tc, eviction_gives_pages_with_the_accessed_bit_a_second_chance);
 	tcase_add_test(tc, a_dirty_victim_is_written_with_its_dirty_neighbours_then_dropped);
 	tcase_add_test(tc, a_victim_whose_write_fails_stays_until_a_sync_writes_it);
-	tcase_add_test(tc, a_protected_page_is_read_only_and_is_not_evicted);
 	tcase_add_test(tc, evicting_a_sparse_window_gives_its_page_tables_back);
 	tcase_add_test(tc, evicting_pages_a_gib_apart_gives_their_directories_back);
 	tcase_add_test(tc, random_traffic_never_loses_or_mixes_up_data);
@@ -1176,7 +1209,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_long_stream_reads_aligned_2mib_blocks_whole);
 	tcase_add_test(tc, without_fault_around_no_2mib_pages);
 	tcase_add_test(tc, a_write_splits_a_2mib_page_and_dirties_that_page_alone);
-	tcase_add_test(tc, pager_page_for_write_and_protect_split_a_2mib_page);
+	tcase_add_test(tc, pager_page_for_write_splits_a_2mib_page);
 	tcase_add_test(tc, a_failed_2mib_read_fails_only_the_bad_page);
 	tcase_add_test(tc, streaming_past_the_cache_evicts_2mib_pages_and_leaks_nothing);
 	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);

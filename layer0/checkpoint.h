@@ -1,0 +1,42 @@
+/*
+ * Checkpoints of layer 1 (checkpoint.c): when they are taken, and the boot
+ * that resumes the newest.  The on-disk format is journal.h's.
+ */
+#ifndef CHECKPOINT_H
+#define CHECKPOINT_H
+
+#include "defs.h"
+
+struct disklabel;
+
+/* The layer-1 frame of the current entry into layer 0, set by trap(): what a checkpoint saves. */
+extern struct trapframe *l1_frame;
+
+/* The commit and sync traps: a durable checkpoint with tf as the trap returns it.  0, or -1. */
+int checkpoint_commit(struct trapframe *tf);
+/* In a wait: the periodic checkpoint, when it is due. */
+void checkpoint_tick(struct trapframe *tf);
+/* A timer tick that interrupted layer 1: arms the periodic checkpoint for layer 1's next instruction. */
+void checkpoint_tick_irq(struct trapframe *tf);
+/* The debug trap after that instruction: takes the armed checkpoint.  False if none was armed. */
+bool checkpoint_step(struct trapframe *tf);
+/* Before layer 1 dirties one more page: a checkpoint first if one record could not hold it. */
+void checkpoint_room(struct trapframe *tf);
+/* Layer 1 exits: a last checkpoint that says so, and everything home. */
+void checkpoint_exit(struct trapframe *tf);
+
+/*
+ * At boot, before anything reads the window: replays the journal of the
+ * label's install home, keeping its newest checkpoint; stops the machine if
+ * the journal fails its checks.  A blank disk or another install's journal
+ * holds none.
+ */
+void checkpoint_recover(const struct disklabel *lb);
+/* Whether to resume that checkpoint (true) or start fresh (saying why). */
+bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, bool from_module);
+/* A fresh start's pages are in the window: home with them, an empty journal, checkpoints on. */
+void checkpoint_fresh(const struct disklabel *lb);
+/* Re-enters layer 1 where the newest checkpoint left it. */
+NORETURN void checkpoint_resume(const struct disklabel *lb);
+
+#endif
