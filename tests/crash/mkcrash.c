@@ -4,10 +4,10 @@
  * as it was before the run.
  *
  *   mkcrash LOG                       prints "entries E writes W flushes F"
- *   mkcrash LOG seals                 prints "K SEQ" for each cut K = 0..F + 1:
- *                                     the newest checkpoint seal logged before
- *                                     flush K (0: none; F + 1: in the whole
- *                                     log), so on the disk of every cut K
+ *   mkcrash LOG seals                 prints "K SEAL HEAD" for each cut K =
+ *                                     0..F + 1: the newest checkpoint seal
+ *                                     and record head logged before flush K
+ *                                     (0: none; K = F + 1: in the whole log)
  *   mkcrash LOG BASE OUT K            OUT = BASE + every write logged before
  *                                     flush K (K = 0: none; K > F: all)
  *   mkcrash LOG BASE OUT K SEED       the same, plus a random subset, sector
@@ -26,11 +26,13 @@
  * a write, by its nr_sectors sectors of data.  An entry is logged when its
  * operation completed, so the log's order is completion order.
  *
- * A seal (layer0/journal.h) is a 4 KiB journal block that starts with
- * JOURNAL_SEAL_MAGIC and its sequence number.  One logged before flush K is
- * in every crash image of cut K whole, whatever the writes after it do: its
- * checkpoint is durable there, and a boot of it must resume that one or a
- * newer one.
+ * A record's head and its seal (layer0/journal.h) are 4 KiB journal blocks
+ * that start with JOURNAL_HEAD_MAGIC or JOURNAL_SEAL_MAGIC and the record's
+ * sequence number.  A seal logged before flush K is whole in every crash
+ * image of cut K: its checkpoint is durable there, and a boot of it must
+ * resume that one or a newer one.  A head of record s logged before flush
+ * K + 1 says more: layer 1 ran on after commit s - 1 returned, and so may
+ * have seen it return before a cut between flushes K and K + 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -121,17 +123,17 @@ static void count(uint64_t n)
 	    (unsigned long long)writes, (unsigned long long)flushes);
 }
 
-/* The newest seal's sequence number in a write's data, or 0 if it holds none. */
-static uint64_t newest_seal(const struct entry *e, const uint8_t *data)
+/* The newest sequence number of a block of this magic in a write, or 0 if it holds none. */
+static uint64_t newest_tagged(const struct entry *e, const uint8_t *data, uint64_t magic)
 {
-	uint64_t bytes = e->nr_sectors * ss, seq = 0, magic, s;
+	uint64_t bytes = e->nr_sectors * ss, seq = 0, m, s;
 
 	for (uint64_t at = 0; at + 16 <= bytes; at += ss) {
 		if ((e->sector * ss + at) % JOURNAL_BLOCK != 0)
 			continue;
-		memcpy(&magic, data + at, 8);
+		memcpy(&m, data + at, 8);
 		memcpy(&s, data + at + 8, 8);
-		if (magic == JOURNAL_SEAL_MAGIC && s > seq)
+		if (m == magic && s > seq)
 			seq = s;
 	}
 	return seq;
@@ -139,18 +141,26 @@ static uint64_t newest_seal(const struct entry *e, const uint8_t *data)
 
 static void seals(uint64_t n)
 {
-	uint64_t off = ss, flushes = 0, seq = 0, s;
+	uint64_t off = ss, flushes = 0, seal = 0, head = 0, s;
 	struct entry e;
 	const uint8_t *data;
 
-	printf("0 0\n");
+	printf("0 0 0\n");
 	for (uint64_t i = 0; i < n && (data = entry_next(&off, &e)) != 0; i++) {
-		if (e.flags & FLAG_FLUSH)
-			printf("%llu %llu\n", (unsigned long long)++flushes, (unsigned long long)seq);
-		else if (is_write(&e) && (s = newest_seal(&e, data)) > seq)
-			seq = s;
+		if (e.flags & FLAG_FLUSH) {
+			printf("%llu %llu %llu\n", (unsigned long long)++flushes, (unsigned long long)seal,
+			    (unsigned long long)head);
+			continue;
+		}
+		if (!is_write(&e))
+			continue;
+		if ((s = newest_tagged(&e, data, JOURNAL_SEAL_MAGIC)) > seal)
+			seal = s;
+		if ((s = newest_tagged(&e, data, JOURNAL_HEAD_MAGIC)) > head)
+			head = s;
 	}
-	printf("%llu %llu\n", (unsigned long long)flushes + 1, (unsigned long long)seq);
+	printf("%llu %llu %llu\n", (unsigned long long)flushes + 1, (unsigned long long)seal,
+	    (unsigned long long)head);
 }
 
 static void copy_file(const char *from, const char *to)
