@@ -1,0 +1,45 @@
+#!/bin/bash
+# tests/crash/reset.sh BUILD N: N cuts by `system_reset` over QMP, all in
+# one QEMU.  images/qemu.sh passes -no-reboot, under which QEMU 7.2 turns a
+# reset into an exit; `-action reboot=reset` after it makes the reset reboot
+# the machine in the same process, from the same ISO, so that each cut is
+# followed by a boot that must resume at a committed state (lib.sh, tally).
+# QMP runs over a pipe chardev (OUT/qmp.in and qmp.out), so the script needs
+# no socket client.  Ends with the line
+# "reset: cuts: N, resumed: N, lost commits: 0, inconsistent: 0"; exit 0
+# when it says so.
+set -u
+build=${1:-build} n=${2:-20} kind=reset
+. "$(dirname "$0")/lib.sh"
+
+crash_prepare "every=1" ""
+mkfifo "$out/qmp.in" "$out/qmp.out"
+boot_bg "$out/serial.log" "$out/disk.img" "$out/counter.iso" -action reboot=reset \
+	-chardev "pipe,id=qmp,path=$out/qmp" -mon chardev=qmp,mode=control
+# Drain QEMU's replies and events, or the pipe fills and QEMU blocks.
+cat "$out/qmp.out" >"$out/qmp.log" &
+drain=$!
+# Read-write, so that the open does not wait for QEMU nor a write kill the script if it died.
+exec 3<>"$out/qmp.in"
+echo '{"execute": "qmp_capabilities"}' >&3
+from=0
+for i in $(seq 0 "$n"); do
+	if [ -z "$qpid" ] || ! wait_start "$out/serial.log" "$from"; then
+		echo "  $kind: boot $((i + 1)) never started counting; its end:" >&2
+		tail -5 "$out/serial.log" | sed 's/^/    | /' >&2
+		break
+	fi
+	[ "$i" = "$n" ] && break
+	rand_sleep 700
+	from=$(stat -c %s "$out/serial.log")
+	echo '{"execute": "system_reset"}' >&3
+done
+echo '{"execute": "quit"}' >&3
+exec 3>&-
+sleep 1
+stop_qemu
+kill "$drain" 2>/dev/null
+wait "$drain" 2>/dev/null
+read -r cuts resumed lost inconsistent bad < <(tally "$out/serial.log" 0 0)
+summary "$cuts" "$resumed" "$lost" "$inconsistent" "$bad" || exit 1
+rm -f "$out/disk.img" "$out/counter.iso"
