@@ -50,18 +50,42 @@ boot_bg() {
 	done
 }
 
-# wait_start LOG FROM: waits until LOG shows, past byte FROM, the counter's
-# first line ("counter: fresh at V" or "counter: resumed at V"); 1 if QEMU
-# ($qpid) ended or 60 s went by first.
-wait_start() {
-	local log=$1 from=$2
+# wait_line LOG FROM PATTERN: waits until LOG shows, past byte FROM, a line
+# matching PATTERN; 1 if QEMU ($qpid) ended or 60 s went by first.
+wait_line() {
+	local log=$1 from=$2 pattern=$3
 	for _ in $(seq 600); do
-		tail -c +"$((from + 1))" "$log" 2>/dev/null | grep -aqE '^counter: (fresh|resumed) at [0-9]+' &&
-			return 0
+		tail -c +"$((from + 1))" "$log" 2>/dev/null | grep -aqE "$pattern" && return 0
 		kill -0 "$qpid" 2>/dev/null || return 1
 		sleep 0.1
 	done
 	return 1
+}
+
+# wait_start LOG FROM: wait_line for the counter's first line.
+wait_start() {
+	wait_line "$1" "$2" '^counter: (fresh|resumed) at [0-9]+'
+}
+
+# cut_point LOG FROM I: waits for the instant of cut I (of n) in the boot
+# whose output starts past byte FROM of LOG; 1 if that boot never got there.
+# One cut in four (never the first boot's, the install, nor the last's,
+# which checks the cut before it) comes within 300 ms of layer 0's first
+# line, while it recovers the journal, resumes or starts the counter; the
+# others come up to 700 ms after the counter's first line.
+cut_point() {
+	if [ "$3" -gt 0 ] && [ "$3" -lt "$n" ] && [ $((RANDOM % 4)) = 0 ]; then
+		wait_line "$1" "$2" '^strata: layer 0 starting' && rand_sleep 300
+	else
+		wait_start "$1" "$2" && { [ "$3" = "$n" ] || rand_sleep 700; }
+	fi
+}
+
+# early_cut I: whether cut I (of n) comes at a random instant of the boot
+# itself, before the counter runs: one in four, never the first boot's (the
+# install) nor the last's (it checks the cut before it).
+early_cut() {
+	[ "$1" -gt 0 ] && [ "$1" -lt "$n" ] && [ $((RANDOM % 4)) = 0 ]
 }
 
 # stop_qemu: kills QEMU and waits for qemu.sh to notice.
@@ -74,22 +98,29 @@ stop_qemu() {
 # consecutive boots of the counter (each begins at layer 0's first line) and
 # prints "CUTS RESUMED LOST INCONSISTENT BAD", with a line on stderr for
 # each thing wrong.  Every boot but the first (all, if FIRST_IS_CUT) follows
-# a cut; it resumed if its first counter line came, at a value not below the
-# newest committed one before it and FLOOR (and not above CEILING, when
-# given: no checkpoint past it can be on the disk).  A fresh start after a
-# cut counts only before any commit, or when layer 0 says the run had exited.
-# BAD counts boots that stopped with a nonzero exit.
+# a cut.  The cuts since the last counter line are resumed when the next
+# boot's first counter line comes, at a value not below the newest committed
+# one before them and FLOOR (and not above CEILING, when given: no
+# checkpoint past it can be on the disk); a boot cut before that line hands
+# its cut on to the next.  A fresh start after a cut counts only before any
+# commit, or when layer 0 says the run had exited.  BAD counts boots that
+# stopped with a nonzero exit.
 tally() {
 	tr -d '\r' <"$1" | awk -v floor="$2" -v firstcut="$3" -v ceiling="${4:--1}" -v kind="$kind" '
 	function report(what) { printf "  %s: boot %d: %s\n", kind, boot, what > "/dev/stderr" }
 	BEGIN { maxc = floor + 0 }
-	/^strata: layer 0 starting/ { boot++; started = 0; exited = 0; next }
+	/^strata: layer 0 starting/ {
+		boot++; started = 0; exited = 0
+		if (boot > 1 || firstcut)
+			pending++
+		next
+	}
 	/^strata: checkpoint: fresh start \(.*exit/ { exited = 1 }
 	/^counter: INCONSISTENT/ { inconsistent++; report($0) }
 	/^strata: exit [0-9]+/ && $3 != 0 { bad++; report($0) }
 	/^counter: (fresh|resumed) at [0-9]+$/ && !started {
 		started = 1
-		if (boot == 1 && !firstcut)
+		if (pending == 0)
 			next
 		v = $4 + 0
 		if (v < maxc) {
@@ -99,10 +130,11 @@ tally() {
 			inconsistent++
 			report($0 ", past checkpoint " ceiling ", the newest the disk can hold")
 		} else if ($2 == "resumed" || maxc == 0 || exited) {
-			resumed++
+			resumed += pending
 		} else {
 			report($0 ": a fresh start after a cut, with " maxc " committed")
 		}
+		pending = 0
 	}
 	/^counter: committed [0-9]+$/ && $3 + 0 > maxc { maxc = $3 + 0 }
 	END { print boot - (firstcut ? 0 : 1), resumed + 0, lost + 0, inconsistent + 0, bad + 0 }'

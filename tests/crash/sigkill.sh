@@ -2,7 +2,7 @@
 # tests/crash/sigkill.sh BUILD N: N cuts by SIGKILL.  The counter commits at
 # every step on one disk; QEMU is killed at a random instant of each run, and
 # the next QEMU, booting the same ISO on the same disk, must resume at a
-# committed state (lib.sh, tally).  What QEMU wrote to the image before the
+# committed state (lib.sh, tally; cut_point says when cuts come).  What QEMU wrote to the image before the
 # kill stays (the host's page cache keeps it): the cut of a machine that
 # stops dead with its disk intact.  Ends with the line
 # "sigkill: cuts: N, resumed: N, lost commits: 0, inconsistent: 0"; exit 0
@@ -17,12 +17,11 @@ crash_prepare "every=1" ""
 for i in $(seq 0 "$n"); do
 	boot_bg "$out/boot.log" "$out/disk.img" "$out/counter.iso"
 	ok=1
-	[ -n "$qpid" ] && wait_start "$out/boot.log" 0 || ok=0
-	[ "$ok" = 1 ] && [ "$i" -lt "$n" ] && rand_sleep 700
+	[ -n "$qpid" ] && cut_point "$out/boot.log" 0 "$i" || ok=0
 	stop_qemu
 	{ cat "$out/boot.log"; echo; } >>"$out/serial.log"
 	if [ "$ok" = 0 ]; then
-		echo "  $kind: boot $((i + 1)) never started counting; its end:" >&2
+		echo "  $kind: boot $((i + 1)) never got to its cut; its end:" >&2
 		tail -5 "$out/boot.log" | sed 's/^/    | /' >&2
 		break
 	fi
