@@ -81,13 +81,6 @@ cut_point() {
 	fi
 }
 
-# early_cut I: whether cut I (of n) comes at a random instant of the boot
-# itself, before the counter runs: one in four, never the first boot's (the
-# install) nor the last's (it checks the cut before it).
-early_cut() {
-	[ "$1" -gt 0 ] && [ "$1" -lt "$n" ] && [ $((RANDOM % 4)) = 0 ]
-}
-
 # stop_qemu: kills QEMU and waits for qemu.sh to notice.
 stop_qemu() {
 	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
