@@ -103,4 +103,7 @@ void virtio_blk_break(struct blkdev *dev);	/* self-test: a malformed chain, so i
 /* drivers/blk_selftest.c */
 void blk_selftest(void);			/* every disk: reads, writes and restores, times a raw read; panics on failure */
 
+/* drivers/blk_bench.c */
+void blk_bench(const char *what);	/* "flush4k", "write" or "all" on the first disk, rewriting its own bytes; prints the figures */
+
 #endif

@@ -1,6 +1,6 @@
 #!/bin/bash
-# qemu.sh --iso FILE [--mem 128M] [--disk PATH] [--uefi 0|1] [--net SPEC|none]
-#         [--timeout SEC] [--log FILE] [--quiet] [-- extra qemu args]
+# qemu.sh --iso FILE [--mem 128M] [--disk PATH] [--disk-cache MODE] [--uefi 0|1]
+#         [--net SPEC|none] [--timeout SEC] [--log FILE] [--quiet] [-- extra qemu args]
 #
 # Boots a Strata ISO in QEMU (q35, TCG) with the serial console on stdout and
 # returns what the machine returned: the payload's exit code (0..63), layer
@@ -8,13 +8,17 @@
 #   124  the timeout ran out
 #   125  the machine reset or stopped without layer 0's final "strata: exit" line
 #   126  QEMU itself failed to start
+# --disk-cache gives the disk QEMU's cache=MODE: `unsafe` makes the guest's
+# flushes free on the host, for tests that kill QEMU (the host keeps what
+# QEMU wrote) but do not cut the host's power.
 set -u
-iso="" mem=128M disk="" uefi=0 net=none timeout=0 log="" quiet=0 extra=()
+iso="" mem=128M disk="" cache="" uefi=0 net=none timeout=0 log="" quiet=0 extra=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--iso) iso=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--disk) disk=$2; shift 2 ;;
+	--disk-cache) cache=",cache=$2"; shift 2 ;;
 	--uefi) uefi=$2; shift 2 ;;
 	--net) net=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
@@ -36,7 +40,7 @@ if [ -n "$disk" ]; then
 		truncate -s 256M "$disk"
 	fi
 	fmt=raw; case "$disk" in *.qcow2) fmt=qcow2 ;; esac
-	args+=(-drive "file=$disk,if=none,id=disk0,format=$fmt"
+	args+=(-drive "file=$disk,if=none,id=disk0,format=$fmt$cache"
 		-device virtio-blk-pci,drive=disk0)
 fi
 

@@ -277,10 +277,10 @@ bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, boo
 		return false;
 	if (!cp.recovered)
 		why = lb->magic == 0 ? "a new disk" : "no checkpoint on the disk";
+	else if (cmdline_option(bi->cmdline, "fresh") != 0)
+		why = "fresh on layer 0's command line";
 	else if (cp.st.flags & STATE_EXITED)
 		why = "the payload exited";
-	else if (option_is(cmdline_option(bi->cmdline, "fresh"), ""))
-		why = "fresh on layer 0's command line";
 	else if (from_module && lb->payload_hash != fnv1a(l1.file, l1.file_bytes))
 		why = "a new build of the payload";
 	else if (cp.st.payload_hash != lb->payload_hash)

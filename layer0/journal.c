@@ -3,9 +3,11 @@
  * writes and flushes, and recovery.  It knows blocks and pages, not what a
  * checkpoint holds: the caller gives the pages and an opaque state blob.
  *
- * All I/O is synchronous, through blk_rw_sync, in runs of contiguous journal
- * blocks.  Head and state blocks are built in scratch frames; a record's
- * pages are written from the frames that hold them, never copied.
+ * Writes and reads go in requests of up to RUN_MAX contiguous blocks (1 MiB),
+ * INFLIGHT of them at once, and every step waits for all of its requests
+ * before the flush that orders it.  Head and state blocks are built in
+ * scratch frames; a record's pages are written from the frames that hold
+ * them, never copied.
  */
 #include "defs.h"
 #include "blkdev.h"
@@ -13,7 +15,9 @@
 #include "strata/disk.h"
 
 #define SECTORS		(JOURNAL_BLOCK / BLK_SECTOR_SIZE)
-#define RUN_MAX		16	/* journal blocks in one request */
+#define RUN_MAX		256	/* journal blocks in one request: 1 MiB */
+#define INFLIGHT	8	/* requests in flight at once */
+#define REPLAY_RUN	64	/* pages of a record read, checked and written home at a time */
 #define ENTRIES		(JOURNAL_BLOCK / sizeof(struct jentry))
 
 struct jsuper {
@@ -140,18 +144,70 @@ static enum journal_error rw(struct journal *j, enum blk_op op, uint64_t sector,
 	return blk_rw_sync(j->dev, op, sector, SECTORS, &pa) == BLK_OK ? J_OK : J_IOERR;
 }
 
-/* Reads or writes journal blocks [block, block + n) from or to the frames pa[]. */
-static enum journal_error blocks_rw(struct journal *j, enum blk_op op, uint64_t block,
-    const uint64_t *pa, uint64_t n)
+/* The requests in flight, each with its own list of frames (the journal runs one step at a time). */
+static struct {
+	struct blkreq req[INFLIGHT];
+	uint64_t pa[INFLIGHT][RUN_MAX];
+	bool busy[INFLIGHT];
+	uint32_t next;
+	bool failed;
+} io;
+
+static void io_reap(struct journal *j, uint32_t slot)
+{
+	if (io.busy[slot] && blk_wait(j->dev, &io.req[slot]) != BLK_OK)
+		io.failed = true;
+	io.busy[slot] = false;
+}
+
+/* Starts I/O of n pages (n <= RUN_MAX) at sector from the frames pa[], once a slot is free. */
+static void io_start(struct journal *j, enum blk_op op, uint64_t sector, const uint64_t *pa,
+    uint32_t n)
+{
+	uint32_t slot = io.next;
+
+	io_reap(j, slot);
+	memcpy(io.pa[slot], pa, n * sizeof(*pa));
+	io.req[slot] = (struct blkreq){ .op = op, .sector = sector, .nsectors = n * SECTORS,
+	    .pages = io.pa[slot] };
+	io.busy[slot] = true;
+	blk_submit(j->dev, &io.req[slot]);	/* a final status stays in req.status */
+	io.next = (slot + 1) % INFLIGHT;
+}
+
+/* Waits for every request started: J_OK, or J_IOERR if any failed. */
+static enum journal_error io_finish(struct journal *j)
+{
+	bool failed;
+
+	for (uint32_t slot = 0; slot < INFLIGHT; slot++)
+		io_reap(j, slot);
+	failed = io.failed;
+	io.failed = false;
+	return failed ? J_IOERR : J_OK;
+}
+
+static uint64_t block_sector(const struct journal *j, uint64_t block)
+{
+	return j->start / BLK_SECTOR_SIZE + block * SECTORS;
+}
+
+/* Starts reading or writing journal blocks [block, block + n) from or to the frames pa[]. */
+static void blocks_start(struct journal *j, enum blk_op op, uint64_t block, const uint64_t *pa,
+    uint64_t n)
 {
 	for (uint64_t done = 0; done < n; done += RUN_MAX) {
 		uint64_t run = n - done < RUN_MAX ? n - done : RUN_MAX;
 
-		if (blk_rw_sync(j->dev, op, j->start / BLK_SECTOR_SIZE + (block + done) * SECTORS,
-		    (uint32_t)(run * SECTORS), pa + done) != BLK_OK)
-			return J_IOERR;
+		io_start(j, op, block_sector(j, block + done), pa + done, (uint32_t)run);
 	}
-	return J_OK;
+}
+
+static enum journal_error blocks_rw(struct journal *j, enum blk_op op, uint64_t block,
+    const uint64_t *pa, uint64_t n)
+{
+	blocks_start(j, op, block, pa, n);
+	return io_finish(j);
 }
 
 static enum journal_error flush(struct journal *j)
@@ -304,9 +360,8 @@ static void state_from_blocks(const struct frames *st, void *state, uint32_t byt
 		memcpy((uint8_t *)state + i * JOURNAL_BLOCK, p2v(st->pa[i]), state_chunk(bytes, i));
 }
 
-/* Writes the pages from the frames that hold them, RUN_MAX to a request. */
-static enum journal_error pages_write(struct journal *j, uint64_t block, const struct jpage *pages,
-    uint32_t n)
+/* Starts writing the pages from the frames that hold them, RUN_MAX to a request. */
+static void pages_start(struct journal *j, uint64_t block, const struct jpage *pages, uint32_t n)
 {
 	uint64_t run[RUN_MAX];
 
@@ -315,22 +370,20 @@ static enum journal_error pages_write(struct journal *j, uint64_t block, const s
 
 		for (uint32_t i = 0; i < k; i++)
 			run[i] = pages[done + i].pa;
-		if (blocks_rw(j, BLK_WRITE, block + done, run, k) != J_OK)
-			return J_IOERR;
+		io_start(j, BLK_WRITE, block_sector(j, block + done), run, k);
 	}
-	return J_OK;
 }
 
 /* Step 1: head, pages and state at `at`, then a flush. */
 static enum journal_error record_write(struct journal *j, uint64_t at, const struct frames *h,
     const struct jpage *pages, uint32_t n, const struct frames *st)
 {
-	enum journal_error e = blocks_rw(j, BLK_WRITE, at, h->pa, h->n);
+	enum journal_error e;
 
-	if (e == J_OK)
-		e = pages_write(j, at + h->n, pages, n);
-	if (e == J_OK)
-		e = blocks_rw(j, BLK_WRITE, at + h->n + n, st->pa, st->n);
+	blocks_start(j, BLK_WRITE, at, h->pa, h->n);
+	pages_start(j, at + h->n, pages, n);
+	blocks_start(j, BLK_WRITE, at + h->n + n, st->pa, st->n);
+	e = io_finish(j);
 	return e == J_OK ? flush(j) : e;
 }
 
@@ -447,11 +500,11 @@ static enum journal_error record_read(struct journal *j, struct found *f, const 
 static enum journal_error record_replay(struct journal *j, const struct found *f, uint64_t *pages,
     const char **why)
 {
-	struct frames run = frames_alloc(RUN_MAX);
+	struct frames run = frames_alloc(REPLAY_RUN);
 	enum journal_error e = J_OK;
 
-	for (uint32_t done = 0; e == J_OK && done < f->s.n; done += RUN_MAX) {
-		uint32_t k = f->s.n - done < RUN_MAX ? f->s.n - done : RUN_MAX;
+	for (uint32_t done = 0; e == J_OK && done < f->s.n; done += REPLAY_RUN) {
+		uint32_t k = f->s.n - done < REPLAY_RUN ? f->s.n - done : REPLAY_RUN;
 
 		e = blocks_rw(j, BLK_READ, f->at + f->s.nh + done, run.pa, k);
 		for (uint32_t i = 0; e == J_OK && i < k; i++) {
@@ -464,10 +517,12 @@ static enum journal_error record_replay(struct journal *j, const struct found *f
 				*why = "a page of a sealed record does not match its CRC";
 				e = J_CORRUPT;
 			} else {
-				e = rw(j, BLK_WRITE, en->home * SECTORS, run.pa[i]);
+				io_start(j, BLK_WRITE, en->home * SECTORS, &run.pa[i], 1);
 				(*pages)++;
 			}
 		}
+		if (io_finish(j) != J_OK && e == J_OK)
+			e = J_IOERR;	/* the frames are read into again next */
 	}
 	frames_free(run);
 	return e;

@@ -15,12 +15,15 @@ static struct boot_info bi;
 
 static NORETURN void kmain_on_stack(void)
 {
-	const char *test;
+	const char *test, *bench;
 
 	timer_init();
 	probe_disks();
 	if (cmdline_option(bi.cmdline, "blktest") != 0)
 		blk_selftest();
+	bench = cmdline_option(bi.cmdline, "blkbench");
+	if (bench != 0)
+		blk_bench(bench);
 	probe_nics();
 	if (cmdline_option(bi.cmdline, "nettest") != 0)
 		net_selftest();

@@ -97,17 +97,26 @@ static void slot_take(struct ring *r, uint32_t i)
 	r->ops->map(r, slot_va(r, i), 0, false);
 }
 
+/*
+ * Slot i was layer 1's when a checkpoint was taken and lost its contents in
+ * the resume, and layer 1 has not written it since: a doorbell takes it as
+ * empty, without a look at it (an empty TX slot would otherwise be V-RING).
+ */
+static bool slot_lost(struct ring *r, uint32_t i)
+{
+	return r->slot[i].lost && !r->ops->used(r, i);
+}
+
 /* Checks that every slot in [next, last] is layer 1's and well formed. */
-static int range_check(const struct ring *r, uint32_t last, const char **why)
+static int range_check(struct ring *r, uint32_t last, const char **why)
 {
 	for (uint32_t i = r->next;; i = ring_succ(r, i)) {
 		if (r->slot[i].owner != SLOT_LAYER1) {
 			*why = "doorbell covers a slot layer 0 still holds";
 			return -1;
 		}
-		if (slot_check(r->slot[i].page, why) < 0)
-			return -1;
-		if (r->ops->check != 0 && r->ops->check(r, r->slot[i].page, why) < 0)
+		if (!slot_lost(r, i) && (slot_check(r->slot[i].page, why) < 0 ||
+		    (r->ops->check != 0 && r->ops->check(r, r->slot[i].page, why) < 0)))
 			return -1;
 		if (i == last)
 			return 0;
@@ -126,7 +135,9 @@ int ring_doorbell(struct ring *r, uint32_t j, const char **why)
 		if (range_check(r, j, why) < 0)
 			return -1;
 		for (uint32_t i = r->next;; i = ring_succ(r, i)) {
-			slot_take(r, i);
+			if (!slot_lost(r, i))
+				slot_take(r, i);
+			r->slot[i].lost = false;
 			if (i == j)
 				break;
 		}
@@ -207,4 +218,6 @@ void ring_resume(struct ring *r, uint32_t next, uint64_t doorbells)
 {
 	r->next = next;
 	r->doorbells = doorbells;
+	for (uint32_t i = 0; i < r->nslots; i++)
+		r->slot[i].lost = r->slot[i].owner == SLOT_LAYER1;
 }

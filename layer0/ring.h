@@ -23,6 +23,7 @@ struct ring_slot {
 	uint64_t pa;			/* the data page */
 	struct strata_slot *page;	/* layer 0's view of it */
 	uint8_t owner;			/* enum slot_owner */
+	bool lost;			/* emptied by a resume, not written since (ring.c) */
 };
 
 struct ring;

@@ -13,6 +13,11 @@
  *   faults               median cost of a null fault, a hit and a miss
  *                        (boot with the layer-0 option faultaround=1)
  *   writeback mib=M      dirty M MiB, then time the sync that writes it
+ *   commit n=N           N times: dirty one page, commit; the median round,
+ *                        and the median commit trap alone
+ *   checkpoint mib=M     dirty M MiB, then time the one commit that holds it
+ *   resume mib=M         dirty M MiB, commit, wait for a cut (60 s at most);
+ *                        resumed after it, say so at once and exit 0
  *   exec                 run code that lives on the disk
  *   exec-data            run code in the free area: must end in V-EXEC
  *   edge                 read and write the first and last free pages
@@ -25,7 +30,10 @@
  * image_end is an address, l1_disk_limit a disk offset.  Exit 0 on success,
  * 1 when a check fails ("disktest: FAILED ..."), 2 for bad usage or no disk.
  * Rates are in MB/s of 10^6 bytes; times come from the TSC through the info
- * page's tsc_ns_mult.
+ * page's tsc_ns_mult.  commit, checkpoint and resume are the checkpoint
+ * benchmark's (tests/bench/checkpoint.sh), meant for the layer-0 option
+ * checkpoint=0: each then says how many checkpoints its work took, so that
+ * a figure is known to be that of one checkpoint per commit.
  */
 #include <strata.h>
 
@@ -225,12 +233,18 @@ static void describe(struct area a)
 
 /* ---- write, verify, scan ----------------------------------------------- */
 
+/* Every word of [lo, hi) rewritten with the pattern of seed, so each page is really dirtied. */
+static void fill(uint64_t lo, uint64_t hi, uint64_t seed)
+{
+	for (uint64_t *p = (uint64_t *)lo; p < (uint64_t *)hi; p++)
+		*p = pattern((uint64_t)p, seed);
+}
+
 static int do_write(struct area a, const struct opts *o)
 {
 	uint64_t start = strata_now_ns();
 
-	for (uint64_t *p = (uint64_t *)a.lo; p < (uint64_t *)a.hi; p++)
-		*p = pattern((uint64_t)p, o->seed);
+	fill(a.lo, a.hi, o->seed);
 	for (uint64_t k = 1; strata_sync() != 0; k++) {
 		strata_printf("disktest: sync %llu of %llu reported an I/O error\n", ULL(k),
 		    ULL(o->syncs));
@@ -246,18 +260,24 @@ static int do_write(struct area a, const struct opts *o)
 	return 0;
 }
 
+/* The first word of [lo, hi) that does not hold the pattern of seed, or NULL. */
+static const uint64_t *first_wrong(uint64_t lo, uint64_t hi, uint64_t seed)
+{
+	for (const uint64_t *p = (const uint64_t *)lo; p < (const uint64_t *)hi; p++)
+		if (*p != pattern((uint64_t)p, seed))
+			return p;
+	return NULL;
+}
+
 static int do_verify(struct area a, const struct opts *o)
 {
 	uint64_t start = strata_now_ns();
+	const uint64_t *p = first_wrong(a.lo, a.hi, o->seed);
 
-	for (const uint64_t *p = (const uint64_t *)a.lo; p < (const uint64_t *)a.hi; p++) {
-		uint64_t want = pattern((uint64_t)p, o->seed);
-
-		if (*p == want)
-			continue;
+	if (p != NULL) {
 		strata_printf("disktest: FAILED verify seed %llu: word at 0x%llx "
 		    "(disk offset 0x%llx) holds 0x%llx, expected 0x%llx\n", ULL(o->seed),
-		    ULL(p), ULL(disk_off((uint64_t)p)), ULL(*p), ULL(want));
+		    ULL(p), ULL(disk_off((uint64_t)p)), ULL(*p), ULL(pattern((uint64_t)p, o->seed)));
 		return 1;
 	}
 	strata_printf("disktest: verified %llu MiB seed %llu ", ULL(mib(a)), ULL(o->seed));
@@ -419,17 +439,22 @@ static int do_faults(struct area a, const struct opts *o)
 	return 0;
 }
 
+/* Whether mib=M fits the free area; says so if not. */
+static bool mib_fits(struct area a, const struct opts *o, const char *mode)
+{
+	if (o->mib != 0 && o->mib <= mib(a))
+		return true;
+	strata_printf("disktest: %s: mib must be 1..%llu\n", mode, ULL(mib(a)));
+	return false;
+}
+
 static int do_writeback(struct area a, const struct opts *o)
 {
 	uint64_t bytes = o->mib * MIB, start;
 
-	if (o->mib == 0 || o->mib > mib(a)) {
-		strata_printf("disktest: writeback: mib must be 1..%llu\n", ULL(mib(a)));
+	if (!mib_fits(a, o, "writeback"))
 		return 2;
-	}
-	/* Every word, so each page is really rewritten, not just marked. */
-	for (uint64_t *p = (uint64_t *)a.lo; p < (uint64_t *)(a.lo + bytes); p++)
-		*p = pattern((uint64_t)p, o->seed);
+	fill(a.lo, a.lo + bytes, o->seed);
 	start = strata_now_ns();
 	if (strata_sync() != 0) {
 		strata_puts("disktest: FAILED writeback: sync reported an I/O error");
@@ -438,6 +463,153 @@ static int do_writeback(struct area a, const struct opts *o)
 	strata_printf("disktest: writeback %llu MiB ", ULL(o->mib));
 	print_rate(bytes, strata_now_ns() - start);
 	strata_puts("");
+	return 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------- */
+
+#define CUT_WAIT_NS	(UINT64_C(60) * 1000000000)	/* resume: the longest wait for the cut */
+
+/* Prints " N.D us" for ns. */
+static void print_us(uint64_t ns)
+{
+	strata_printf(" %llu.%llu us", ULL(ns / 1000), ULL(ns / 100 % 10));
+}
+
+/* The median and the mean of n tick counts, in " N.D us" each; sorts v. */
+static void print_median_mean(uint64_t *v, uint64_t n)
+{
+	uint64_t sum = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		sum += v[i];
+	print_us(median_ns(v, n));
+	strata_printf(" (mean");
+	print_us(ticks_ns(sum / n));
+	strata_printf(")");
+}
+
+/*
+ * n rounds of a store to one page of the free area and a commit: a durable
+ * commit of one page (and of the stack page strata_commit's call dirties).
+ * The page is where the rounds keep their times, so that the store that
+ * dirties it is the only other one: round i's times go to slot i + 1 at the
+ * start of round i + 1, and the last round's after the loop.  Each round is
+ * timed from its store to the commit's return, the trap also alone: the
+ * store finds the page journaled by the last commit, which layer 0 writes
+ * home before it may change (pager_dirty.c), and the difference is that.
+ * Round 0 maps the page and leaves nothing else dirty, untimed.
+ */
+#define COMMIT_ROUNDS_MAX	(PAGE / 16 - 1)
+
+static int do_commit(struct area a, const struct opts *o)
+{
+	uint64_t (*slot)[2] = (uint64_t (*)[2])(uintptr_t)a.lo, last[2] = { 0, 0 }, seq = 0;
+
+	if (o->n == 0 || o->n > COMMIT_ROUNDS_MAX) {
+		strata_printf("disktest: commit: n must be 1..%llu\n", ULL(COMMIT_ROUNDS_MAX));
+		return 2;
+	}
+	for (uint64_t i = 0; i <= o->n; i++) {
+		uint64_t t0 = tsc(), t1;
+
+		slot[i][0] = last[0];
+		slot[i][1] = last[1];
+		t1 = tsc();
+		if (strata_commit() != 0) {
+			strata_printf("disktest: FAILED commit: round %llu reported an I/O error\n", ULL(i));
+			return 1;
+		}
+		last[1] = tsc() - t1;
+		last[0] = last[1] + t1 - t0;
+		if (i == 0)
+			seq = strata_info()->checkpoint_seq;
+	}
+	slot[o->n + 1][0] = last[0];
+	slot[o->n + 1][1] = last[1];
+	strata_printf("disktest: commit 1 page x %llu: median", ULL(o->n));
+	for (int k = 0; k < 2; k++) {
+		for (uint64_t i = 0; i < o->n; i++)
+			samples[i] = slot[i + 2][k];
+		if (k == 1)
+			strata_printf(", the trap alone");
+		print_median_mean(samples, o->n);
+	}
+	strata_printf(", %llu checkpoints\n", ULL(strata_info()->checkpoint_seq - seq));
+	return 0;
+}
+
+/*
+ * A commit first, so that nothing is dirty but what follows; then mib MiB
+ * dirtied and the one commit that makes them durable, timed.  The
+ * checkpoints taken while dirtying (early ones, when the journal or RAM ran
+ * short) and in the commit say whether that was one checkpoint of them all.
+ */
+static int do_checkpoint(struct area a, const struct opts *o)
+{
+	const struct strata_info *info = strata_info();
+	uint64_t bytes = o->mib * MIB, before, dirtied, start, ns;
+
+	if (!mib_fits(a, o, "checkpoint"))
+		return 2;
+	if (strata_commit() != 0) {
+		strata_puts("disktest: FAILED checkpoint: the first commit reported an I/O error");
+		return 1;
+	}
+	before = info->checkpoint_seq;
+	fill(a.lo, a.lo + bytes, o->seed);
+	dirtied = info->checkpoint_seq;
+	start = strata_now_ns();
+	if (strata_commit() != 0) {
+		strata_puts("disktest: FAILED checkpoint: the commit reported an I/O error");
+		return 1;
+	}
+	ns = strata_now_ns() - start;
+	strata_printf("disktest: checkpoint %llu MiB ", ULL(o->mib));
+	print_rate(bytes, ns);
+	strata_printf(" (checkpoints: %llu while dirtying, %llu in the commit)\n",
+	    ULL(dirtied - before), ULL(info->checkpoint_seq - dirtied));
+	return 0;
+}
+
+/*
+ * mib MiB dirtied and committed, then a wait for the machine to be cut.  A
+ * resume comes back from the commit (or, with periodic checkpoints, from the
+ * wait) with info->resumes above 0: the first thing the resumed run does is
+ * to say so, which is the line tests/bench/checkpoint.sh times; then it
+ * checks the pages hold what was committed.
+ */
+static int do_resume(struct area a, const struct opts *o)
+{
+	const struct strata_info *info = strata_info();
+	const uint64_t *p;
+	uint64_t deadline;
+
+	if (!mib_fits(a, o, "resume"))
+		return 2;
+	fill(a.lo, a.lo + o->mib * MIB, o->seed);
+	if (strata_commit() != 0) {
+		strata_puts("disktest: FAILED resume: the commit reported an I/O error");
+		return 1;
+	}
+	if (info->resumes == 0) {
+		strata_printf("disktest: resume: %llu MiB committed in checkpoint %llu, waiting for a cut\n",
+		    ULL(o->mib), ULL(info->checkpoint_seq));
+		deadline = strata_now_ns() + CUT_WAIT_NS;
+		while (info->resumes == 0 && strata_now_ns() < deadline)
+			strata_wait(deadline);
+	}
+	if (info->resumes == 0) {
+		strata_printf("disktest: FAILED resume: no cut came in %llu s\n", ULL(CUT_WAIT_NS / 1000000000));
+		return 1;
+	}
+	strata_printf("disktest: resume: resumed (resume %llu) from the checkpoint of clock %llu ms\n",
+	    ULL(info->resumes), ULL(info->resume_clock_ns / 1000000));
+	if ((p = first_wrong(a.lo, a.lo + o->mib * MIB, o->seed)) != NULL) {
+		strata_printf("disktest: FAILED resume: the word at 0x%llx is not as committed\n", ULL(p));
+		return 1;
+	}
+	strata_printf("disktest: resume: %llu MiB as committed\n", ULL(o->mib));
 	return 0;
 }
 
@@ -662,6 +834,9 @@ static const struct mode modes[] = {
 	{ "sparse", do_sparse, false },
 	{ "faults", do_faults, true },
 	{ "writeback", do_writeback, false },
+	{ "commit", do_commit, false },
+	{ "checkpoint", do_checkpoint, false },
+	{ "resume", do_resume, false },
 	{ "exec", do_exec, false },
 	{ "exec-data", do_exec_data, false },
 	{ "edge", do_edge, false },

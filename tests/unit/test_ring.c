@@ -502,6 +502,40 @@ START_TEST(check_refuses_a_batch_before_any_slot_is_taken)
 }
 END_TEST
 
+/*
+ * A resume: the ring is set up afresh (every slot empty and layer 1's) and
+ * takes up at slot 1, where the checkpoint left it.  Layer 1 had written
+ * slots 1 and 2 before the checkpoint and writes slot 3 after it; its
+ * doorbell on 3 must take 3 alone, the lost 1 and 2 as empty, unchecked.
+ */
+START_TEST(after_a_resume_slots_lost_with_it_are_taken_empty)
+{
+	ring_init(&r, "test", STRATA_CONSOLE_BASE, NSLOTS, DOORBELL_PA, &checked_ops, 0);
+	ring_resume(&r, 1, 3);
+	write_slot(3, "c");
+	ck_assert_int_eq(read_doorbell(3), 0);
+	ck_assert_int_eq(ntook, 1);
+	ck_assert_uint_eq(took[0], 3);
+	ck_assert_uint_eq(r.next, 0);
+	write_slot(0, "d");		/* lost, but written since: an ordinary slot */
+	ck_assert_int_eq(read_doorbell(0), 0);
+	ck_assert_int_eq(ntook, 2);
+	ck_assert_uint_eq(took[1], 0);
+}
+END_TEST
+
+/* Without the resume's mark the same doorbell is V-RING: the test above can fail. */
+START_TEST(without_a_resume_an_empty_slot_is_checked)
+{
+	ring_init(&r, "test", STRATA_CONSOLE_BASE, NSLOTS, DOORBELL_PA, &checked_ops, 0);
+	r.next = 1;
+	r.doorbells = 3;
+	write_slot(3, "c");
+	ck_assert_int_eq(read_doorbell(3), -1);
+	ck_assert_str_eq(why, "empty");
+}
+END_TEST
+
 /* The slots a repeated doorbell would span came back empty: none is checked. */
 START_TEST(repeated_doorbell_checks_no_slot)
 {
@@ -580,6 +614,8 @@ static Suite *ring_suite(void)
 	tcase_add_test(t, one_slot_rx_ring_is_given_back_at_every_doorbell);
 	tcase_add_test(t, check_refuses_a_batch_before_any_slot_is_taken);
 	tcase_add_test(t, repeated_doorbell_checks_no_slot);
+	tcase_add_test(t, after_a_resume_slots_lost_with_it_are_taken_empty);
+	tcase_add_test(t, without_a_resume_an_empty_slot_is_checked);
 	tcase_add_test(t, rung_hook_runs_once_per_doorbell_after_its_slots_are_taken);
 	suite_add_tcase(s, t);
 	return s;
