@@ -34,14 +34,17 @@ rand_sleep() {
 # boot_bg LOG DISK ISO [QEMU WORDS...]: starts a machine in the background
 # with its serial output in LOG; sets qpid to QEMU's own process id (from
 # its pidfile, so that a kill reaches QEMU itself, not qemu.sh), empty if
-# QEMU did not start within 30 s.  The disk's cache is `unsafe`: a kill or a
+# QEMU did not start within 30 s.  QEMU is stopped after qemu_timeout
+# seconds (default 600): a script that runs many cuts in one QEMU sets more.
+# The disk's cache is `unsafe`: a kill or a
 # reset leaves the host's copy of what QEMU wrote, so the guest's flushes
 # need not reach the host's disk.
 boot_bg() {
 	local log=$1 disk=$2 iso=$3
 	shift 3
 	rm -f "$log.pid"
-	"$images/qemu.sh" --iso "$iso" --disk "$disk" --disk-cache unsafe --mem 128M --timeout 600 \
+	"$images/qemu.sh" --iso "$iso" --disk "$disk" --disk-cache unsafe --mem 128M \
+		--timeout "${qemu_timeout:-600}" \
 		--log "$log" --quiet \
 		-- -pidfile "$log.pid" "$@" </dev/null 2>>"$out/qemu.err" &
 	qsh=$!

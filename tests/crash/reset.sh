@@ -18,6 +18,7 @@ build=${1:-build} n=${2:-20} kind=reset
 
 crash_prepare "every=100000" "checkpoint=5"
 mkfifo "$out/qmp.in" "$out/qmp.out"
+qemu_timeout=$((60 + n * 10))	# a cut takes about a second
 boot_bg "$out/serial.log" "$out/disk.img" "$out/counter.iso" -action reboot=reset \
 	-chardev "pipe,id=qmp,path=$out/qmp" -mon chardev=qmp,mode=control
 # Drain QEMU's replies and events, or the pipe fills and QEMU blocks.
