@@ -4,6 +4,10 @@
  * as it was before the run.
  *
  *   mkcrash LOG                       prints "entries E writes W flushes F"
+ *   mkcrash LOG seals                 prints "K SEAL HEAD" for each cut K =
+ *                                     0..F + 1: the newest checkpoint seal
+ *                                     and record head logged before flush K
+ *                                     (0: none; K = F + 1: in the whole log)
  *   mkcrash LOG BASE OUT K            OUT = BASE + every write logged before
  *                                     flush K (K = 0: none; K > F: all)
  *   mkcrash LOG BASE OUT K SEED       the same, plus a random subset, sector
@@ -21,6 +25,14 @@
  * sector {u64 sector, u64 nr_sectors, u64 flags, u64 data_len} followed, for
  * a write, by its nr_sectors sectors of data.  An entry is logged when its
  * operation completed, so the log's order is completion order.
+ *
+ * A record's head and its seal (layer0/journal.h) are 4 KiB journal blocks
+ * that start with JOURNAL_HEAD_MAGIC or JOURNAL_SEAL_MAGIC and the record's
+ * sequence number.  A seal logged before flush K is whole in every crash
+ * image of cut K: its checkpoint is durable there, and a boot of it must
+ * resume that one or a newer one.  A head of record s logged before flush
+ * K + 1 says more: layer 1 ran on after commit s - 1 returned, and so may
+ * have seen it return before a cut between flushes K and K + 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +43,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "journal.h"
 
 #define LOG_MAGIC	0x6a736677736872ULL
 #define FLAG_FLUSH	(1u << 0)
@@ -109,6 +123,46 @@ static void count(uint64_t n)
 	    (unsigned long long)writes, (unsigned long long)flushes);
 }
 
+/* The newest sequence number of a block of this magic in a write, or 0 if it holds none. */
+static uint64_t newest_tagged(const struct entry *e, const uint8_t *data, uint64_t magic)
+{
+	uint64_t bytes = e->nr_sectors * ss, seq = 0, m, s;
+
+	for (uint64_t at = 0; at + 16 <= bytes; at += ss) {
+		if ((e->sector * ss + at) % JOURNAL_BLOCK != 0)
+			continue;
+		memcpy(&m, data + at, 8);
+		memcpy(&s, data + at + 8, 8);
+		if (m == magic && s > seq)
+			seq = s;
+	}
+	return seq;
+}
+
+static void seals(uint64_t n)
+{
+	uint64_t off = ss, flushes = 0, seal = 0, head = 0, s;
+	struct entry e;
+	const uint8_t *data;
+
+	printf("0 0 0\n");
+	for (uint64_t i = 0; i < n && (data = entry_next(&off, &e)) != 0; i++) {
+		if (e.flags & FLAG_FLUSH) {
+			printf("%llu %llu %llu\n", (unsigned long long)++flushes, (unsigned long long)seal,
+			    (unsigned long long)head);
+			continue;
+		}
+		if (!is_write(&e))
+			continue;
+		if ((s = newest_tagged(&e, data, JOURNAL_SEAL_MAGIC)) > seal)
+			seal = s;
+		if ((s = newest_tagged(&e, data, JOURNAL_HEAD_MAGIC)) > head)
+			head = s;
+	}
+	printf("%llu %llu %llu\n", (unsigned long long)flushes + 1, (unsigned long long)seal,
+	    (unsigned long long)head);
+}
+
 static void copy_file(const char *from, const char *to)
 {
 	int in = open(from, O_RDONLY), out;
@@ -182,13 +236,17 @@ int main(int argc, char **argv)
 {
 	uint64_t n;
 
-	if (argc != 2 && argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: mkcrash LOG [BASE OUT FLUSH [SEED]]\n");
+	if (argc != 2 && argc != 5 && argc != 6 && !(argc == 3 && strcmp(argv[2], "seals") == 0)) {
+		fprintf(stderr, "usage: mkcrash LOG [seals | BASE OUT FLUSH [SEED]]\n");
 		return 2;
 	}
 	log_open(argv[1], &n);
 	if (argc == 2) {
 		count(n);
+		return 0;
+	}
+	if (argc == 3) {
+		seals(n);
 		return 0;
 	}
 	rnd_state = argc == 6 ? strtoull(argv[5], 0, 0) * 0x9e3779b97f4a7c15ULL | 1 : 1;

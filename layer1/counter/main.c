@@ -1,0 +1,198 @@
+/*
+ * counter: a persistent counter that commits, the witness of the crash tests
+ * (tests/crash/) and an example of checkpoints and resume.
+ *
+ *   counter [every=N] [steps=S] [pages=P]
+ *
+ *   every=N   commit (strata_commit) after every N steps (default 1; 0: never)
+ *   steps=S   exit 0 after S steps of this run (default 0: run forever)
+ *   pages=P   state pages rewritten with each step, 1..PAGES_MAX (default 4;
+ *             keep it for the runs of one disk: a page added later is blank)
+ *
+ * The counter is the first word of the free area (info->image_end onward);
+ * its state pages lie SPREAD apart after it, so each is a page of its own.
+ * A step adds one to the counter and stamps every state page with the new
+ * value and a check of it and the page's index.  At each step boundary they
+ * agree: a checkpoint may catch a step half done, but a resume finishes it
+ * before the next boundary.  So a boundary where they disagree is a state no
+ * checkpoint had, and the payload says what differs and exits 3.
+ *
+ * Lines the crash scripts read:
+ *   counter: fresh at V        main ran: a fresh start, with V from the disk
+ *   counter: resumed at V      info->resumes changed: a resume, the counter V
+ *   counter: committed V       a commit returned 0 with the counter at V
+ *   counter: INCONSISTENT ...  the invariant failed (exit 3)
+ * A resume re-enters at the instruction of its checkpoint, not main, so the
+ * resume count is looked at after every step and every commit.  Without a
+ * disk the state lives in .bss: the same run, no durability.  Exit 2: a bad
+ * option, or a free area too small for the pages.
+ */
+#include <strata.h>
+
+STRATA_PAYLOAD("counter", 0, 0);
+
+#define PAGES_MAX	16
+#define SPREAD		(UINT64_C(4) << 20)	/* bytes between two state pages */
+#define VERIFY_EVERY	64			/* steps between two checks of a run */
+#define EXIT_USAGE	2
+#define EXIT_INCONSISTENT 3
+
+#define ULL(x)		((unsigned long long)(x))
+
+/* What a step writes into one state page. */
+struct stamp {
+	uint64_t value;		/* the counter after the step */
+	uint64_t check;		/* stamp_check(value, the page's index) */
+};
+
+struct counter {
+	volatile uint64_t *value;
+	volatile struct stamp *page[PAGES_MAX];
+	uint64_t npages;
+	uint64_t every;
+	uint64_t steps;
+	uint64_t resumes;	/* info->resumes as last seen */
+};
+
+/* The state without a disk: the counter and one stamp per page, in .bss. */
+static struct {
+	uint64_t value;
+	struct stamp page[PAGES_MAX];
+} nodisk;
+
+/*
+ * A mix of the value and the index, so that a stale stamp, a stamp of
+ * another page or a torn one (value and check from different steps) shows.
+ */
+static uint64_t stamp_check(uint64_t value, uint64_t index)
+{
+	uint64_t x = (value + 1) * UINT64_C(0x9e3779b97f4a7c15) ^ (index + 1) * UINT64_C(0xbf58476d1ce4e5b9);
+
+	return x ^ x >> 29;
+}
+
+/* The resume count, read anew each time: layer 0 changes it under us. */
+static uint64_t resumes_now(void)
+{
+	return *(volatile const uint64_t *)&strata_info()->resumes;
+}
+
+static bool parse_opts(int argc, char **argv, struct counter *c)
+{
+	static const char *const keys[] = { "every", "steps", "pages" };
+	uint64_t *vals[] = { &c->every, &c->steps, &c->npages };
+
+	for (int i = 1; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		size_t k = 0;
+
+		while (eq != NULL && k < 3 && ((size_t)(eq - argv[i]) != strlen(keys[k]) ||
+		    strncmp(argv[i], keys[k], strlen(keys[k])) != 0))
+			k++;
+		if (eq == NULL || k == 3 || !strata_parse_u64(eq + 1, 0, vals[k])) {
+			strata_printf("counter: bad option \"%s\"\n", argv[i]);
+			return false;
+		}
+	}
+	if (c->npages < 1 || c->npages > PAGES_MAX) {
+		strata_printf("counter: pages must be 1..%d\n", PAGES_MAX);
+		return false;
+	}
+	return true;
+}
+
+/* Points the counter and its pages into the free area, or .bss without a disk. */
+static bool place_state(struct counter *c)
+{
+	const struct strata_info *info = strata_info();
+	uint64_t lo = (info->image_end + STRATA_PAGE_SIZE - 1) & ~(STRATA_PAGE_SIZE - 1);
+	uint64_t hi = STRATA_DISK_WINDOW_BASE + info->l1_disk_limit;
+
+	if (info->disk_bytes == 0) {
+		c->value = &nodisk.value;
+		for (uint64_t i = 0; i < c->npages; i++)
+			c->page[i] = &nodisk.page[i];
+		return true;
+	}
+	if (hi < lo || (hi - lo) / SPREAD < c->npages + 1) {
+		strata_printf("counter: the free area (%llu MiB) is too small for %llu pages %llu MiB apart\n",
+		    ULL(hi > lo ? (hi - lo) >> 20 : 0), ULL(c->npages), ULL(SPREAD >> 20));
+		return false;
+	}
+	c->value = (volatile uint64_t *)lo;
+	for (uint64_t i = 0; i < c->npages; i++)
+		c->page[i] = (volatile struct stamp *)(lo + (i + 1) * SPREAD);
+	return true;
+}
+
+/* One step: the counter and every stamp move to the next value. */
+static void step(struct counter *c)
+{
+	uint64_t v = *c->value + 1;
+
+	for (uint64_t i = 0; i < c->npages; i++) {
+		c->page[i]->value = v;
+		c->page[i]->check = stamp_check(v, i);
+	}
+	*c->value = v;
+}
+
+/*
+ * At a step boundary every stamp holds the counter's value and its check.
+ * A fresh disk (all zero) is the state before the first step.  Exits 3 with
+ * what differs otherwise.
+ */
+static void verify(const struct counter *c)
+{
+	uint64_t v = *c->value;
+
+	for (uint64_t i = 0; i < c->npages; i++) {
+		uint64_t pv = c->page[i]->value, pc = c->page[i]->check;
+
+		if (v == 0 && pv == 0 && pc == 0)
+			continue;
+		if (pv != v || pc != stamp_check(pv, i)) {
+			strata_printf("counter: INCONSISTENT: counter %llu, page %llu holds %llu "
+			    "with check 0x%llx (0x%llx expected)\n", ULL(v), ULL(i), ULL(pv),
+			    ULL(pc), ULL(stamp_check(v, i)));
+			strata_exit(EXIT_INCONSISTENT);
+		}
+	}
+}
+
+/* Says so, and checks the state, when a resume happened since the last look. */
+static void notice_resume(struct counter *c)
+{
+	uint64_t r = resumes_now();
+
+	if (r == c->resumes)
+		return;
+	c->resumes = r;
+	strata_printf("counter: resumed at %llu\n", ULL(*c->value));
+	verify(c);
+}
+
+int main(int argc, char **argv)
+{
+	struct counter c = { .every = 1, .npages = 4 };
+
+	if (!parse_opts(argc, argv, &c) || !place_state(&c))
+		return EXIT_USAGE;
+	c.resumes = resumes_now();
+	strata_printf("counter: fresh at %llu\n", ULL(*c.value));
+	verify(&c);
+	for (uint64_t n = 1; c.steps == 0 || n <= c.steps; n++) {
+		step(&c);
+		notice_resume(&c);
+		if (c.every != 0 && n % c.every == 0) {
+			int r = strata_commit();
+
+			notice_resume(&c);
+			if (r == 0)
+				strata_printf("counter: committed %llu\n", ULL(*c.value));
+		}
+		if (n % VERIFY_EVERY == 0)
+			verify(&c);
+	}
+	return 0;
+}

@@ -1,0 +1,23 @@
+#!/bin/bash
+# tests/crash/campaign.sh BUILD N: the crash campaign, `make crash N=...`:
+# N cuts of each kind (SIGKILL, system_reset over QMP, power loss), each
+# kind's script printing its own summary line, then the total in the same
+# form: "cuts: N, resumed: N, lost commits: 0, inconsistent: 0".  Exit 0 when
+# every kind passed.
+set -u
+build=${1:-build} n=${2:-1000}
+here=$(cd "$(dirname "$0")" && pwd)
+status=0 total=(0 0 0 0)
+mkdir -p "$build/tests/out"
+for kind in sigkill reset powerloss; do
+	log=$build/tests/out/crash-$kind.log
+	"$here/$kind.sh" "$build" "$n" 2>&1 | tee "$log"
+	[ "${PIPESTATUS[0]}" = 0 ] || status=1
+	read -r -a got < <(sed -nE "s/^$kind: cuts: ([0-9]+), resumed: ([0-9]+), lost commits: ([0-9]+), inconsistent: ([0-9]+)$/\1 \2 \3 \4/p" "$log")
+	[ "${#got[@]}" = 4 ] || { status=1; continue; }
+	for f in 0 1 2 3; do
+		total[f]=$((total[f] + got[f]))
+	done
+done
+echo "cuts: ${total[0]}, resumed: ${total[1]}, lost commits: ${total[2]}, inconsistent: ${total[3]}"
+exit $status

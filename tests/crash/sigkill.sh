@@ -1,0 +1,31 @@
+#!/bin/bash
+# tests/crash/sigkill.sh BUILD N: N cuts by SIGKILL.  The counter commits at
+# every step on one disk; QEMU is killed at a random instant of each run, and
+# the next QEMU, booting the same ISO on the same disk, must resume at a
+# committed state (lib.sh, tally; cut_point says when cuts come).  What QEMU wrote to the image before the
+# kill stays (the host's page cache keeps it): the cut of a machine that
+# stops dead with its disk intact.  Ends with the line
+# "sigkill: cuts: N, resumed: N, lost commits: 0, inconsistent: 0"; exit 0
+# when it says so.
+set -u
+build=${1:-build} n=${2:-20} kind=sigkill
+. "$(dirname "$0")/lib.sh"
+
+crash_prepare "every=1" ""
+: >"$out/serial.log"
+# Boot i + 1 checks cut i; the last boot is killed too, but checks nothing.
+for i in $(seq 0 "$n"); do
+	boot_bg "$out/boot.log" "$out/disk.img" "$out/counter.iso"
+	ok=1
+	[ -n "$qpid" ] && cut_point "$out/boot.log" 0 "$i" || ok=0
+	stop_qemu
+	{ cat "$out/boot.log"; echo; } >>"$out/serial.log"
+	if [ "$ok" = 0 ]; then
+		echo "  $kind: boot $((i + 1)) never got to its cut; its end:" >&2
+		tail -5 "$out/boot.log" | sed 's/^/    | /' >&2
+		break
+	fi
+done
+read -r cuts resumed lost inconsistent bad < <(tally "$out/serial.log" 0 0)
+summary "$cuts" "$resumed" "$lost" "$inconsistent" "$bad" || exit 1
+rm -f "$out/disk.img" "$out/counter.iso"
