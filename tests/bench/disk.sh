@@ -36,7 +36,7 @@ boot() {
 		-drive "file=$disk,if=none,id=d0,format=raw,cache=none" -device virtio-blk-pci,drive=d0 -mem-prealloc \
 		2>"$log.err" && return 0
 	echo "disk.sh: disktest $2 failed:" >&2
-	tail -20 "$log" "$log.err" >&2
+	tail -n 20 "$log" "$log.err" >&2
 	return 1
 }
 
