@@ -218,18 +218,6 @@ void checkpoint_exit(struct trapframe *tf)
 
 /* ---- boot: recovery, the choice between resume and fresh start ---------- */
 
-static uint64_t period_option(const char *cmdline)
-{
-	const char *v = cmdline_option(cmdline, "checkpoint");
-	uint64_t ms = 0;
-
-	if (v == 0)
-		return PERIOD_DEFAULT_MS * 1000000ULL;
-	for (; *v >= '0' && *v <= '9'; v++)
-		ms = ms * 10 + (uint64_t)(*v - '0');
-	return ms * 1000000ULL;
-}
-
 static NORETURN void journal_stop(enum journal_error e, const char *why)
 {
 	kprintf("strata: %s: the checkpoint journal fails its checks: %s (%s)\n"
@@ -273,7 +261,7 @@ bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, boo
 {
 	const char *why = 0;
 
-	cp.period_ns = period_option(bi->cmdline);
+	cp.period_ns = option_number(bi->cmdline, "checkpoint", PERIOD_DEFAULT_MS) * 1000000ULL;
 	if (l1.dev == 0)
 		return false;
 	if (!cp.recovered)

@@ -154,6 +154,7 @@ uint32_t crc32c_extend(uint32_t crc, const void *p, uint64_t n);
 void mb2_parse(uint64_t mbi_phys, struct boot_info *bi);
 const char *cmdline_option(const char *cmdline, const char *key); /* "key=value": value, else 0 */
 bool option_is(const char *value, const char *word);	/* value (up to a space) == word */
+uint64_t option_number(const char *cmdline, const char *key, uint64_t dflt); /* "key=N", else dflt */
 
 /* pmm.c: physical pages, 4 KiB each, lowest address first */
 void pmm_init(const struct range *avail, int navail, const struct range *reserved, int nreserved);

@@ -171,18 +171,6 @@ static void symbols_load(void)
 	sym_set_layer1(&st);
 }
 
-static uint32_t faultaround(const struct boot_info *bi)
-{
-	const char *v = cmdline_option(bi->cmdline, "faultaround");
-	uint32_t n = 0;
-
-	if (v == 0)
-		return FAULTAROUND_DEFAULT;
-	for (; *v >= '0' && *v <= '9'; v++)
-		n = n * 10 + (uint32_t)(*v - '0');
-	return n;
-}
-
 /* A fresh start: the payload as built (installed from the module, or from the disk's copy). */
 static void fresh_load(const struct boot_info *bi, struct disklabel *lb, bool from_module)
 {
@@ -212,7 +200,8 @@ void payload_load(const struct boot_info *bi)
 	console_load(l1.img.hdr.console_slots ? l1.img.hdr.console_slots : STRATA_CONSOLE_SLOTS_DEFAULT);
 	nic_load(l1.img.hdr.tx_slots, l1.img.hdr.rx_slots);
 	info_load(bi, from_module ? bi->mods[0].cmdline : lb->cmdline);
-	pager_init(l1.dev, l1_window_perm, faultaround(bi));
+	pager_init(l1.dev, l1_window_perm,
+	    (uint32_t)option_number(bi->cmdline, "faultaround", FAULTAROUND_DEFAULT));
 	resuming = checkpoint_boot(bi, lb, from_module);
 	if (!resuming)
 		fresh_load(bi, lb, from_module);

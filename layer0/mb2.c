@@ -168,6 +168,19 @@ const char *cmdline_option(const char *cmdline, const char *key)
 	return 0;
 }
 
+/* The decimal value of "key=N", or dflt when key is absent (digits stop at the first other byte). */
+uint64_t option_number(const char *cmdline, const char *key, uint64_t dflt)
+{
+	const char *v = cmdline_option(cmdline, key);
+	uint64_t n = 0;
+
+	if (v == 0)
+		return dflt;
+	for (; *v >= '0' && *v <= '9'; v++)
+		n = n * 10 + (uint64_t)(*v - '0');
+	return n;
+}
+
 /* True when the option's value (as cmdline_option returns it) is exactly word. */
 bool option_is(const char *value, const char *word)
 {
