@@ -270,7 +270,7 @@ bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, boo
 		why = "fresh on layer 0's command line";
 	else if (cp.st.flags & STATE_EXITED)
 		why = "the payload exited";
-	else if (from_module && lb->payload_hash != fnv1a(l1.file, l1.file_bytes))
+	else if (from_module && lb->payload_hash != l1.file_hash)
 		why = "a new build of the payload";
 	else if (cp.st.payload_hash != lb->payload_hash)
 		why = "the checkpoint is of another build";

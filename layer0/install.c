@@ -45,7 +45,7 @@ static void label_from_image(struct disklabel *lb, const char *cmdline)
 	lb->nseg = (uint32_t)l1.img.nseg;
 	lb->disk_bytes = l1.geom.disk_bytes;
 	lb->l1_disk_limit = l1.geom.l1_disk_limit;
-	lb->payload_hash = fnv1a(l1.file, l1.file_bytes);
+	lb->payload_hash = l1.file_hash;
 	lb->payload_bytes = l1.file_bytes;
 	lb->entry = l1.img.entry;
 	lb->image_end = l1.img.image_end;
@@ -161,7 +161,7 @@ void install_check(const struct boot_info *bi, enum head head, const struct disk
 	else if (lb->state == LABEL_INSTALLING)
 		kprintf("strata: %s: the install of \"%s\" there was cut short; installing again\n",
 		    l1.dev->name, lb->hdr.name);
-	else if (lb->payload_hash != fnv1a(l1.file, l1.file_bytes))
+	else if (lb->payload_hash != l1.file_hash)
 		kprintf("strata: %s: replacing the installed \"%s\" with a new build of it\n",
 		    l1.dev->name, lb->hdr.name);
 }

@@ -16,6 +16,7 @@ struct layer1 {
 	struct strata_image img;	/* the validated payload (or the disk label's copy) */
 	const uint8_t *file;		/* its ELF, still in the module; 0 when it came from the disk */
 	uint64_t file_bytes;
+	uint64_t file_hash;		/* its FNV-1a, with a disk: the build, as the label and checkpoints name it */
 	struct blkdev *dev;		/* the disk behind the window, or 0 */
 	struct diskgeom geom;		/* all 0 without a disk */
 	uint64_t stack_bytes;		/* below STRATA_L1_STACK_TOP */

@@ -99,6 +99,9 @@ static bool choose_payload(const struct boot_info *bi, struct disklabel *lb)
 		checkpoint_recover(lb);	/* before anything judges what the disk holds */
 	if (bi->nmods > 0) {
 		payload_validate(&bi->mods[0]);
+		/* Once: the install and the checkpoints both compare it with the label's. */
+		if (l1.dev != 0)
+			l1.file_hash = fnv1a(l1.file, l1.file_bytes);
 		install_check(bi, head, lb, why);
 		return true;
 	}
