@@ -39,8 +39,6 @@
 #define STATE_EXITED	0x1	/* layer 1 exited: the next boot starts afresh */
 #define PERIOD_DEFAULT_MS	1000
 #define INSN_INT_BYTES	2	/* int imm8 */
-#define RFLAGS_TF	0x100
-#define RFLAGS_RF	0x10000
 
 enum { RING_CONSOLE, RING_TX, RING_RX, NRINGS };
 
@@ -137,8 +135,8 @@ static int take(const struct trapframe *f, uint64_t flags)
 	cp.taking = false;
 	if (e != J_OK) {
 		cp.failed++;
-		kprintf("strata: checkpoint: writing %u pages to the journal failed: %s (%d)\n", n,
-		    journal_error_name(e), (int)e);
+		kprintf("strata: checkpoint: writing %u pages to the journal failed: %s\n", n,
+		    journal_error_name(e));
 		return -1;
 	}
 	cp.taken++;

@@ -228,6 +228,9 @@ bool irq_dispatch(uint64_t vector);	/* runs vector's handler: false if it has no
 
 /* trap.c */
 void trap(struct trapframe *tf);	/* from the entry stubs, every vector */
+#define RFLAGS_TF	0x100	/* trap flag: a debug trap after the next instruction */
+#define RFLAGS_RF	0x10000	/* resume flag: no instruction breakpoint on the next one */
+
 /* Layer 1 lives in the lower half, layer 0 in the upper: RIP says who trapped. */
 static inline bool trap_from_layer1(const struct trapframe *tf) { return tf->rip < 0x0000800000000000ULL; }
 

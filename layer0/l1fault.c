@@ -14,7 +14,6 @@
 #define PF_WRITE	0x2
 #define PF_FETCH	0x10
 
-#define RFLAGS_TF	0x100	/* trap flag: a debug trap after the next instruction */
 
 /* The rule behind each violation exit code, as doc/abi.md names it. */
 static const char *rule_name(uint32_t code)
