@@ -64,6 +64,18 @@ static void wb_submit(struct wb_req *w)
 	blk_submit(pg.dev, &w->req);	/* a final status is kept in req.status */
 }
 
+/* Whether page i can join the run w is building: w has room, and i comes right after its last page. */
+static bool run_takes(const struct wb_req *w, uint32_t i)
+{
+	return w->n < WB_MAX && pg.cp[w->idx[w->n - 1]].dpn + 1 == pg.cp[i].dpn;
+}
+
+static void run_add(struct wb_req *w, uint32_t i)
+{
+	w->pages[w->n] = pg.cp[i].pa;
+	w->idx[w->n++] = i;
+}
+
 /*
  * page_out: the one way a dirty page goes to its home on the disk.  Writes
  * the n descriptors of order[] (dirty, sorted by page), joining runs of
@@ -81,15 +93,14 @@ static int page_out(const uint32_t *order, uint32_t n)
 
 		if (!home_write_allowed(c))
 			continue;
-		if (w->n > 0 && (w->n == WB_MAX || pg.cp[w->idx[w->n - 1]].dpn + 1 != c->dpn)) {
+		if (w->n > 0 && !run_takes(w, order[k])) {
 			wb_submit(w);
 			slot = (slot + 1) % WB_INFLIGHT;
 			w = &wb[slot];
 			if (w->n > 0)
 				wb_finish(w, &failed);
 		}
-		w->pages[w->n] = c->pa;
-		w->idx[w->n++] = order[k];
+		run_add(w, order[k]);
 	}
 	if (w->n > 0)
 		wb_submit(w);
@@ -185,17 +196,14 @@ void home_start(void)
 	}
 	sort_by_page(pg.order, n);
 	for (uint32_t k = 0; k < n; k++) {
-		struct cpage *c = &pg.cp[pg.order[k]];
-
-		if (w->n > 0 && (w->n == WB_MAX || pg.cp[w->idx[w->n - 1]].dpn + 1 != c->dpn)) {
+		if (w->n > 0 && !run_takes(w, pg.order[k])) {
 			wb_submit(w);
 			if (++slot == WB_INFLIGHT)
 				return;
 			w = &homing[slot];
 		}
-		c->flags |= CP_BUSY | CP_HOMING;
-		w->pages[w->n] = c->pa;
-		w->idx[w->n++] = pg.order[k];
+		pg.cp[pg.order[k]].flags |= CP_BUSY | CP_HOMING;
+		run_add(w, pg.order[k]);
 	}
 	if (w->n > 0)
 		wb_submit(w);
