@@ -210,11 +210,21 @@ void home_start(void)
 }
 
 /* Finishes the background home writes that are done (all, waiting, if wait).  True if any was in flight. */
+static bool homing_in_flight(void)
+{
+	for (uint32_t s = 0; s < WB_INFLIGHT; s++)
+		if (homing[s].n > 0)
+			return true;
+	return false;
+}
+
 bool home_reap(bool wait)
 {
 	bool any = false;
 
-	if (pg.dev != 0 && !wait)
+	if (!homing_in_flight())
+		return false;	/* as a rule, on the eviction path: no poll of the device */
+	if (!wait)
 		blk_poll(pg.dev);
 	for (uint32_t s = 0; s < WB_INFLIGHT; s++) {
 		struct wb_req *w = &homing[s];
