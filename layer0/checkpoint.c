@@ -203,6 +203,20 @@ static void steal(void)
 		take(l1_frame, 0);
 }
 
+uint64_t checkpoint_cover(void)
+{
+	if (!cp.on)
+		return 0;
+	if (l1_frame != 0 && !cp.taking && !l1_stepping() && take(l1_frame, 0) == 0)
+		return cp.j.next_seq - 1;
+	return cp.j.next_seq;	/* the next one covers it */
+}
+
+uint64_t checkpoint_covered(void)
+{
+	return cp.on ? l1.info->checkpoint_seq : 0;
+}
+
 void checkpoint_exit(struct trapframe *tf)
 {
 	if (!cp.on)

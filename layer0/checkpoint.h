@@ -22,6 +22,15 @@ void checkpoint_tick_irq(struct trapframe *tf);
 bool checkpoint_step(struct trapframe *tf);
 /* Before layer 1 dirties one more page: a checkpoint first if one record could not hold it. */
 void checkpoint_room(struct trapframe *tf);
+/*
+ * External synchrony (the TX ring of a payload with STRATA_PAYLOAD_EXTSYNC):
+ * the number of a checkpoint that, once durable, holds everything layer 1
+ * did up to now; one is taken, or armed to be taken soon.  0 when
+ * checkpoints are off: then nothing is ever durable, and nothing waits.
+ */
+uint64_t checkpoint_cover(void);
+/* The newest durable checkpoint's number: it and every one before it are durable. */
+uint64_t checkpoint_covered(void);
 /* Layer 1 exits: a last checkpoint that says so, and everything home. */
 void checkpoint_exit(struct trapframe *tf);
 
