@@ -18,6 +18,11 @@
  *   checkpoint mib=M     dirty M MiB, then time the one commit that holds it
  *   resume mib=M         dirty M MiB, commit, wait for a cut (60 s at most);
  *                        resumed after it, say so at once and exit 0
+ *   pause pages=P n=N    N times: dirty P pages, spin until a periodic
+ *                        checkpoint is durable; the longest stall seen
+ *   cadence pages=P ms=T keep P pages dirty for T ms: checkpoints per second
+ *   cow pages=P n=N      write every word of P pages N times, timed
+ *                        (cadence.c says more of these three)
  *   exec                 run code that lives on the disk
  *   exec-data            run code in the free area: must end in V-EXEC
  *   edge                 read and write the first and last free pages
@@ -37,31 +42,15 @@
  */
 #include <strata.h>
 
+#include "disktest.h"
+
 STRATA_PAYLOAD("disktest", 0, 0);
 
-#define PAGE		STRATA_PAGE_SIZE
-#define MIB		(UINT64_C(1) << 20)
 #define MAX_SAMPLES	16384	/* timed touches one measurement keeps */
 #define NULL_FAULTS	1024	/* doorbells timed, rounded up to whole rings */
 #define HIT_BYTES	(8 * MIB)
 #define MISS_PAGES	512
 #define RESCAN_BYTES	(32 * MIB)
-
-/* %llu and %llx take unsigned long long; uint64_t is unsigned long. */
-#define ULL(x)		((unsigned long long)(x))
-
-/* Window addresses [lo, hi), page aligned. */
-struct area {
-	uint64_t lo;
-	uint64_t hi;
-};
-
-struct opts {
-	uint64_t seed;
-	uint64_t n;
-	uint64_t mib;
-	uint64_t syncs;
-};
 
 static uint64_t samples[MAX_SAMPLES];
 static uint64_t targets[MAX_SAMPLES];
@@ -70,19 +59,7 @@ static volatile uint64_t sink;
 
 /* ---- clock and loads --------------------------------------------------- */
 
-/*
- * lfence on both sides keeps the load being timed inside the interval: the
- * TSC is read only once everything before it has completed.
- */
-static inline uint64_t tsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) : : "memory");
-	return (uint64_t)hi << 32 | lo;
-}
-
-static uint64_t ticks_ns(uint64_t ticks)
+uint64_t ticks_ns(uint64_t ticks)
 {
 	return (uint64_t)(((unsigned __int128)ticks * strata_info()->tsc_ns_mult) >> 32);
 }
@@ -471,7 +448,7 @@ static int do_writeback(struct area a, const struct opts *o)
 #define CUT_WAIT_NS	(UINT64_C(60) * 1000000000)	/* resume: the longest wait for the cut */
 
 /* Prints " N.D us" for ns. */
-static void print_us(uint64_t ns)
+void print_us(uint64_t ns)
 {
 	strata_printf(" %llu.%llu us", ULL(ns / 1000), ULL(ns / 100 % 10));
 }
@@ -837,6 +814,9 @@ static const struct mode modes[] = {
 	{ "commit", do_commit, false },
 	{ "checkpoint", do_checkpoint, false },
 	{ "resume", do_resume, false },
+	{ "pause", do_pause, false },
+	{ "cadence", do_cadence, false },
+	{ "cow", do_cow, false },
 	{ "exec", do_exec, false },
 	{ "exec-data", do_exec_data, false },
 	{ "edge", do_edge, false },
@@ -848,7 +828,7 @@ static const struct mode modes[] = {
 
 static void usage(void)
 {
-	strata_printf("usage: disktest MODE [seed=S] [n=N] [mib=M] [syncs=N]\nmodes:");
+	strata_printf("usage: disktest MODE [seed=S] [n=N] [mib=M] [syncs=N] [pages=P] [ms=T]\nmodes:");
 	for (size_t i = 0; i < NMODES; i++)
 		strata_printf(" %s", modes[i].name);
 	strata_puts("");
@@ -857,11 +837,11 @@ static void usage(void)
 /* Reads the key=value words after the mode; false, saying why, on any other word. */
 static bool parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const char *const keys[] = { "seed", "n", "mib", "syncs" };
-	uint64_t *vals[] = { &o->seed, &o->n, &o->mib, &o->syncs };
+	static const char *const keys[] = { "seed", "n", "mib", "syncs", "pages", "ms" };
+	uint64_t *vals[] = { &o->seed, &o->n, &o->mib, &o->syncs, &o->pages, &o->ms };
 	const size_t nkeys = sizeof keys / sizeof keys[0];
 
-	*o = (struct opts){ .seed = 1, .n = 1000, .mib = 16, .syncs = 1 };
+	*o = (struct opts){ .seed = 1, .n = 1000, .mib = 16, .syncs = 1, .pages = 16, .ms = 2000 };
 	for (int i = 2; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
 		size_t k = 0;

@@ -29,6 +29,27 @@
 #                            fastest run's median, as huge.sh takes, since the load of a
 #                            shared host only ever adds and a 10% goal is within its noise
 #   commit_null_64TiB_ratio_to_64MiB   (goal: within 10%, 0.9 to 1.1)
+# and those of continuous checkpoints (issue 15), each mode with periodic
+# checkpoints (layer1/disktest/cadence.c):
+#   checkpoint_pause_us_P, checkpoint_durable_us_P   for P = 1, 64 and 4096: disktest pause,
+#                            rounds of P pages dirtied, then a spin until the periodic
+#                            checkpoint that holds them is durable (checkpoint=20, and 300
+#                            for 4096, longer than a round takes); layer 0's line at exit
+#                            "pause mean A us ..., durable mean C us ...", A and C (the
+#                            mean over the run's checkpoints; a round whose checkpoint
+#                            came while it dirtied, split, stops the benchmark)
+#   checkpoint_pause_ratio_P the first over the second (goal: at most 0.1)
+#   checkpoint_pause_seen_us_P   the same rounds from layer 1: the mean of each round's
+#                            longest gap between two clock reads of its spin
+#   checkpoints_per_s        disktest cadence: 16 pages kept dirty for 2 s, checkpoint=1,
+#                            the checkpoints made durable per second (goal: at least 100)
+#   raw_write_flush_pairs_per_s  10^6 / raw_write_flush_4k_us, the same runs' figure
+#   checkpoints_per_s_ratio_to_raw_pairs   (goal: at least 0.5)
+#   cow_loop_cp10_ms, cow_loop_cp0_ms   disktest cow: every word of 256 pages written
+#                            2000 times, under checkpoint=10 (100 a second) and checkpoint=0
+#   cow_overhead             the first over the second (goal: at most 1.25)
+# Until layer 0 prints the pause line, the figures from it are left out and
+# a line on stderr says they are pending.
 # One record holds at most a quarter of the journal (layer0/checkpoint.c),
 # and the journal is a sixteenth of the disk, so the commits run on a 4.5
 # GiB disk (288 MiB of journal: a 64 MiB checkpoint is one record) and the
@@ -133,6 +154,38 @@ resume_and_fresh() {
 	fresh_ms+=("$(stamp_ms "$dir/fresh.log" '^disktest: ')")
 }
 
+# The means "A C" of layer 0's line at exit "strata: checkpoint: pause mean A us max B us,
+# durable mean C us ...", or nothing while layer 0 does not print it.
+pause_means() {
+	tr -d '\r' <"$dir/$1.log" |
+		sed -nE 's/^strata: checkpoint: pause mean ([0-9.]+) us max [0-9.]+ us, durable mean ([0-9.]+) us.*/\1 \2/p' |
+		head -1
+}
+
+# One run of the modes of continuous checkpoints: appends to seen[P], pause[P] and
+# durable[P] (words of a string each), cps, cow10 and cow0.
+continuous() {
+	local p m
+	for p in 1 64 4096; do
+		boot pause$p "${real[@]}" || return 1
+		[ "$(pick pause$p ', ([0-9]+) split')" = 0 ] || {
+			echo "checkpoint.sh: pause$p: a checkpoint came while a round dirtied its pages" \
+				"(split): its figures would not be those of $p pages" >&2
+			return 1
+		}
+		seen[$p]+=" $(pick pause$p 'longest stall mean ([0-9.]+) us')" || return 1
+		m=$(pause_means pause$p)
+		[ -n "$m" ] && pause[$p]+=" ${m% *}" && durable[$p]+=" ${m#* }"
+	done
+	boot cadence "${real[@]}" || return 1
+	cps+=("$(pick cadence 'checkpoints = ([0-9.]+)/s')") || return 1
+	for m in 10 0; do
+		boot cow$m "${real[@]}" || return 1
+	done
+	cow10+=("$(pick cow10 'passes: ([0-9]+) us')") || return 1
+	cow0+=("$(pick cow0 'passes: ([0-9]+) us')") || return 1
+}
+
 blank "$disk" 4608 288
 blank "$rdisk" 1280 80
 iso raw "edge" "blkbench=all"
@@ -141,10 +194,18 @@ iso cp16 "checkpoint mib=16" "checkpoint=0"
 iso cp64 "checkpoint mib=64" "checkpoint=0"
 iso resume "resume mib=16" "checkpoint=0"
 iso resume-fresh "resume mib=16" "checkpoint=0 fresh"
+iso pause1 "pause pages=1 n=40" "checkpoint=20"
+iso pause64 "pause pages=64 n=40" "checkpoint=20"
+iso pause4096 "pause pages=4096 n=8" "checkpoint=300"
+iso cadence "cadence pages=16 ms=2000" "checkpoint=1"
+iso cow10 "cow pages=256 n=2000" "checkpoint=10"
+iso cow0 "cow pages=256 n=2000" "checkpoint=0"
 cp "$dir/commit.iso" "$dir/null64m.iso"
 cp "$dir/commit.iso" "$dir/null64t.iso"
 
 flush=() write=() commit=() trap_us=() cp16=() cp64=() resume_ms=() fresh_ms=() exit_ms=() n64m=() n64t=()
+declare -A seen=() pause=() durable=()
+cps=() cow10=() cow0=()
 each="$commits checkpoints"
 for _ in $(seq "$runs"); do
 	boot raw "${real[@]}" || exit 1
@@ -165,6 +226,7 @@ for _ in $(seq "$runs"); do
 	boot null64t $(null $((64 << 40))) && one_each null64t ", $each\$" || exit 1
 	n64m+=("$(pick null64m 'commit 1 page x [0-9]+: median ([0-9.]+) us')") || exit 1
 	n64t+=("$(pick null64t 'commit 1 page x [0-9]+: median ([0-9.]+) us')") || exit 1
+	continuous || exit 1
 done
 
 c=$(median "${commit[@]}") f=$(median "${flush[@]}") w=$(median "${write[@]}")
@@ -186,4 +248,27 @@ echo "fresh_boot_after_exit_ms $(median "${exit_ms[@]}") ms"
 echo "commit_1page_null64MiB_us $m us"
 echo "commit_1page_null64TiB_us $t us"
 ratio commit_null_64TiB_ratio_to_64MiB "$t" "$m"
+pending=""
+for p in 1 64 4096; do
+	# shellcheck disable=SC2086 # the words are the runs' figures
+	if [ -n "${pause[$p]:-}" ]; then
+		a=$(median ${pause[$p]}) d=$(median ${durable[$p]})
+		echo "checkpoint_pause_us_$p $a us"
+		echo "checkpoint_durable_us_$p $d us"
+		ratio checkpoint_pause_ratio_$p "$a" "$d"
+	else
+		pending+=" $p"
+	fi
+	# shellcheck disable=SC2086
+	echo "checkpoint_pause_seen_us_$p $(median ${seen[$p]}) us"
+done
+[ -n "$pending" ] && echo "checkpoint.sh: layer 0 prints no \"strata: checkpoint: pause mean\" line yet:" \
+	"checkpoint_pause_us, checkpoint_durable_us and checkpoint_pause_ratio of$pending pages pending" >&2
+c=$(median "${cps[@]}") pairs=$(awk -v f="$f" 'BEGIN { printf "%.1f", f ? 1000000 / f : 0 }')
+echo "checkpoints_per_s $c /s"
+echo "raw_write_flush_pairs_per_s $pairs /s"
+ratio checkpoints_per_s_ratio_to_raw_pairs "$c" "$pairs"
+a=$(median "${cow10[@]}") b=$(median "${cow0[@]}")
+awk -v a="$a" -v b="$b" 'BEGIN { printf "cow_loop_cp10_ms %.1f ms\ncow_loop_cp0_ms %.1f ms\n", a / 1000, b / 1000 }'
+ratio cow_overhead "$a" "$b"
 rm -f "$disk" "$rdisk"
