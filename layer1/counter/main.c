@@ -4,7 +4,8 @@
  *
  *   counter [every=N] [steps=S] [pages=P]
  *
- *   every=N   commit (strata_commit) after every N steps (default 1; 0: never)
+ *   every=N   commit (strata_commit) after every N steps (default 1; 0: never,
+ *             and print marks instead, below)
  *   steps=S   exit 0 after S steps of this run (default 0: run forever)
  *   pages=P   state pages rewritten with each step, 1..PAGES_MAX (default 4;
  *             keep it for the runs of one disk: a page added later is blank)
@@ -22,6 +23,20 @@
  *   counter: resumed at V      info->resumes changed: a resume, the counter V
  *   counter: committed V       a commit returned 0 with the counter at V
  *   counter: INCONSISTENT ...  the invariant failed (exit 3)
+ * and with every=0, where periodic checkpoints are all that keeps the state:
+ *   counter: mark V to W at T us tick K us seq S
+ *                              at clock T the counter was V and it stays at
+ *                              or below W until the next mark; K was
+ *                              info->clock_ns (the clock at layer 0's last
+ *                              timer tick, when periodic checkpoints start)
+ *                              and S info->checkpoint_seq (the newest durable
+ *                              checkpoint); a mark is printed, and its line
+ *                              on the console, before the step past W
+ *   counter: resumed from clock T us
+ *                              after "resumed at": info->resume_clock_ns, the
+ *                              clock of the checkpoint resumed, on the same
+ *                              clock as the marks (it carries on over resumes)
+ * W is chosen so that marks come about every MARK_NS.
  * A resume re-enters at the instruction of its checkpoint, not main, so the
  * resume count is looked at after every step and every commit.  Without a
  * disk the state lives in .bss: the same run, no durability.  Exit 2: a bad
@@ -34,6 +49,8 @@ STRATA_PAYLOAD("counter", 0, 0);
 #define PAGES_MAX	16
 #define SPREAD		(UINT64_C(4) << 20)	/* bytes between two state pages */
 #define VERIFY_EVERY	64			/* steps between two checks of a run */
+#define MARK_NS		2000000			/* every=0: the time between two marks */
+#define MARK_SPAN_MAX	(UINT64_C(1) << 30)	/* the most steps between two marks */
 #define EXIT_USAGE	2
 #define EXIT_INCONSISTENT 3
 
@@ -52,6 +69,9 @@ struct counter {
 	uint64_t every;
 	uint64_t steps;
 	uint64_t resumes;	/* info->resumes as last seen */
+	uint64_t mark_value;	/* every=0: the last mark's V, W and clock */
+	uint64_t mark_to;
+	uint64_t mark_ns;
 };
 
 /* The state without a disk: the counter and one stamp per page, in .bss. */
@@ -169,7 +189,36 @@ static void notice_resume(struct counter *c)
 		return;
 	c->resumes = r;
 	strata_printf("counter: resumed at %llu\n", ULL(*c->value));
+	if (c->every == 0)
+		strata_printf("counter: resumed from clock %llu us\n",
+		    ULL(strata_info()->resume_clock_ns / 1000));
 	verify(c);
+}
+
+/*
+ * A mark (every=0): where the counter is and the most it may reach before
+ * the next one, so that the crash tests can tell where a cut found it.  The
+ * span is the steps of the last MARK_NS at the rate since the last mark.  A
+ * resume not yet noticed is noticed first, so that its lines come before
+ * any mark of the resumed run.
+ */
+static void mark(struct counter *c)
+{
+	uint64_t v = *c->value, now = strata_now_ns(), span = 1;
+
+	notice_resume(c);
+	if (now > c->mark_ns && v > c->mark_value)
+		span = (v - c->mark_value) * MARK_NS / (now - c->mark_ns);
+	if (span == 0)
+		span = 1;
+	if (span > MARK_SPAN_MAX)
+		span = MARK_SPAN_MAX;
+	c->mark_value = v;
+	c->mark_to = v + span;
+	c->mark_ns = now;
+	strata_printf("counter: mark %llu to %llu at %llu us tick %llu us seq %llu\n", ULL(v),
+	    ULL(c->mark_to), ULL(now / 1000), ULL(strata_info()->clock_ns / 1000),
+	    ULL(strata_info()->checkpoint_seq));
 }
 
 int main(int argc, char **argv)
@@ -181,9 +230,13 @@ int main(int argc, char **argv)
 	c.resumes = resumes_now();
 	strata_printf("counter: fresh at %llu\n", ULL(*c.value));
 	verify(&c);
+	if (c.every == 0)
+		mark(&c);
 	for (uint64_t n = 1; c.steps == 0 || n <= c.steps; n++) {
 		step(&c);
 		notice_resume(&c);
+		if (c.every == 0 && *c.value >= c.mark_to)
+			mark(&c);
 		if (c.every != 0 && n % c.every == 0) {
 			int r = strata_commit();
 
