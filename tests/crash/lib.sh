@@ -25,6 +25,35 @@ crash_prepare() {
 	truncate -s 64M "$out/disk.img"
 }
 
+# With an interval (the scripts' third argument, MS), the counter never
+# commits (every=0) and layer 0 checkpoints it every MS ms: a cut must then
+# find it resumed within one interval of where it was (tally_marks), give or
+# take MARGIN_MS: a periodic checkpoint starts at the first timer tick after
+# it is due (10 ms apart at the 100 Hz timer), it is durable some ms after
+# it starts, and the machine shares two cores with other QEMUs, whose turns
+# stall it for tens of ms at times (the campaign's largest lags: see
+# tally_marks's line).
+MARGIN_MS=${CRASH_MARGIN_MS:-30}
+
+# crash_prepare_kind ARGS L0ARGS: crash_prepare with these, or without commits
+# and with checkpoints every $interval ms when the script was given one.
+crash_prepare_kind() {
+	if [ -n "${interval:-}" ]; then
+		crash_prepare "every=0" "checkpoint=$interval"
+	else
+		crash_prepare "$1" "$2"
+	fi
+}
+
+# tally_kind LOG: tally of a script's serial output, or tally_marks with an interval.
+tally_kind() {
+	if [ -n "${interval:-}" ]; then
+		tally_marks "$1" $((interval + MARGIN_MS))
+	else
+		tally "$1" 0 0
+	fi
+}
+
 # rand_sleep MS: sleeps a random time in [0, MS) milliseconds.
 rand_sleep() {
 	local ms=$((RANDOM % $1))
@@ -137,6 +166,84 @@ tally() {
 	}
 	/^counter: committed [0-9]+$/ && $3 + 0 > maxc { maxc = $3 + 0 }
 	END { print boot - (firstcut ? 0 : 1), resumed + 0, lost + 0, inconsistent + 0, bad + 0 }'
+}
+
+# tally_marks LOG WINDOW_MS: tally's counterpart for a counter that never
+# commits (every=0) under periodic checkpoints, from its marks (layer1/
+# counter/main.c): at a cut, the last mark before it says the counter was at
+# most W; each mark is stamped with the clock, which carries on over resumes,
+# and with the clock of layer 0's last timer tick.  The next boot must
+# resume (layer 0's "resuming checkpoint S") a checkpoint at least as new as
+# the newest durable one the marks showed, at a value not above W, and not
+# below the value of the newest mark whose tick was WINDOW_MS or more before
+# the last mark's: a periodic checkpoint starts at a tick, so one started
+# after that tick was durable at the cut.  Ticks, not the clock itself,
+# because QEMU delivers them from its main thread, which a busy host may
+# hold up for tens of ms while the CPU thread runs on.  The "resumed from
+# clock" line ends the timeline there (marks printed after that clock were
+# undone).  A fresh start after a cut counts only while no checkpoint was
+# durable, and not below that same value either (so a run without
+# checkpoints fails).  Prints what tally does, and on stderr the largest
+# lag seen: the last mark's tick minus the clock resumed.
+tally_marks() {
+	tr -d '\r' <"$1" | awk -v window="$(($2 * 1000))" -v kind="$kind" '
+	function report(what) { printf "  %s: boot %d: %s\n", kind, boot, what > "/dev/stderr" }
+	function below(why) {
+		lost++
+		report($0 ", " why ", below " V[i] ", printed at tick " K[i] " us, " window / 1000 \
+		    " ms or more before the last mark, at tick " K[h] " us")
+	}
+	/^strata: layer 0 starting/ {
+		boot++; started = 0; seq = -1
+		if (boot > 1)
+			pending++
+		next
+	}
+	/^strata: checkpoint: resuming checkpoint [0-9]+ / { seq = $5 + 0 }
+	/^counter: INCONSISTENT/ { inconsistent++; report($0) }
+	/^strata: exit [0-9]+/ && $3 != 0 { bad++; report($0) }
+	/^counter: (fresh|resumed) at [0-9]+$/ && !started {
+		started = 1
+		v = $4 + 0
+		for (i = h; i > 0 && K[i] > K[h] - window; i--)
+			;
+		if (pending == 0) {
+			# the first boot
+		} else if ($2 == "fresh" && durable > 0) {
+			lost++
+			report($0 ": a fresh start after a cut, with checkpoint " durable " durable")
+		} else if (i > 0 && v < V[i]) {
+			below($2 == "fresh" ? "a fresh start after a cut" : "a resume")
+		} else if ($2 == "resumed" && seq < durable) {
+			lost++
+			report("resumed checkpoint " seq ", but " durable " was durable before the cut")
+		} else if ($2 == "resumed" && h > 0 && v > W[h]) {
+			inconsistent++
+			report($0 ", past " W[h] ", the most the counter reached before the cut")
+		} else {
+			resumed += pending
+		}
+		last = K[h]
+		if ($2 == "fresh")
+			h = durable = 0
+		pending = 0
+	}
+	/^counter: resumed from clock [0-9]+ us$/ {
+		if (last - $5 > lag)
+			lag = last - $5
+		while (h > 0 && T[h] > $5 + 0)
+			h--
+	}
+	/^counter: mark [0-9]+ to [0-9]+ at [0-9]+ us tick [0-9]+ us seq [0-9]+$/ {
+		h++; V[h] = $3 + 0; W[h] = $5 + 0; T[h] = $7 + 0; K[h] = $10 + 0
+		if ($13 + 0 > durable)
+			durable = $13 + 0
+	}
+	END {
+		printf "  %s: the largest lag of a resume behind the last tick before its cut: %.1f ms\n",
+		    kind, lag / 1000 > "/dev/stderr"
+		print boot - 1, resumed + 0, lost + 0, inconsistent + 0, bad + 0
+	}'
 }
 
 # summary CUTS RESUMED LOST INCONSISTENT BAD: the kind's line; 0 if all is well.

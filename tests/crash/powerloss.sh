@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/crash/powerloss.sh BUILD N: N power cuts with a volatile disk cache.
+# tests/crash/powerloss.sh BUILD N [MS]: N power cuts with a volatile disk cache.
 # One run of the counter (every=1, steps=S, layer 0's checkpoint=0) goes
 # through QEMU's blklogwrites driver, which logs every write and flush
 # (../shared/notes/blklogwrites.md).  mkcrash then builds N crash images from
@@ -20,16 +20,30 @@
 # flushed fails here.  Ends with the line
 # "powerloss: cuts: N, resumed: N, lost commits: 0, inconsistent: 0"; exit 0
 # when it says so.
+#
+# With MS (kind powerloss-cpMS), the counter never commits (every=0, and
+# STEPS defaults to 5000000, some hundreds of checkpoints) and layer 0
+# checkpoints it every MS ms: a cut between flushes K and K + 1 must resume
+# a checkpoint between the newest seal logged before flush K and the newest
+# before flush K + 1 (layer 0's "resuming checkpoint S"; a fresh start only
+# before the first or after the exit's), at a value its clock agrees with:
+# not below the logged run's newest mark before that clock, nor above the
+# most that mark allowed (tally_seals).
 set -u
-build=${1:-build} n=${2:-20} kind=powerloss
-steps=${STEPS:-40}
+build=${1:-build} n=${2:-20} interval=${3:-} kind=powerloss${3:+-cp$3}
+steps=${STEPS:-${interval:+5000000}}
+steps=${steps:-40}
 . "$(dirname "$0")/lib.sh"
 mkcrash=$build/bin/mkcrash
 mkdir -p "$out/cuts"
 
 fail() { echo "  $kind: $1" >&2; summary 0 0 0 0 0; exit 1; }
 
-crash_prepare "every=1 steps=$steps" "checkpoint=0"
+if [ -n "$interval" ]; then
+	crash_prepare "every=0 steps=$steps" "checkpoint=$interval"
+else
+	crash_prepare "every=1 steps=$steps" "checkpoint=0"
+fi
 cp --sparse=always "$out/disk.img" "$out/base.img"
 : >"$out/log.bin"
 "$images/qemu.sh" --iso "$out/counter.iso" --mem 128M --timeout 120 --log "$out/logged.log" --quiet -- \
@@ -45,8 +59,12 @@ rc=$?
 mapfile -t seal < <(cut -d' ' -f2 "$out/seals.txt")
 mapfile -t head < <(cut -d' ' -f3 "$out/seals.txt")
 flushes=$((${#seal[@]} - 2))
-[ "${seal[flushes + 1]}" = $((steps + 1)) ] ||
-	fail "the log's newest seal is ${seal[flushes + 1]}, not $((steps + 1)) ($steps commits and the exit)"
+if [ -n "$interval" ]; then
+	[ "${seal[flushes + 1]}" -gt 1 ] || fail "the log holds no periodic checkpoint's seal"
+else
+	[ "${seal[flushes + 1]}" = $((steps + 1)) ] ||
+		fail "the log's newest seal is ${seal[flushes + 1]}, not $((steps + 1)) ($steps commits and the exit)"
+fi
 # The counter's value at checkpoint j.
 value() { echo $(($1 < steps ? $1 : steps)); }
 # The cuts start at the last flush before the first record: the install
@@ -63,6 +81,47 @@ floor() {
 	value $((seal[$1] > j ? seal[$1] : j))
 }
 
+# tally_seals LOG K: the tally of crash image K's boot, with an interval.
+tally_seals() {
+	cat "$out/logged.log" "$1" | tr -d '\r' | awk -v floor="${seal[$2]}" -v ceiling="${seal[$2 + 1]}" \
+		-v exit_seal="${seal[flushes + 1]}" -v kind="$kind" '
+	function report(what) { printf "  %s: boot 1: %s\n", kind, what > "/dev/stderr"; wrong = 1 }
+	/^strata: layer 0 starting/ { boot++ }
+	boot < 2 && /^counter: mark / { m++; T[m] = $7 + 0; V[m] = $3 + 0; W[m] = $5 + 0; next }
+	boot < 2 { next }
+	/^strata: checkpoint: (resuming|fresh start)/ { started = 1 }
+	/^strata: checkpoint: resuming checkpoint [0-9]+ / {
+		if ($5 < floor) {
+			lost++
+			report($0 ", but " floor " was sealed and flushed before the cut")
+		} else if ($5 > ceiling) {
+			inconsistent++
+			report($0 ", past " ceiling ", the newest seal the disk can hold")
+		}
+	}
+	/^strata: checkpoint: fresh start/ && floor > 0 && !(/exit/ && ceiling == exit_seal) {
+		lost++
+		report($0 ", with checkpoint " floor " sealed and flushed before the cut")
+	}
+	/^counter: resumed at [0-9]+$/ && !v { v = $4 + 0 }
+	/^counter: resumed from clock [0-9]+ us$/ {
+		for (i = m; i > 0 && T[i] > $5 + 0; i--)
+			;
+		if (i > 0 && (v < V[i] || v > W[i])) {
+			inconsistent++
+			report("counter: resumed at " v " from clock " $5 " us, but the counter was " V[i] \
+			    " at " T[i] " us and at most " W[i] " until the next mark")
+		}
+	}
+	/^counter: INCONSISTENT/ { inconsistent++; report($0) }
+	/^strata: exit [0-9]+/ && $3 != 0 { bad++; report($0) }
+	END {
+		if (!started)
+			report("layer 0 neither resumed nor started fresh")
+		print 1, wrong ? 0 : 1, lost + 0, inconsistent + 0, bad + 0
+	}'
+}
+
 # crash_cut I K SEED: builds and boots crash image I, cut at flush K with the
 # subset after it SEED draws; writes its tally.
 crash_cut() {
@@ -70,8 +129,11 @@ crash_cut() {
 	"$mkcrash" "$out/log.bin" "$out/base.img" "$img" "$k" "$3"
 	"$images/qemu.sh" --iso "$out/counter.iso" --disk "$img" --mem 128M --timeout 120 \
 		--log "$log" --quiet </dev/null 2>>"$out/qemu.err"
-	tally "$log" "$(floor "$k")" 1 "$(value "${seal[k + 1]}")" >"$out/cuts/$i.tally" \
-		2> >(sed "s/boot 1:/cut $i (flush $k of $flushes, seed $3):/" >&2)
+	if [ -n "$interval" ]; then
+		tally_seals "$log" "$k"
+	else
+		tally "$log" "$(floor "$k")" 1 "$(value "${seal[k + 1]}")"
+	fi >"$out/cuts/$i.tally" 2> >(sed "s/boot 1:/cut $i (flush $k of $flushes, seed $3):/" >&2)
 	rm -f "$img"
 }
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/crash/reset.sh BUILD N: N cuts by `system_reset` over QMP, all in
+# tests/crash/reset.sh BUILD N [MS]: N cuts by `system_reset` over QMP, all in
 # one QEMU.  images/qemu.sh passes -no-reboot, under which QEMU 7.2 turns a
 # reset into an exit; `-action reboot=reset` after it makes the reset reboot
 # the machine in the same process, from the same ISO, so that each cut is
@@ -11,12 +11,13 @@
 # QMP runs over a pipe chardev (OUT/qmp.in and qmp.out), so the script needs
 # no socket client.  Ends with the line
 # "reset: cuts: N, resumed: N, lost commits: 0, inconsistent: 0"; exit 0
-# when it says so.
+# when it says so.  With MS, the counter never commits and layer 0 takes a
+# checkpoint every MS ms (lib.sh, interval; the kind is then reset-cpMS).
 set -u
-build=${1:-build} n=${2:-20} kind=reset
+build=${1:-build} n=${2:-20} interval=${3:-} kind=reset${3:+-cp$3}
 . "$(dirname "$0")/lib.sh"
 
-crash_prepare "every=100000" "checkpoint=5"
+crash_prepare_kind "every=100000" "checkpoint=5"
 mkfifo "$out/qmp.in" "$out/qmp.out"
 qemu_timeout=$((60 + n * 10))	# a cut takes about a second
 boot_bg "$out/serial.log" "$out/disk.img" "$out/counter.iso" -action reboot=reset \
@@ -44,6 +45,6 @@ sleep 1
 stop_qemu
 kill "$drain" 2>/dev/null
 wait "$drain" 2>/dev/null
-read -r cuts resumed lost inconsistent bad < <(tally "$out/serial.log" 0 0)
+read -r cuts resumed lost inconsistent bad < <(tally_kind "$out/serial.log")
 summary "$cuts" "$resumed" "$lost" "$inconsistent" "$bad" || exit 1
 rm -f "$out/disk.img" "$out/counter.iso"
