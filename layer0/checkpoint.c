@@ -38,6 +38,7 @@
 #define STATE_MAGIC	0x3154534b43525453ULL	/* "STRCKST1" */
 #define STATE_EXITED	0x1	/* layer 1 exited: the next boot starts afresh */
 #define PERIOD_DEFAULT_MS	1000
+#define EXTSYNC_DEFAULT_MS	2
 #define INSN_INT_BYTES	2	/* int imm8 */
 
 enum { RING_CONSOLE, RING_TX, RING_RX, NRINGS };
@@ -141,6 +142,7 @@ static int take(const struct trapframe *f, uint64_t flags)
 	}
 	cp.taken++;
 	l1.info->checkpoint_seq = cp.j.next_seq - 1;
+	nic_covered();
 	return 0;
 }
 
@@ -217,6 +219,13 @@ uint64_t checkpoint_covered(void)
 	return cp.on ? l1.info->checkpoint_seq : 0;
 }
 
+static uint64_t extsync_ns;	/* extsync=MS, read by checkpoint_boot */
+
+uint64_t checkpoint_extsync_ns(void)
+{
+	return extsync_ns;
+}
+
 void checkpoint_exit(struct trapframe *tf)
 {
 	if (!cp.on)
@@ -274,6 +283,7 @@ bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, boo
 	const char *why = 0;
 
 	cp.period_ns = option_number(bi->cmdline, "checkpoint", PERIOD_DEFAULT_MS) * 1000000ULL;
+	extsync_ns = option_number(bi->cmdline, "extsync", EXTSYNC_DEFAULT_MS) * 1000000ULL;
 	if (l1.dev == 0)
 		return false;
 	if (!cp.recovered)
