@@ -54,6 +54,7 @@ struct cpstate {
 	uint32_t ring_next[NRINGS];	/* each ring's first slot not taken */
 	uint32_t ring_slots[NRINGS];
 	uint64_t ring_doorbells[NRINGS];
+	struct nic_state nic;		/* the RX count and slots (nic_save) */
 	uint8_t fpu[512] __attribute__((aligned(16)));	/* fxsave's image */
 };
 
@@ -98,6 +99,7 @@ static void state_save(const struct trapframe *f, uint64_t flags)
 		s->ring_slots[k] = ring_of(k)->nslots;
 		s->ring_doorbells[k] = ring_of(k)->doorbells;
 	}
+	nic_save(&s->nic);
 	__asm__ volatile("fxsave64 %0" : "=m"(s->fpu));
 }
 
@@ -361,7 +363,7 @@ NORETURN void checkpoint_resume(const struct disklabel *lb)
 	l1.info->resume_clock_ns = cp.st.clock_ns;
 	l1.info->checkpoint_seq = cp.j.next_seq - 1;
 	rings_resume();
-	nic_start(l1.rx.nslots ? l1.rx.next : 0);
+	nic_resume(l1.rx.next, &cp.st.nic);
 	start(lb);
 	kprintf("strata: checkpoint: resuming checkpoint %lu of \"%s\" (resume %lu)\n",
 	    (unsigned long)(cp.j.next_seq - 1), l1.img.hdr.name, (unsigned long)cp.resumes);

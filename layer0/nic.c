@@ -337,15 +337,45 @@ void nic_load(uint32_t tx_slots, uint32_t rx_slots)
 }
 
 /*
- * Posts every RX slot, from first on: the device fills them in that order
- * and layer 1 expects frames there first (0 on a fresh start, where a
- * resumed checkpoint's ring stood).
+ * Hands the RX ring out from slot first on, its first held slots delivered
+ * and empty, every other one posted in order: the device fills them so.
  */
-void nic_start(uint32_t first)
+static void rx_start(uint32_t first, uint32_t held)
 {
-	rx_next = first;
-	for (uint32_t k = 0; k < l1.rx.nslots; k++)
-		rx_take(&l1.rx, (first + k) % l1.rx.nslots, 0);
+	uint32_t n = l1.rx.nslots;
+
+	for (uint32_t k = 0; k < held; k++)
+		ring_deliver(&l1.rx, (first + k) % n, 0);
+	rx_next = n ? (first + held) % n : 0;
+	for (uint32_t k = held; k < n; k++)
+		rx_take(&l1.rx, (first + k) % n, 0);
+}
+
+void nic_start(void)
+{
+	rx_start(0, 0);
+}
+
+void nic_save(struct nic_state *s)
+{
+	s->rx_delivered = l1.info->rx_delivered;
+	s->rx_held = 0;
+	for (uint32_t i = 0; i < l1.rx.nslots; i++)
+		s->rx_held += l1.rx.slot[i].owner == SLOT_LAYER1;
+}
+
+/*
+ * A resume: layer 1 counts frames by rx_delivered and finds frame k in slot
+ * k mod rx_slots, so the count goes on from the checkpoint's and the next
+ * frame lands in the slot after the last one delivered then.  The slots
+ * layer 1 held at the checkpoint come back delivered and empty: their
+ * frames are lost, and layer 1, whose own index may be anywhere among them,
+ * reads them as dropped frames and gives them back.
+ */
+void nic_resume(uint32_t rx_first, const struct nic_state *s)
+{
+	l1.info->rx_delivered = s->rx_delivered;
+	rx_start(rx_first, s->rx_held <= l1.rx.nslots ? s->rx_held : 0);
 }
 
 void nic_info(struct strata_info *in)
