@@ -9,13 +9,16 @@
 
 netecho_pgid=""
 
-# netecho_start DIR NAME "ARGS" NETSPEC: serial log in DIR/NAME.log.
+# netecho_start DIR NAME "ARGS" NETSPEC [PAYLOAD [DISK]]: serial log in
+# DIR/NAME.log.  PAYLOAD is netecho or syncecho (its program under another
+# header), DISK a disk image for it (default: none).
 netecho_start() {
-	local iso=$1/$2.iso
-	"$images/mkiso.sh" "$iso" "$build/layer0.elf" "$build/layer1/netecho.elf" \
+	local iso=$1/$2.iso disk=()
+	[ -n "${6:-}" ] && disk=(--disk "$6")
+	"$images/mkiso.sh" "$iso" "$build/layer0.elf" "$build/layer1/${5:-netecho}.elf" \
 		"$3 exit-after=900" "" >/dev/null || return 1
 	rm -f "$1/$2.log"
-	setsid "$images/qemu.sh" --iso "$iso" --net "$4" --log "$1/$2.log" --quiet \
+	setsid "$images/qemu.sh" --iso "$iso" --net "$4" "${disk[@]}" --log "$1/$2.log" --quiet \
 		</dev/null 2>"$1/$2.err" &
 	netecho_pgid=$!
 }
