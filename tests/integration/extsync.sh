@@ -22,32 +22,21 @@ build=${1:-build} n=${2:-${EXTSYNC_CUTS:-10}} kind=extsync
 bin=$build/bin
 port=$((26000 + ($$ % 1000) * 2))
 
-ok() { echo "ok   $1"; }
-fail() {
-	echo "FAIL $1: $2"
-	[ -n "${3:-}" ] && [ -f "$3" ] && tail -15 "$3" | sed 's/^/    | /'
-}
-
-if [ ! -f "$build/layer1/syncecho.elf" ]; then
-	if [ -f "$build/lwip/stamp" ]; then
-		fail extsync "syncecho.elf was not built"
-	else
-		echo "skip extsync: lwIP's sources could not be fetched, so syncecho was not built"
-	fi
-	exit 0
-fi
-
-# ---- 1. no disk: as netecho ---------------------------------------------
 # shellcheck source=../net/netecho.sh
 . "$(dirname "$0")/../net/netecho.sh"
+netecho_built syncecho || exit 0
+
+# ---- 1. no disk: as netecho ---------------------------------------------
 qpid="" qsh="" cpid=""
 trap 'netecho_stop; stop_qemu; [ -n "$cpid" ] && kill "$cpid" 2>/dev/null' EXIT
 netecho_start "$out" nodisk "" \
 	"user,hostfwd=udp:127.0.0.1:$port-:7,hostfwd=udp:127.0.0.1:$((port + 1))-:8" syncecho
 if ! netecho_await "$out/nodisk.log" '^netecho: up ' 120; then
 	fail extsync-no-disk "syncecho never said it was up" "$out/nodisk.log"
-elif ! grep -aq 'external synchrony asked for, but without a disk nothing is durable' "$out/nodisk.log"; then
-	fail extsync-no-disk "layer 0 did not say that without a disk the flag changes nothing" "$out/nodisk.log"
+elif ! grep -aq 'external synchrony asked for, but without a disk nothing is durable' \
+	"$out/nodisk.log"; then
+	fail extsync-no-disk "layer 0 did not say that without a disk the flag changes nothing" \
+		"$out/nodisk.log"
 elif ! "$bin/udpecho" -p "$port" -n 1000 -t 120 >"$out/nodisk-udp.log" 2>&1; then
 	fail extsync-no-disk "the UDP echo: $(tail -1 "$out/nodisk-udp.log")" "$out/nodisk.log"
 elif ! "$bin/udpcount" -p $((port + 1)) -n 20 >"$out/nodisk-count.log" 2>&1 ||
@@ -97,10 +86,12 @@ for i in $(seq 0 "$n"); do
 		exit 0
 	fi
 	if [ "$first" -le "$seen" ]; then
-		fail extsync-sigkill "cut $i: the host received $seen before the cut, the resumed counter answered $first" "$log"
+		fail extsync-sigkill "cut $i: the host received $seen before the cut, the resumed counter \
+answered $first" "$log"
 		exit 0
 	fi
-	[ "$i" -gt 0 ] && { [ -z "$lowest" ] || [ $((first - seen)) -lt "$lowest" ]; } && lowest=$((first - seen))
+	gap=$((first - seen))
+	[ "$i" -gt 0 ] && { [ -z "$lowest" ] || [ "$gap" -lt "$lowest" ]; } && lowest=$gap
 	[ "$i" = "$n" ] || rand_sleep 1000
 	stop_qemu
 	kill "$cpid" 2>/dev/null
@@ -108,5 +99,6 @@ for i in $(seq 0 "$n"); do
 	cpid=""
 	seen=$(max "$replies")
 done
-ok "extsync-sigkill ($n cuts, $seen counts; the first reply after a resume was at least $lowest above the last before its cut)"
+ok "extsync-sigkill ($n cuts, $seen counts; the first reply after a resume was at least $lowest \
+above the last before its cut)"
 rm -f "$out/disk.img" "$out/syncecho.iso"
