@@ -38,6 +38,7 @@
 #define STATE_MAGIC	0x3154534b43525453ULL	/* "STRCKST1" */
 #define STATE_EXITED	0x1	/* layer 1 exited: the next boot starts afresh */
 #define PERIOD_DEFAULT_MS	1000
+#define EXTSYNC_DEFAULT_MS	2
 #define INSN_INT_BYTES	2	/* int imm8 */
 
 enum { RING_CONSOLE, RING_TX, RING_RX, NRINGS };
@@ -53,6 +54,7 @@ struct cpstate {
 	uint32_t ring_next[NRINGS];	/* each ring's first slot not taken */
 	uint32_t ring_slots[NRINGS];
 	uint64_t ring_doorbells[NRINGS];
+	struct nic_state nic;		/* the RX count and slots (nic_save) */
 	uint8_t fpu[512] __attribute__((aligned(16)));	/* fxsave's image */
 };
 
@@ -97,6 +99,7 @@ static void state_save(const struct trapframe *f, uint64_t flags)
 		s->ring_slots[k] = ring_of(k)->nslots;
 		s->ring_doorbells[k] = ring_of(k)->doorbells;
 	}
+	nic_save(&s->nic);
 	__asm__ volatile("fxsave64 %0" : "=m"(s->fpu));
 }
 
@@ -141,6 +144,7 @@ static int take(const struct trapframe *f, uint64_t flags)
 	}
 	cp.taken++;
 	l1.info->checkpoint_seq = cp.j.next_seq - 1;
+	nic_covered();
 	return 0;
 }
 
@@ -217,6 +221,13 @@ uint64_t checkpoint_covered(void)
 	return cp.on ? l1.info->checkpoint_seq : 0;
 }
 
+static uint64_t extsync_ns;	/* extsync=MS, read by checkpoint_boot */
+
+uint64_t checkpoint_extsync_ns(void)
+{
+	return extsync_ns;
+}
+
 void checkpoint_exit(struct trapframe *tf)
 {
 	if (!cp.on)
@@ -274,6 +285,7 @@ bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, boo
 	const char *why = 0;
 
 	cp.period_ns = option_number(bi->cmdline, "checkpoint", PERIOD_DEFAULT_MS) * 1000000ULL;
+	extsync_ns = option_number(bi->cmdline, "extsync", EXTSYNC_DEFAULT_MS) * 1000000ULL;
 	if (l1.dev == 0)
 		return false;
 	if (!cp.recovered)
@@ -351,7 +363,7 @@ NORETURN void checkpoint_resume(const struct disklabel *lb)
 	l1.info->resume_clock_ns = cp.st.clock_ns;
 	l1.info->checkpoint_seq = cp.j.next_seq - 1;
 	rings_resume();
-	nic_start(l1.rx.nslots ? l1.rx.next : 0);
+	nic_resume(l1.rx.next, &cp.st.nic);
 	start(lb);
 	kprintf("strata: checkpoint: resuming checkpoint %lu of \"%s\" (resume %lu)\n",
 	    (unsigned long)(cp.j.next_seq - 1), l1.img.hdr.name, (unsigned long)cp.resumes);

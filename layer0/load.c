@@ -183,7 +183,7 @@ static void fresh_load(const struct boot_info *bi, struct disklabel *lb, bool fr
 		fresh_start();
 	if (l1.dev != 0)
 		stack_clear();
-	nic_start(0);
+	nic_start();
 	checkpoint_fresh(lb);
 }
 

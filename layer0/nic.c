@@ -9,6 +9,14 @@
  * wait trap and at every timer tick, so frames flow even while layer 1
  * computes.  A frame that finds no slot posted waits in the device: nothing
  * here drops one for want of a slot.
+ *
+ * External synchrony (STRATA_PAYLOAD_EXTSYNC, with a disk): a TX doorbell
+ * does not give its frames to the device.  It asks the checkpointer for the
+ * number of a checkpoint that covers them (checkpoint_cover) and holds them,
+ * their slots not present like those of queued frames, until that
+ * checkpoint is durable; nic_covered() then sends them, in ring order.
+ * Nothing here waits for a checkpoint: a payload that wraps onto a held
+ * slot blocks on it as on any held slot.
  */
 #include "defs.h"
 #include "checkpoint.h"
@@ -17,11 +25,38 @@
 #include "nic.h"
 #include "strata/abi.h"
 
+/* Slot numbers in the order they go to the device. */
+struct slotq {
+	uint32_t slot[STRATA_RING_SLOTS_MAX];
+	uint32_t head, len;
+};
+
 static struct netdev *nic;
 static uint32_t rx_filled[STRATA_RING_SLOTS_MAX];	/* frame length + 1, not yet delivered */
 static uint32_t rx_next;		/* the slot to deliver next */
-static uint32_t rx_backlog[STRATA_RING_SLOTS_MAX];	/* slots the device had no room for */
-static uint32_t backlog_head, backlog_len;
+static struct slotq rx_backlog;		/* RX slots the device had no room for */
+static bool extsync;			/* TX frames wait for their checkpoint */
+static struct slotq tx_held;		/* TX frames waiting for it (or for room in the device) */
+static uint32_t held_unnumbered;	/* the last ones of tx_held, taken by the doorbell now ringing */
+static uint64_t held_seq[STRATA_RING_SLOTS_MAX];	/* the checkpoint each held slot waits for */
+
+static void slotq_push(struct slotq *q, uint32_t i)
+{
+	q->slot[(q->head + q->len) % STRATA_RING_SLOTS_MAX] = i;
+	q->len++;
+}
+
+/* The k-th slot of q from its head. */
+static uint32_t slotq_at(const struct slotq *q, uint32_t k)
+{
+	return q->slot[(q->head + k) % STRATA_RING_SLOTS_MAX];
+}
+
+static void slotq_pop(struct slotq *q)
+{
+	q->head = (q->head + 1) % STRATA_RING_SLOTS_MAX;
+	q->len--;
+}
 
 static void *cookie_of(uint32_t i) { return (void *)(uintptr_t)(i + 1); }
 static uint32_t slot_of(void *cookie) { return (uint32_t)((uintptr_t)cookie - 1); }
@@ -47,13 +82,12 @@ static void rx_done(void *cookie, uint32_t len)
 /* Posts what the device had no room for before. */
 static void rx_post_backlog(void)
 {
-	while (backlog_len > 0) {
-		uint32_t i = rx_backlog[backlog_head];
+	while (rx_backlog.len > 0) {
+		uint32_t i = slotq_at(&rx_backlog, 0);
 
 		if (net_rx_post(nic, l1.rx.slot[i].pa, cookie_of(i)) < 0)
 			return;
-		backlog_head = (backlog_head + 1) % STRATA_RING_SLOTS_MAX;
-		backlog_len--;
+		slotq_pop(&rx_backlog);
 	}
 }
 
@@ -85,13 +119,58 @@ static void flush_stale(void)
 	nstale = 0;
 }
 
+/*
+ * The frames an extsync doorbell held wait for a checkpoint that covers
+ * everything layer 1 did up to the doorbell: its number, from the
+ * checkpointer, which starts it (or, today, takes it: then it is durable
+ * already and they go at once).
+ */
+static void held_number(void)
+{
+	uint64_t seq;
+
+	if (held_unnumbered == 0)
+		return;
+	seq = checkpoint_cover();
+	for (uint32_t k = tx_held.len - held_unnumbered; k < tx_held.len; k++)
+		held_seq[slotq_at(&tx_held, k)] = seq;
+	held_unnumbered = 0;
+}
+
 /* After a TX doorbell: one notification for every frame it queued, then a look for completions. */
 static void tx_rung(struct ring *r)
 {
 	(void)r;
 	flush_stale();
+	held_number();
 	net_tx_kick(nic);
 	nic_poll();
+}
+
+/*
+ * A checkpoint became durable: the held frames it covers go to the device,
+ * in ring order, as far as the device has room (nic_poll tries again).
+ * Never waits: callable from any context that may touch the device.
+ */
+void nic_covered(void)
+{
+	uint64_t durable;
+	bool sent = false;
+
+	if (tx_held.len == held_unnumbered)
+		return;
+	durable = checkpoint_covered();
+	while (tx_held.len > held_unnumbered) {
+		uint32_t i = slotq_at(&tx_held, 0);
+
+		if (held_seq[i] > durable ||
+		    net_tx_post(nic, l1.tx.slot[i].pa, l1.tx.slot[i].page->len, cookie_of(i)) < 0)
+			break;
+		slotq_pop(&tx_held);
+		sent = true;
+	}
+	if (sent)
+		net_tx_kick(nic);
 }
 
 /* After an RX doorbell: the slots it gave back may already take the frames waiting. */
@@ -108,6 +187,7 @@ void nic_poll(void)
 		return;
 	net_poll(nic, tx_done, rx_done);
 	rx_post_backlog();
+	nic_covered();
 	l1.info->rx_dropped = nic->rx_dropped_runt + nic->rx_dropped_oversize + nic->rx_errors;
 }
 
@@ -172,9 +252,17 @@ static int tx_check(const struct ring *r, const struct strata_slot *s, const cha
 	return 0;
 }
 
-/* A TX slot: the frame goes to the device in place; the slot is held until it is sent. */
+/*
+ * A TX slot: the frame goes to the device in place, or with extsync waits
+ * for its checkpoint first; the slot is held until it is sent.
+ */
 static int tx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 {
+	if (extsync) {
+		slotq_push(&tx_held, i);
+		held_unnumbered++;
+		return RING_TAKE_HOLD;
+	}
 	while (net_tx_post(nic, r->slot[i].pa, s->len, cookie_of(i)) < 0) {
 		net_tx_kick(nic);	/* the device's queue is full: let it work, */
 		nic_poll();		/* and wait for completions */
@@ -186,10 +274,8 @@ static int tx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 static int rx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 {
 	(void)s;
-	if (backlog_len > 0 || net_rx_post(nic, r->slot[i].pa, cookie_of(i)) < 0) {
-		rx_backlog[(backlog_head + backlog_len) % STRATA_RING_SLOTS_MAX] = i;
-		backlog_len++;
-	}
+	if (rx_backlog.len > 0 || net_rx_post(nic, r->slot[i].pa, cookie_of(i)) < 0)
+		slotq_push(&rx_backlog, i);
 	return RING_TAKE_HOLD;
 }
 
@@ -210,6 +296,25 @@ static uint32_t ring_pages(struct ring *r, uint32_t n, const char *what)
 	return n;
 }
 
+/*
+ * The payload's header asks for external synchrony.  Without a disk nothing
+ * is ever durable, so nothing is held: the flag changes nothing, and the
+ * console says so.
+ */
+static void extsync_load(void)
+{
+	if (!(l1.img.hdr.flags & STRATA_PAYLOAD_EXTSYNC) || l1.tx.nslots == 0)
+		return;
+	if (l1.dev == 0) {
+		kprintf("strata: %s: external synchrony asked for, but without a disk nothing is "
+		    "durable: frames are sent at their doorbell\n", nic->name);
+		return;
+	}
+	extsync = true;
+	kprintf("strata: %s: external synchrony: a frame is sent once a checkpoint after its "
+	    "doorbell is durable\n", nic->name);
+}
+
 /* Sets the rings up as the payload's header asks, if there is a NIC. */
 void nic_load(uint32_t tx_slots, uint32_t rx_slots)
 {
@@ -228,18 +333,49 @@ void nic_load(uint32_t tx_slots, uint32_t rx_slots)
 		ring_hold_all(&l1.rx);
 	}
 	kprintf("strata: %s: rings of %u TX and %u RX slots\n", nic->name, tx_slots, rx_slots);
+	extsync_load();
 }
 
 /*
- * Posts every RX slot, from first on: the device fills them in that order
- * and layer 1 expects frames there first (0 on a fresh start, where a
- * resumed checkpoint's ring stood).
+ * Hands the RX ring out from slot first on, its first held slots delivered
+ * and empty, every other one posted in order: the device fills them so.
  */
-void nic_start(uint32_t first)
+static void rx_start(uint32_t first, uint32_t held)
 {
-	rx_next = first;
-	for (uint32_t k = 0; k < l1.rx.nslots; k++)
-		rx_take(&l1.rx, (first + k) % l1.rx.nslots, 0);
+	uint32_t n = l1.rx.nslots;
+
+	for (uint32_t k = 0; k < held; k++)
+		ring_deliver(&l1.rx, (first + k) % n, 0);
+	rx_next = n ? (first + held) % n : 0;
+	for (uint32_t k = held; k < n; k++)
+		rx_take(&l1.rx, (first + k) % n, 0);
+}
+
+void nic_start(void)
+{
+	rx_start(0, 0);
+}
+
+void nic_save(struct nic_state *s)
+{
+	s->rx_delivered = l1.info->rx_delivered;
+	s->rx_held = 0;
+	for (uint32_t i = 0; i < l1.rx.nslots; i++)
+		s->rx_held += l1.rx.slot[i].owner == SLOT_LAYER1;
+}
+
+/*
+ * A resume: layer 1 counts frames by rx_delivered and finds frame k in slot
+ * k mod rx_slots, so the count goes on from the checkpoint's and the next
+ * frame lands in the slot after the last one delivered then.  The slots
+ * layer 1 held at the checkpoint come back delivered and empty: their
+ * frames are lost, and layer 1, whose own index may be anywhere among them,
+ * reads them as dropped frames and gives them back.
+ */
+void nic_resume(uint32_t rx_first, const struct nic_state *s)
+{
+	l1.info->rx_delivered = s->rx_delivered;
+	rx_start(rx_first, s->rx_held <= l1.rx.nslots ? s->rx_held : 0);
 }
 
 void nic_info(struct strata_info *in)

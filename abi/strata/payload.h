@@ -19,8 +19,14 @@
 #define STRATA_NOTE_PAYLOAD		STRATA_U32(0x53540001)
 #define STRATA_PAYLOAD_MAGIC		STRATA_U32(0x31505453)	/* "STP1" */
 
-/* No header flags are defined yet; set bits are refused. */
-#define STRATA_PAYLOAD_FLAGS_KNOWN	STRATA_U32(0)
+/*
+ * External synchrony (ABI 1.4): a frame rung on the NIC TX ring leaves the
+ * machine only once a checkpoint taken at or after its doorbell is durable
+ * (doc/abi.md, "External synchrony").
+ */
+#define STRATA_PAYLOAD_EXTSYNC		STRATA_U32(0x1)
+/* The header flags layer 0 understands; any other set bit is refused. */
+#define STRATA_PAYLOAD_FLAGS_KNOWN	STRATA_PAYLOAD_EXTSYNC
 
 #ifdef STRATA_C_TYPES
 struct strata_payload_header {

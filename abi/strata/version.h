@@ -13,6 +13,6 @@
 #include "types.h"
 
 #define STRATA_ABI_MAJOR	STRATA_U32(1)
-#define STRATA_ABI_MINOR	STRATA_U32(3)	/* 1.3: checkpoints and resume (doc/abi.md, "Versions") */
+#define STRATA_ABI_MINOR	STRATA_U32(4)	/* 1.4: external synchrony (doc/abi.md, "Versions") */
 
 #endif

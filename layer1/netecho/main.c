@@ -1,6 +1,8 @@
 /*
- * netecho: the echo service (RFC 862) on UDP and TCP port 7, over lwIP on
- * the NIC rings.  lwIP itself answers ARP and ICMP echo.
+ * netecho: the echo service (RFC 862) on UDP and TCP port 7 and a counter
+ * on UDP port 8 (count.c), over lwIP on the NIC rings.  lwIP itself answers
+ * ARP and ICMP echo.  The payload header is header.c's, so that syncecho
+ * runs this same program under its own (layer1/syncecho/).
  *
  * Arguments (any order):
  *   ip=A.B.C.D gw=A.B.C.D mask=A.B.C.D   static address (default: QEMU's
@@ -21,8 +23,6 @@
 
 #include "strata_netif.h"
 #include "netecho.h"
-
-STRATA_PAYLOAD_NET("netecho", 0, 0, 256, 256);
 
 /* The longest sleep between two looks at the clock (exit-after, ping). */
 #define WAIT_MAX_NS	(100 * 1000000ULL)
@@ -116,6 +116,7 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	echo_start();
+	count_start();
 	netif_set_status_callback(netif, status_changed);
 	if (cfg.dhcp)
 		dhcp_start(netif);

@@ -9,6 +9,11 @@
 /* Listens on UDP and TCP port 7 and echoes everything back. */
 void echo_start(void);
 
+/* ---- count.c ------------------------------------------------------------- */
+
+/* Listens on UDP port 8: each datagram adds one to a counter and gets it back. */
+void count_start(void);
+
 /* ---- ping.c -------------------------------------------------------------- */
 
 /*

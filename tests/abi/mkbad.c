@@ -404,11 +404,12 @@ static void abi_version_minor(struct file *f)
 	hdr_put(f, &h);
 }
 
+/* Bit 0 is STRATA_PAYLOAD_EXTSYNC (ABI 1.4): the unknown bit 31 beside it is refused alone. */
 static void bad_flags(struct file *f)
 {
 	struct strata_payload_header h = hdr(f);
 
-	h.flags = 0x80000001;
+	h.flags = 0x80000000 | STRATA_PAYLOAD_EXTSYNC;
 	hdr_put(f, &h);
 }
 

@@ -65,6 +65,7 @@ rand_sleep() {
 # its pidfile, so that a kill reaches QEMU itself, not qemu.sh), empty if
 # QEMU did not start within 30 s.  QEMU is stopped after qemu_timeout
 # seconds (default 600): a script that runs many cuts in one QEMU sets more.
+# The machine has no NIC unless qemu_net gives qemu.sh's --net spec.
 # The disk's cache is `unsafe`: a kill or a
 # reset leaves the host's copy of what QEMU wrote, so the guest's flushes
 # need not reach the host's disk.
@@ -73,7 +74,7 @@ boot_bg() {
 	shift 3
 	rm -f "$log.pid"
 	"$images/qemu.sh" --iso "$iso" --disk "$disk" --disk-cache unsafe --mem 128M \
-		--timeout "${qemu_timeout:-600}" \
+		--timeout "${qemu_timeout:-600}" --net "${qemu_net:-none}" \
 		--log "$log" --quiet \
 		-- -pidfile "$log.pid" "$@" </dev/null 2>>"$out/qemu.err" &
 	qsh=$!

@@ -1,5 +1,6 @@
-# Sourced by tests/integration/net.sh and tests/bench/net.sh: netecho booted
-# in the background, waited for, and stopped.  Needs $build and $images.
+# Sourced by tests/integration/net.sh, extsync.sh and tests/bench/net.sh:
+# netecho (or syncecho) booted in the background, waited for, and stopped.
+# Needs $build and $images.
 #
 # QEMU runs in qemu.sh's own new process group, so netecho_stop ends both
 # with one kill; qemu.sh is given no --timeout, whose `timeout` would put
@@ -9,13 +10,36 @@
 
 netecho_pgid=""
 
-# netecho_start DIR NAME "ARGS" NETSPEC: serial log in DIR/NAME.log.
+# ok NAME, fail NAME WHY [LOG]: the lines tests/run.sh counts, a failure
+# with LOG's end.
+ok() { echo "ok   $1"; }
+fail() {
+	echo "FAIL $1: $2"
+	[ -n "${3:-}" ] && [ -f "$3" ] && tail -15 "$3" | sed 's/^/    | /'
+}
+
+# netecho_built PAYLOAD: true when PAYLOAD.elf was built; if not, a FAIL
+# line, or a skip line when lwIP's sources could not be fetched.
+netecho_built() {
+	[ -f "$build/layer1/$1.elf" ] && return 0
+	if [ -f "$build/lwip/stamp" ]; then
+		fail "$1" "$1.elf was not built"
+	else
+		echo "skip $1: lwIP's sources could not be fetched, so $1 was not built"
+	fi
+	return 1
+}
+
+# netecho_start DIR NAME "ARGS" NETSPEC [PAYLOAD [DISK]]: serial log in
+# DIR/NAME.log.  PAYLOAD is netecho or syncecho (its program under another
+# header), DISK a disk image for it (default: none).
 netecho_start() {
-	local iso=$1/$2.iso
-	"$images/mkiso.sh" "$iso" "$build/layer0.elf" "$build/layer1/netecho.elf" \
+	local iso=$1/$2.iso disk=()
+	[ -n "${6:-}" ] && disk=(--disk "$6")
+	"$images/mkiso.sh" "$iso" "$build/layer0.elf" "$build/layer1/${5:-netecho}.elf" \
 		"$3 exit-after=900" "" >/dev/null || return 1
 	rm -f "$1/$2.log"
-	setsid "$images/qemu.sh" --iso "$iso" --net "$4" --log "$1/$2.log" --quiet \
+	setsid "$images/qemu.sh" --iso "$iso" --net "$4" "${disk[@]}" --log "$1/$2.log" --quiet \
 		</dev/null 2>"$1/$2.err" &
 	netecho_pgid=$!
 }

@@ -499,6 +499,18 @@ START_TEST(unknown_flags_are_bad_flags)
 	b.hdr.flags = 4;
 	expect_only(SR_BAD_FLAGS);
 	expect_detail(SR_BAD_FLAGS, "0x4");
+	b.hdr.flags = STRATA_PAYLOAD_EXTSYNC | 0x80000000u;	/* a known bit does not excuse the other */
+	expect_only(SR_BAD_FLAGS);
+	expect_detail(SR_BAD_FLAGS, "0x80000000");
+}
+END_TEST
+
+/* ABI 1.4: the external-synchrony flag is known. */
+START_TEST(extsync_flag_is_accepted)
+{
+	b.hdr.flags = STRATA_PAYLOAD_EXTSYNC;
+	ck_assert_int_eq(run(), 0);
+	ck_assert_uint_eq(img.hdr.flags, STRATA_PAYLOAD_EXTSYNC);
 }
 END_TEST
 
@@ -558,7 +570,7 @@ START_TEST(every_problem_is_reported)
 	b.ph[TEXT].p_flags |= PF_W;
 	b.ph[RO].p_memsz = 0x80;
 	b.ph[DATA].p_vaddr = STRATA_CONSOLE_BASE;
-	b.hdr.flags = 1;
+	b.hdr.flags = 2;
 	b.hdr.console_slots = STRATA_RING_SLOTS_MAX + 1;
 	b.hdr.tx_slots = 1 << 20;
 	ck_assert_int_eq(run(), 7);
@@ -651,6 +663,7 @@ static Suite *validate_suite(void)
 	tcase_add_test(t, wrong_header_magic_is_bad_magic);
 	tcase_add_test(t, abi_version_names_both_versions);
 	tcase_add_test(t, unknown_flags_are_bad_flags);
+	tcase_add_test(t, extsync_flag_is_accepted);
 	tcase_add_test(t, stack_bytes_must_be_a_bounded_page_multiple);
 	tcase_add_test(t, ring_slot_counts_are_bounded);
 	tcase_add_test(t, one_slot_rings_are_accepted);

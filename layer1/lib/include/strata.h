@@ -79,6 +79,18 @@ extern const struct strata_note strata_payload_note;
  * without a NIC.
  */
 #define STRATA_PAYLOAD_NET(name_str, stack_bytes_, console_slots_, tx_slots_, rx_slots_) \
+	STRATA_PAYLOAD_FLAGS(name_str, stack_bytes_, console_slots_, tx_slots_, rx_slots_, 0)
+
+/*
+ * STRATA_PAYLOAD_FLAGS(name, stack_bytes, console_slots, tx_slots, rx_slots,
+ * flags): STRATA_PAYLOAD_NET with header flags (abi/strata/payload.h), such
+ * as STRATA_PAYLOAD_EXTSYNC: every frame sent leaves the machine only once
+ * the state that produced it is durable (doc/abi.md, "External synchrony").
+ */
+#define STRATA_PAYLOAD_FLAGS(name_str, stack_bytes_, console_slots_, tx_slots_, rx_slots_, \
+	    flags_)								\
+	_Static_assert(((flags_) & ~STRATA_PAYLOAD_FLAGS_KNOWN) == 0,		\
+	    "flags: STRATA_PAYLOAD_FLAGS_KNOWN bits only");			\
 	_Static_assert((tx_slots_) <= STRATA_RING_SLOTS_MAX &&			\
 	    (rx_slots_) <= STRATA_RING_SLOTS_MAX,				\
 	    "tx_slots, rx_slots: 0, or 1 to STRATA_RING_SLOTS_MAX");		\
@@ -101,7 +113,7 @@ extern const struct strata_note strata_payload_note;
 			.abi_major = STRATA_ABI_MAJOR,				\
 			.abi_minor = STRATA_ABI_MINOR,				\
 			.header_size = sizeof(struct strata_payload_header),	\
-			.flags = 0,						\
+			.flags = (flags_),					\
 			.stack_bytes = (stack_bytes_),				\
 			.console_slots = (console_slots_),			\
 			.tx_slots = (tx_slots_),				\

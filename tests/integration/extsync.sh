@@ -1,0 +1,104 @@
+#!/bin/bash
+# tests/integration/extsync.sh BUILD [CUTS]: external synchrony
+# (doc/abi.md, "External synchrony"), payload syncecho: netecho's program
+# under a header with STRATA_PAYLOAD_EXTSYNC, whose counter on UDP port 8
+# answers each request with the count it just raised (layer1/netecho/count.c).
+# Prints one "ok   NAME" or "FAIL NAME: why" line per check.
+#
+#   1. Without a disk nothing is durable and the flag changes nothing: layer
+#      0 says so, and the UDP echo and the counter answer as netecho's do.
+#   2. With a disk, CUTS cuts (default 10, or EXTSYNC_CUTS): the host asks
+#      the counter for values one after the other (tests/net/udpcount.c,
+#      which keeps every reply), QEMU is killed (SIGKILL, the disk's cache
+#      `unsafe` as in tests/crash/) at a random instant up to a second after
+#      the first reply of its boot, and the next boot of the same disk
+#      resumes.  Its first reply must be above every value the host received
+#      before the cut: the count a client has seen is never taken back.
+# integration: sequential
+set -u
+build=${1:-build} n=${2:-${EXTSYNC_CUTS:-10}} kind=extsync
+# shellcheck source=../crash/lib.sh
+. "$(dirname "$0")/../crash/lib.sh"
+bin=$build/bin
+port=$((26000 + ($$ % 1000) * 2))
+
+# shellcheck source=../net/netecho.sh
+. "$(dirname "$0")/../net/netecho.sh"
+netecho_built syncecho || exit 0
+
+# ---- 1. no disk: as netecho ---------------------------------------------
+qpid="" qsh="" cpid=""
+trap 'netecho_stop; stop_qemu; [ -n "$cpid" ] && kill "$cpid" 2>/dev/null' EXIT
+netecho_start "$out" nodisk "" \
+	"user,hostfwd=udp:127.0.0.1:$port-:7,hostfwd=udp:127.0.0.1:$((port + 1))-:8" syncecho
+if ! netecho_await "$out/nodisk.log" '^netecho: up ' 120; then
+	fail extsync-no-disk "syncecho never said it was up" "$out/nodisk.log"
+elif ! grep -aq 'external synchrony asked for, but without a disk nothing is durable' \
+	"$out/nodisk.log"; then
+	fail extsync-no-disk "layer 0 did not say that without a disk the flag changes nothing" \
+		"$out/nodisk.log"
+elif ! "$bin/udpecho" -p "$port" -n 1000 -t 120 >"$out/nodisk-udp.log" 2>&1; then
+	fail extsync-no-disk "the UDP echo: $(tail -1 "$out/nodisk-udp.log")" "$out/nodisk.log"
+elif ! "$bin/udpcount" -p $((port + 1)) -n 20 >"$out/nodisk-count.log" 2>&1 ||
+	[ "$(tr '\n' ' ' <"$out/nodisk-count.log")" != "$(seq -s ' ' 20) " ]; then
+	fail extsync-no-disk "the counter did not answer 1 to 20: $(tr '\n' ' ' <"$out/nodisk-count.log")" \
+		"$out/nodisk.log"
+else
+	ok "extsync-no-disk ($(sed -n 's/^udpecho: ok //p' "$out/nodisk-udp.log"))"
+fi
+netecho_stop
+
+# ---- 2. cuts: no reply is taken back -------------------------------------
+# await_first FILE: true once udpcount ($cpid) has printed its first reply.
+await_first() {
+	for _ in $(seq 300); do
+		[ -s "$1" ] && return 0
+		kill -0 "$cpid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# max FILE: the largest count in FILE, 0 if none.
+max() { sort -n "$1" | tail -1 | grep . || echo 0; }
+
+"$images/mkiso.sh" "$out/syncecho.iso" "$build/layer0.elf" "$build/layer1/syncecho.elf" "" "" \
+	>/dev/null || { fail extsync-sigkill "no ISO"; exit 0; }
+truncate -s 64M "$out/disk.img"
+qemu_net="user,hostfwd=udp:127.0.0.1:$((port + 1))-:8"
+seen=0 lowest=""
+for i in $(seq 0 "$n"); do
+	log=$out/boot-$i.log replies=$out/replies-$i.txt
+	boot_bg "$log" "$out/disk.img" "$out/syncecho.iso"
+	if [ -z "$qpid" ]; then
+		fail extsync-sigkill "boot $i: QEMU did not start" "$out/qemu.err"
+		exit 0
+	fi
+	"$bin/udpcount" -p $((port + 1)) -t 60 >"$replies" 2>"$replies.err" &
+	cpid=$!
+	if ! await_first "$replies"; then
+		fail extsync-sigkill "boot $i: no reply from the counter: $(cat "$replies.err")" "$log"
+		exit 0
+	fi
+	first=$(head -1 "$replies")
+	if [ "$i" -gt 0 ] && ! grep -aq '^strata: checkpoint: resuming checkpoint' "$log"; then
+		fail extsync-sigkill "boot $i did not resume the checkpoint of the boot before" "$log"
+		exit 0
+	fi
+	if [ "$first" -le "$seen" ]; then
+		fail extsync-sigkill "cut $i: the host received $seen before the cut, the resumed counter \
+answered $first" "$log"
+		exit 0
+	fi
+	gap=$((first - seen))
+	[ "$i" -gt 0 ] && { [ -z "$lowest" ] || [ "$gap" -lt "$lowest" ]; } && lowest=$gap
+	[ "$i" = "$n" ] || rand_sleep 1000
+	stop_qemu
+	kill "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+	cpid=""
+	seen=$(max "$replies")
+done
+ok "extsync-sigkill ($n cuts, $seen counts; the first reply after a resume was at least $lowest \
+above the last before its cut)"
+rm -f "$out/disk.img" "$out/syncecho.iso"
