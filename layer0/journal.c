@@ -736,16 +736,19 @@ void journal_advance(struct journal *j)
 		j->done(j->ctx, done[k].seq, done[k].e);
 }
 
-/* A request of the journal still in flight: every record in flight has one, or waits for one that does. */
-static struct blkreq *pending_req(void)
+/*
+ * A request of the journal not reaped yet (maybe completed since): every
+ * record in flight has one, or waits for a record or flush that does.
+ */
+static struct blkreq *unreaped(void)
 {
 	for (uint32_t k = 0; k < INFLIGHT; k++)
-		if (io.slot[k].busy && io.slot[k].req.status == BLK_PENDING)
+		if (io.slot[k].busy)
 			return &io.slot[k].req;
 	for (uint32_t k = 0; k < io.n; k++)
-		if (rec_at(k)->stage == SEALING && rec_at(k)->seal.status == BLK_PENDING)
+		if (rec_at(k)->stage == SEALING)
 			return &rec_at(k)->seal;
-	return io.flushing && io.flush.status == BLK_PENDING ? &io.flush : 0;
+	return io.flushing ? &io.flush : 0;
 }
 
 /* Moves the journal on, then waits (blk_wait halts between polls) for one of its requests. */
@@ -756,7 +759,7 @@ static void advance_or_wait(struct journal *j)
 	journal_advance(j);
 	if (io.n == 0)
 		return;
-	if ((req = pending_req()) == 0)
+	if ((req = unreaped()) == 0)
 		panic("journal: %u records in flight and no request of theirs", io.n);
 	blk_wait(j->dev, req);
 }
