@@ -3,11 +3,22 @@
  * writes and flushes, and recovery.  It knows blocks and pages, not what a
  * checkpoint holds: the caller gives the pages and an opaque state blob.
  *
- * Writes and reads go in requests of up to RUN_MAX contiguous blocks (1 MiB),
- * INFLIGHT of them at once, and every step waits for all of its requests
- * before the flush that orders it.  Head and state blocks are built in
- * scratch frames; a record's pages are written from the frames that hold
- * them, never copied.
+ * A record in flight is a small state machine that journal_advance() moves
+ * on, never waiting:
+ *   WRITING   its runs of up to RUN_MAX blocks go out as request slots free,
+ *             pages and state first; the pages' entries (home, CRC) are filled
+ *             once their run went out, and the head goes last, whole;
+ *   PRESEAL   every write completed: it waits for a flush submitted since,
+ *             and for the seal of the record before it to have completed;
+ *   SEALING   the seal is out;
+ *   POSTSEAL  it waits for a flush submitted after the seal completed;
+ *   DURABLE   and leaves, in number order, once every record before it has.
+ * A failed request fails its record and every later one; a failed record
+ * leaves once none of its requests is in flight.  Flushes are the journal's
+ * own, one at a time, each serving every record that waited when it went out.
+ * Head and state blocks are built in scratch frames; a record's pages are
+ * written from the frames that hold them, never copied.  Recovery and the
+ * superblocks use the same request slots synchronously, with nothing in flight.
  */
 #include "defs.h"
 #include "blkdev.h"
@@ -16,9 +27,11 @@
 
 #define SECTORS		(JOURNAL_BLOCK / BLK_SECTOR_SIZE)
 #define RUN_MAX		256	/* journal blocks in one request: 1 MiB */
-#define INFLIGHT	8	/* requests in flight at once */
+#define INFLIGHT	8	/* requests of runs in flight at once */
 #define REPLAY_RUN	64	/* pages of a record read, checked and written home at a time */
 #define ENTRIES		(JOURNAL_BLOCK / sizeof(struct jentry))
+#define HEAD_ENTRIES	3	/* a head block's first entries hold struct jhead */
+#define FINISHED	(JOURNAL_PIPELINE * 2)	/* results journal_wait keeps */
 
 struct jsuper {
 	uint64_t magic;
@@ -36,18 +49,21 @@ struct jentry {
 	uint32_t reserved;
 };
 
-/* A record's first block starts with this; its entries follow, entry i at slot i + 2. */
+/* A record's first block starts with this; its entries follow, entry i at slot i + HEAD_ENTRIES. */
 struct jhead {
 	uint64_t magic;
 	uint64_t seq;
+	uint64_t prev;		/* the record before it, which recovery must have found */
 	uint64_t install;
 	uint32_t npages;
 	uint32_t state_bytes;
+	uint64_t reserved;
 };
 
 struct jseal {
 	uint64_t magic;
 	uint64_t seq;
+	uint64_t prev;
 	uint64_t install;
 	uint64_t at;		/* the block the record starts at */
 	uint64_t blocks;	/* its length, this seal included */
@@ -58,8 +74,8 @@ struct jseal {
 };
 
 _Static_assert(sizeof(struct jsuper) == 64, "journal superblock layout");
-_Static_assert(sizeof(struct jhead) == 2 * sizeof(struct jentry), "record head layout");
-_Static_assert(sizeof(struct jseal) == 56, "seal layout");
+_Static_assert(sizeof(struct jhead) == HEAD_ENTRIES * sizeof(struct jentry), "record head layout");
+_Static_assert(sizeof(struct jseal) == 64, "seal layout");
 
 /* A record's geometry, from its page count and state size. */
 struct shape {
@@ -69,7 +85,7 @@ struct shape {
 
 static struct shape shape_of(uint32_t n, uint32_t state_bytes)
 {
-	struct shape s = { n, state_bytes, (n + 2 + ENTRIES - 1) / ENTRIES,
+	struct shape s = { n, state_bytes, (n + HEAD_ENTRIES + ENTRIES - 1) / ENTRIES,
 	    (state_bytes + JOURNAL_BLOCK - 1) / JOURNAL_BLOCK, 0 };
 
 	s.blocks = s.nh + n + s.ns + 1;
@@ -81,7 +97,8 @@ const char *journal_error_name(enum journal_error e)
 	static const char *const names[] = { [J_OK] = "ok", [J_IOERR] = "I/O error",
 	    [J_NOSPACE] = "no space before the tail", [J_TOOBIG] = "larger than the journal takes",
 	    [J_NONE] = "no journal of this install",
-	    [J_NOSUPER] = "no whole superblock", [J_CORRUPT] = "a sealed record fails its checks" };
+	    [J_NOSUPER] = "no whole superblock", [J_CORRUPT] = "a sealed record fails its checks",
+	    [J_BUSY] = "records in flight" };
 
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "?";
 }
@@ -132,7 +149,7 @@ static uint32_t frames_crc(const uint64_t *pa, uint64_t n)
 /* Entry i of a record whose head blocks are hp[]. */
 static struct jentry *entry(const uint64_t *hp, uint32_t i)
 {
-	uint64_t slot = (uint64_t)i + 2;
+	uint64_t slot = (uint64_t)i + HEAD_ENTRIES;
 
 	return (struct jentry *)p2v(hp[slot / ENTRIES]) + slot % ENTRIES;
 }
@@ -144,35 +161,73 @@ static enum journal_error rw(struct journal *j, enum blk_op op, uint64_t sector,
 	return blk_rw_sync(j->dev, op, sector, SECTORS, &pa) == BLK_OK ? J_OK : J_IOERR;
 }
 
-/* The requests in flight, each with its own list of frames (the journal runs one step at a time). */
+enum stage { WRITING, PRESEAL, SEALING, POSTSEAL, DURABLE };
+
+/* A record in flight. */
+struct flight {
+	uint64_t seq, prev, at;
+	struct shape s;
+	const struct jpage *pages;	/* the caller's, kept until the record is done */
+	struct frames h, st;		/* head and state blocks */
+	uint64_t seal_pa;
+	struct blkreq seal;
+	uint32_t runs, sent;		/* its write requests, and how many went out */
+	uint32_t summed;		/* pages whose entry is in the head */
+	uint32_t pending;		/* its requests not completed */
+	uint64_t flush;			/* the flush it waits for, in PRESEAL and POSTSEAL */
+	enum stage stage;
+	enum journal_error error;
+};
+
+/* A request of up to RUN_MAX blocks, with its own list of frames. */
+struct slot {
+	struct blkreq req;
+	uint64_t pa[RUN_MAX];
+	struct flight *owner;		/* 0: synchronous I/O */
+	bool busy;
+};
+
+/*
+ * The requests and the records in flight: one journal at a time writes.
+ * Synchronous I/O (recovery, superblocks) takes the slots in turn while no
+ * record is in flight.
+ */
 static struct {
-	struct blkreq req[INFLIGHT];
-	uint64_t pa[INFLIGHT][RUN_MAX];
-	bool busy[INFLIGHT];
-	uint32_t next;
-	bool failed;
+	struct slot slot[INFLIGHT];
+	uint32_t next;			/* synchronous I/O: the slot it takes next */
+	bool failed;			/* synchronous I/O: a request failed */
+	struct flight rec[JOURNAL_PIPELINE];
+	uint32_t first, n;		/* the records in flight, oldest first, in rec[] as a ring */
+	bool unwinding;			/* failed records are leaving */
+	struct blkreq flush;
+	bool flushing;
+	uint64_t flushes_sent, flushes_done; /* numbers of the newest flush sent, and completed */
+	struct {
+		uint64_t seq;
+		enum journal_error e;
+	} fin[FINISHED];		/* the last records done, at seq % FINISHED */
 } io;
 
-static void io_reap(struct journal *j, uint32_t slot)
+static void io_reap(struct journal *j, struct slot *sl)
 {
-	if (io.busy[slot] && blk_wait(j->dev, &io.req[slot]) != BLK_OK)
+	if (sl->busy && blk_wait(j->dev, &sl->req) != BLK_OK)
 		io.failed = true;
-	io.busy[slot] = false;
+	sl->busy = false;
 }
 
 /* Starts I/O of n pages (n <= RUN_MAX) at sector from the frames pa[], once a slot is free. */
 static void io_start(struct journal *j, enum blk_op op, uint64_t sector, const uint64_t *pa,
     uint32_t n)
 {
-	uint32_t slot = io.next;
+	struct slot *sl = &io.slot[io.next];
 
-	io_reap(j, slot);
-	memcpy(io.pa[slot], pa, n * sizeof(*pa));
-	io.req[slot] = (struct blkreq){ .op = op, .sector = sector, .nsectors = n * SECTORS,
-	    .pages = io.pa[slot] };
-	io.busy[slot] = true;
-	blk_submit(j->dev, &io.req[slot]);	/* a final status stays in req.status */
-	io.next = (slot + 1) % INFLIGHT;
+	io_reap(j, sl);
+	memcpy(sl->pa, pa, n * sizeof(*pa));
+	sl->req = (struct blkreq){ .op = op, .sector = sector, .nsectors = n * SECTORS, .pages = sl->pa };
+	sl->owner = 0;
+	sl->busy = true;
+	blk_submit(j->dev, &sl->req);	/* a final status stays in req.status */
+	io.next = (io.next + 1) % INFLIGHT;
 }
 
 /* Waits for every request started: J_OK, or J_IOERR if any failed. */
@@ -180,8 +235,8 @@ static enum journal_error io_finish(struct journal *j)
 {
 	bool failed;
 
-	for (uint32_t slot = 0; slot < INFLIGHT; slot++)
-		io_reap(j, slot);
+	for (uint32_t k = 0; k < INFLIGHT; k++)
+		io_reap(j, &io.slot[k]);
 	failed = io.failed;
 	io.failed = false;
 	return failed ? J_IOERR : J_OK;
@@ -261,32 +316,46 @@ static bool super_valid(const struct journal *j, const struct jsuper *s)
  * but of another install or layout, both of which leave nothing to recover.
  * Anything else is damage.
  */
-static bool super_other(const struct jsuper *s)
+static bool super_other(const struct journal *j, const struct jsuper *s)
 {
-	return s->magic == 0 || (s->magic == JOURNAL_SUPER_MAGIC && s->crc == super_crc(s));
+	return s->magic == 0 || (s->magic == JOURNAL_SUPER_MAGIC && s->crc == super_crc(s)) ||
+	    (s->magic == JOURNAL_SUPER_MAGIC_1 && s->crc == super_crc(s) && s->install != j->install);
+}
+
+/* This install's superblock of format 1, whose records this layer 0 cannot read. */
+static bool super_old(const struct journal *j, const struct jsuper *s)
+{
+	return s->magic == JOURNAL_SUPER_MAGIC_1 && s->crc == super_crc(s) && s->install == j->install;
 }
 
 /*
  * The newer of the valid superblocks into j; J_NONE if neither is and
- * neither is damaged, J_NOSUPER if neither is and one is damaged.
+ * neither is damaged, J_NOSUPER if neither is and one is damaged or of
+ * format 1 (journal.h says why that is refused).
  */
 static enum journal_error super_read(struct journal *j, const char **why)
 {
 	uint64_t pa = frame();
 	struct jsuper best = { 0 }, *s = p2v(pa);
 	enum journal_error e = J_OK;
-	bool damaged = false;
+	bool damaged = false, old = false;
 
 	for (uint64_t slot = 0; slot < 2 && e == J_OK; slot++) {
 		e = rw(j, BLK_READ, super_sector(slot), pa);
 		if (e == J_OK && super_valid(j, s) && s->generation > best.generation)
 			best = *s;
-		else if (e == J_OK && !super_other(s))
+		else if (e == J_OK && super_old(j, s))
+			old = true;
+		else if (e == J_OK && !super_other(j, s))
 			damaged = true;
 	}
 	pmm_free(pa);
 	if (e != J_OK)
 		return e;
+	if (best.magic == 0 && old) {
+		*why = "an older layer 0's journal (format 1): its records cannot be read, reinstall";
+		return J_NOSUPER;
+	}
 	if (best.magic == 0 && damaged) {
 		*why = "neither journal superblock is whole, and one is not blank";
 		return J_NOSUPER;
@@ -297,19 +366,30 @@ static enum journal_error super_read(struct journal *j, const char **why)
 	}
 	j->generation = best.generation;
 	j->tail = j->head = best.tail;
-	j->tail_seq = j->next_seq = best.tail_seq;
+	j->tail_seq = best.tail_seq;
 	return J_OK;
+}
+
+/* No record is in the log: the next one goes at the head, numbered tail_seq. */
+static bool log_empty(const struct journal *j)
+{
+	return j->newest < j->tail_seq;
 }
 
 enum journal_error journal_format(struct journal *j)
 {
 	enum journal_error e;
 
+	if (io.n > 0)
+		return J_BUSY;
+	if (j->next_seq == 0)
+		j->next_seq = 1;
 	j->generation = 0;
-	if ((e = super_write(j, 0, 1)) != J_OK || (e = super_write(j, 0, 1)) != J_OK)
+	if ((e = super_write(j, 0, j->next_seq)) != J_OK || (e = super_write(j, 0, j->next_seq)) != J_OK)
 		return e;
-	j->head = 0;
-	j->next_seq = 1;
+	j->head = j->durable_end = 0;
+	j->newest = j->durable = j->next_seq - 1;
+	j->must_clear = j->stale_tail = false;
 	return J_OK;
 }
 
@@ -320,7 +400,7 @@ static int64_t record_place(const struct journal *j, uint64_t blocks)
 {
 	if (j->next_seq - j->tail_seq >= JOURNAL_LIVE_MAX)
 		return -1;
-	if (j->tail_seq == j->next_seq)			/* empty */
+	if (log_empty(j))
 		return j->head + blocks <= j->nblocks ? (int64_t)j->head : 0;
 	if (j->tail < j->head) {			/* live: [tail, head) */
 		if (j->head + blocks <= j->nblocks)
@@ -328,14 +408,6 @@ static int64_t record_place(const struct journal *j, uint64_t blocks)
 		return blocks <= j->tail ? 0 : -1;
 	}
 	return j->head + blocks <= j->tail ? (int64_t)j->head : -1; /* live wraps: free [head, tail) */
-}
-
-/* The head blocks: the record's identity, then each page's home and CRC. */
-/* The head's first entry; the page entries come as the pages are written (pages_start). */
-static void head_fill(const struct journal *j, const struct frames *h, const struct shape *s)
-{
-	*(struct jhead *)p2v(h->pa[0]) = (struct jhead){ JOURNAL_HEAD_MAGIC, j->next_seq, j->install, s->n,
-	    s->state_bytes };
 }
 
 /* The state blob into its blocks, and back out of them. */
@@ -359,91 +431,413 @@ static void state_from_blocks(const struct frames *st, void *state, uint32_t byt
 }
 
 /*
- * Starts writing the pages from the frames that hold them, RUN_MAX to a
- * request, and fills their entries in the head blocks h while the device
- * writes them: checksumming costs as much as the writes under emulation,
- * and the pages cannot change meanwhile (layer 1 is stopped).
+ * A record's writes, in the order they go out: its pages, RUN_MAX to a
+ * request, then its state blocks (one request), then its head blocks.
  */
-static void pages_start(struct journal *j, uint64_t block, const struct jpage *pages, uint32_t n,
-    const struct frames *h)
+static uint32_t page_runs(const struct shape *s)
 {
-	uint64_t run[RUN_MAX];
+	return (s->n + RUN_MAX - 1) / RUN_MAX;
+}
 
-	for (uint32_t done = 0; done < n; done += RUN_MAX) {
-		uint32_t k = n - done < RUN_MAX ? n - done : RUN_MAX;
+static uint32_t runs_of(const struct shape *s)
+{
+	return page_runs(s) + (s->ns != 0) + (uint32_t)((s->nh + RUN_MAX - 1) / RUN_MAX);
+}
 
-		for (uint32_t i = 0; i < k; i++)
-			run[i] = pages[done + i].pa;
-		io_start(j, BLK_WRITE, block_sector(j, block + done), run, k);
-		for (uint32_t i = done; i < done + k; i++)
-			*entry(h->pa, i) = (struct jentry){ pages[i].home,
-			    crc32c(p2v(pages[i].pa), PAGE_SIZE), 0 };
+static uint64_t min_run(uint64_t left)
+{
+	return left < RUN_MAX ? left : RUN_MAX;
+}
+
+/* Run k of record r: its first block and length, its frames into pa[]. */
+static uint64_t run_of(const struct flight *r, uint32_t k, uint64_t *block, uint64_t *pa)
+{
+	uint32_t pr = page_runs(&r->s), sr = r->s.ns != 0;
+	uint64_t first, n;
+
+	if (k < pr) {
+		first = (uint64_t)k * RUN_MAX;
+		n = min_run(r->s.n - first);
+		for (uint64_t i = 0; i < n; i++)
+			pa[i] = r->pages[first + i].pa;
+		*block = r->at + r->s.nh + first;
+		return n;
+	}
+	if (k < pr + sr) {
+		memcpy(pa, r->st.pa, r->s.ns * sizeof(*pa));
+		*block = r->at + r->s.nh + r->s.n;
+		return r->s.ns;
+	}
+	first = (uint64_t)(k - pr - sr) * RUN_MAX;
+	n = min_run(r->s.nh - first);
+	memcpy(pa, r->h.pa + first, n * sizeof(*pa));
+	*block = r->at + first;
+	return n;
+}
+
+/* The head goes out only once every page's entry is in it. */
+static bool run_ready(const struct flight *r)
+{
+	return r->sent < page_runs(&r->s) + (r->s.ns != 0) || r->summed == r->s.n;
+}
+
+static struct flight *rec_at(uint32_t k)
+{
+	return &io.rec[(io.first + k) % JOURNAL_PIPELINE];
+}
+
+static struct slot *slot_free(void)
+{
+	for (uint32_t k = 0; k < INFLIGHT; k++)
+		if (!io.slot[k].busy)
+			return &io.slot[k];
+	return 0;
+}
+
+/* Sends the runs of the records in flight, oldest first, while request slots are free. */
+static void runs_send(struct journal *j)
+{
+	for (uint32_t k = 0; k < io.n; k++) {
+		struct flight *r = rec_at(k);
+
+		while (r->error == J_OK && r->sent < r->runs && run_ready(r)) {
+			struct slot *sl = slot_free();
+			uint64_t block, n;
+
+			if (sl == 0)
+				return;
+			n = run_of(r, r->sent, &block, sl->pa);
+			sl->req = (struct blkreq){ .op = BLK_WRITE, .sector = block_sector(j, block),
+			    .nsectors = (uint32_t)(n * SECTORS), .pages = sl->pa };
+			sl->owner = r;
+			sl->busy = true;
+			r->sent++;
+			r->pending++;
+			blk_submit(j->dev, &sl->req);
+		}
 	}
 }
 
-/* Step 1: pages, head and state at `at` (the head last: pages_start fills it), then a flush. */
-static enum journal_error record_write(struct journal *j, uint64_t at, const struct frames *h,
-    const struct jpage *pages, uint32_t n, const struct frames *st)
+/* Record r failed, and so does every later one: their seals must never follow it. */
+static void fail_from(struct flight *r)
 {
-	enum journal_error e;
-
-	pages_start(j, at + h->n, pages, n, h);
-	blocks_start(j, BLK_WRITE, at, h->pa, h->n);
-	blocks_start(j, BLK_WRITE, at + h->n + n, st->pa, st->n);
-	e = io_finish(j);
-	return e == J_OK ? flush(j) : e;
+	for (uint32_t k = 0; k < io.n; k++)
+		if (rec_at(k)->seq >= r->seq)
+			rec_at(k)->error = J_IOERR;
 }
 
-/* Step 2: the seal, then a flush: from here the checkpoint is durable. */
-static enum journal_error record_seal(struct journal *j, uint64_t at, const struct frames *h,
-    const struct frames *st, uint64_t blocks)
+static void fail_undurable(void)
 {
-	uint64_t pa = frame();
-	struct jseal *seal = p2v(pa);
-	enum journal_error e;
+	for (uint32_t k = 0; k < io.n; k++)
+		if (rec_at(k)->stage != DURABLE) {
+			fail_from(rec_at(k));
+			return;
+		}
+}
 
-	*seal = (struct jseal){ JOURNAL_SEAL_MAGIC, j->next_seq, j->install, at, blocks,
-	    frames_crc(h->pa, h->n), frames_crc(st->pa, st->n), 0, 0 };
+/* Completed requests: runs, seals and the flush. */
+static void reap(void)
+{
+	for (uint32_t k = 0; k < INFLIGHT; k++) {
+		struct slot *sl = &io.slot[k];
+
+		if (!sl->busy || sl->owner == 0 || sl->req.status == BLK_PENDING)
+			continue;
+		sl->busy = false;
+		sl->owner->pending--;
+		if (sl->req.status != BLK_OK)
+			fail_from(sl->owner);
+	}
+	for (uint32_t k = 0; k < io.n; k++) {
+		struct flight *r = rec_at(k);
+
+		if (r->stage != SEALING || r->seal.status == BLK_PENDING)
+			continue;
+		r->pending--;
+		if (r->seal.status != BLK_OK)
+			fail_from(r);
+		r->flush = io.flushes_sent + 1;
+		r->stage = POSTSEAL;
+	}
+	if (io.flushing && io.flush.status != BLK_PENDING) {
+		io.flushing = false;
+		if (io.flush.status == BLK_OK)
+			io.flushes_done = io.flushes_sent;
+		else
+			fail_undurable();
+	}
+}
+
+/* The entries of the pages whose run went out: the pages cannot change until the record is done. */
+static void entries_fill(struct flight *r)
+{
+	uint64_t upto = (uint64_t)r->sent * RUN_MAX;
+
+	for (; r->summed < r->s.n && r->summed < upto; r->summed++) {
+		const struct jpage *p = &r->pages[r->summed];
+
+		*entry(r->h.pa, r->summed) = (struct jentry){ p->home, crc32c(p2v(p->pa), PAGE_SIZE), 0 };
+	}
+}
+
+static void seal_send(struct journal *j, struct flight *r)
+{
+	struct jseal *seal = p2v(r->seal_pa);
+
+	*seal = (struct jseal){ JOURNAL_SEAL_MAGIC, r->seq, r->prev, j->install, r->at, r->s.blocks,
+	    frames_crc(r->h.pa, r->h.n), frames_crc(r->st.pa, r->st.n), 0, 0 };
 	seal->crc = crc32c(seal, offsetof(struct jseal, crc));
-	e = blocks_rw(j, BLK_WRITE, at + blocks - 1, &pa, 1);
-	pmm_free(pa);
-	return e == J_OK ? flush(j) : e;
+	r->seal = (struct blkreq){ .op = BLK_WRITE, .sector = block_sector(j, r->at + r->s.blocks - 1),
+	    .nsectors = SECTORS, .pages = &r->seal_pa };
+	r->stage = SEALING;
+	r->pending++;
+	blk_submit(j->dev, &r->seal);
+}
+
+/* Moves record r on one step; before is the record in flight before it, or 0. */
+static void step(struct journal *j, struct flight *r, const struct flight *before)
+{
+	if (r->error != J_OK)
+		return;
+	switch (r->stage) {
+	case WRITING:
+		entries_fill(r);
+		if (r->sent == r->runs && r->pending == 0) {
+			r->flush = io.flushes_sent + 1;
+			r->stage = PRESEAL;
+		}
+		break;
+	case PRESEAL:
+		if (io.flushes_done >= r->flush && (before == 0 || before->stage >= POSTSEAL))
+			seal_send(j, r);
+		break;
+	case POSTSEAL:
+		if (io.flushes_done >= r->flush)
+			r->stage = DURABLE;
+		break;
+	case SEALING:
+	case DURABLE:
+		break;
+	}
+}
+
+/* One flush at a time, when a record waits for one not sent yet. */
+static void flush_send(struct journal *j)
+{
+	for (uint32_t k = 0; k < io.n && !io.flushing; k++) {
+		struct flight *r = rec_at(k);
+
+		if (r->error != J_OK || (r->stage != PRESEAL && r->stage != POSTSEAL) ||
+		    r->flush <= io.flushes_sent)
+			continue;
+		io.flush = (struct blkreq){ .op = BLK_FLUSH };
+		io.flushing = true;
+		io.flushes_sent++;
+		blk_submit(j->dev, &io.flush);
+	}
+}
+
+static bool finished(const struct flight *r)
+{
+	return r->error != J_OK ? r->pending == 0 : r->stage == DURABLE;
+}
+
+/*
+ * After the last failed record left: the next one goes where the first
+ * failed one went, numbered past every number that may be on the disk, and
+ * its space is cleared first (journal_release) if a failed seal went out.
+ */
+static void unwind(struct journal *j)
+{
+	io.unwinding = false;
+	j->head = j->durable_end;
+	j->newest = j->durable;
+	j->next_seq += JOURNAL_PIPELINE;
+	if (log_empty(j)) {
+		j->stale_tail = true;
+		j->must_clear = false;
+	}
+}
+
+/* The oldest record leaves. */
+static void finish(struct journal *j, struct flight *r)
+{
+	if (r->error == J_OK) {
+		j->durable = r->seq;
+		j->durable_end = r->at + r->s.blocks;
+	} else if (!io.unwinding) {
+		io.unwinding = true;
+		j->must_clear = r->stage >= SEALING;
+		j->clear_at = r->at;
+	}
+	io.fin[r->seq % FINISHED].seq = r->seq;
+	io.fin[r->seq % FINISHED].e = r->error;
+	frames_free(r->h);
+	frames_free(r->st);
+	pmm_free(r->seal_pa);
+	io.first = (io.first + 1) % JOURNAL_PIPELINE;
+	io.n--;
+	if (io.unwinding && io.n == 0)
+		unwind(j);
+}
+
+enum journal_error journal_begin(struct journal *j, const struct jpage *pages, uint32_t n,
+    const void *state, uint32_t state_bytes, uint64_t *seq)
+{
+	struct shape s = shape_of(n, state_bytes);
+	struct flight *r;
+	int64_t at;
+
+	if (n > JOURNAL_PAGES_MAX || state_bytes > JOURNAL_STATE_MAX || s.blocks >= j->nblocks)
+		return J_TOOBIG;
+	if (io.n == JOURNAL_PIPELINE || (io.n > 0 && rec_at(io.n - 1)->error != J_OK))
+		return J_BUSY;
+	if (j->must_clear || j->stale_tail || (at = record_place(j, s.blocks)) < 0)
+		return J_NOSPACE;
+	r = rec_at(io.n++);
+	*r = (struct flight){ .seq = j->next_seq, .prev = j->newest, .at = (uint64_t)at, .s = s,
+	    .pages = pages, .h = frames_alloc(s.nh), .st = frames_alloc(s.ns), .seal_pa = frame(),
+	    .runs = runs_of(&s), .stage = WRITING, .error = J_OK };
+	*(struct jhead *)p2v(r->h.pa[0]) = (struct jhead){ JOURNAL_HEAD_MAGIC, r->seq, r->prev,
+	    j->install, n, state_bytes, 0 };
+	state_to_blocks(&r->st, state, state_bytes);
+	j->live_at[r->seq % JOURNAL_LIVE_MAX] = (uint64_t)at;
+	j->head = (uint64_t)at + s.blocks;
+	j->newest = r->seq;
+	j->next_seq++;
+	*seq = r->seq;
+	runs_send(j);
+	return J_OK;
+}
+
+void journal_advance(struct journal *j)
+{
+	struct {
+		uint64_t seq;
+		enum journal_error e;
+	} done[JOURNAL_PIPELINE];
+	uint32_t ndone = 0;
+
+	if (io.n == 0)
+		return;
+	blk_poll(j->dev);
+	reap();
+	runs_send(j);
+	for (uint32_t k = 0; k < io.n; k++)
+		step(j, rec_at(k), k > 0 ? rec_at(k - 1) : 0);
+	runs_send(j);
+	flush_send(j);
+	while (io.n > 0 && finished(rec_at(0))) {
+		done[ndone].seq = rec_at(0)->seq;
+		done[ndone++].e = rec_at(0)->error;
+		finish(j, rec_at(0));
+	}
+	for (uint32_t k = 0; k < ndone && j->done != 0; k++)
+		j->done(j->ctx, done[k].seq, done[k].e);
+}
+
+/*
+ * A request of the journal not reaped yet (maybe completed since): every
+ * record in flight has one, or waits for a record or flush that does.
+ */
+static struct blkreq *unreaped(void)
+{
+	for (uint32_t k = 0; k < INFLIGHT; k++)
+		if (io.slot[k].busy)
+			return &io.slot[k].req;
+	for (uint32_t k = 0; k < io.n; k++)
+		if (rec_at(k)->stage == SEALING)
+			return &rec_at(k)->seal;
+	return io.flushing ? &io.flush : 0;
+}
+
+/* Moves the journal on, then waits (blk_wait halts between polls) for one of its requests. */
+static void advance_or_wait(struct journal *j)
+{
+	struct blkreq *req;
+
+	journal_advance(j);
+	if (io.n == 0)
+		return;
+	if ((req = unreaped()) == 0)
+		panic("journal: %u records in flight and no request of theirs", io.n);
+	blk_wait(j->dev, req);
+}
+
+static bool flying(uint64_t seq)
+{
+	for (uint32_t k = 0; k < io.n; k++)
+		if (rec_at(k)->seq == seq)
+			return true;
+	return false;
+}
+
+enum journal_error journal_wait(struct journal *j, uint64_t seq)
+{
+	while (flying(seq))
+		advance_or_wait(j);
+	if (io.fin[seq % FINISHED].seq == seq)
+		return io.fin[seq % FINISHED].e;
+	return seq <= j->durable ? J_OK : J_IOERR;
+}
+
+uint64_t journal_durable(const struct journal *j)
+{
+	return j->durable;
+}
+
+uint32_t journal_in_flight(const struct journal *j)
+{
+	(void)j;
+	return io.n;
+}
+
+/*
+ * Makes failed records' space reusable: zeroes the head of the first one,
+ * whose seal went out (so that no record placed there later can be taken
+ * with that seal), or, when the log is empty, writes a superblock numbering
+ * its first record anew.  Waits; nothing is in flight (journal_begin refuses).
+ */
+static enum journal_error space_clear(struct journal *j)
+{
+	enum journal_error e = J_OK;
+
+	if (j->must_clear) {
+		uint64_t pa = frame();
+
+		e = rw(j, BLK_WRITE, block_sector(j, j->clear_at), pa);
+		if (e == J_OK)
+			e = flush(j);
+		pmm_free(pa);
+		j->must_clear = e != J_OK;
+	}
+	if (e == J_OK && j->stale_tail && (e = super_write(j, j->head, j->next_seq)) == J_OK)
+		j->stale_tail = false;
+	return e;
 }
 
 enum journal_error journal_commit(struct journal *j, const struct jpage *pages, uint32_t n,
     const void *state, uint32_t state_bytes)
 {
-	struct shape s = shape_of(n, state_bytes);
-	struct frames h, st;
 	enum journal_error e;
-	int64_t at;
+	uint64_t seq;
 
-	if (n > JOURNAL_PAGES_MAX || state_bytes > JOURNAL_STATE_MAX || s.blocks >= j->nblocks)
-		return J_TOOBIG;
-	if ((at = record_place(j, s.blocks)) < 0)
-		return J_NOSPACE;
-	h = frames_alloc(s.nh);
-	st = frames_alloc(s.ns);
-	head_fill(j, &h, &s);
-	state_to_blocks(&st, state, state_bytes);
-	e = record_write(j, (uint64_t)at, &h, pages, n, &st);
-	if (e == J_OK)
-		e = record_seal(j, (uint64_t)at, &h, &st, s.blocks);
-	frames_free(h);
-	frames_free(st);
-	if (e != J_OK)
+	while (io.n > 0)
+		advance_or_wait(j);
+	if ((e = space_clear(j)) != J_OK || (e = journal_begin(j, pages, n, state, state_bytes, &seq)) != J_OK)
 		return e;
-	j->live_at[j->next_seq % JOURNAL_LIVE_MAX] = (uint64_t)at;
-	j->head = (uint64_t)at + s.blocks;
-	j->next_seq++;
-	return J_OK;
+	return journal_wait(j, seq);
 }
 
-/* The newest record always stays: it holds the state a resume starts from. */
+/* The newest durable record always stays: it holds the state a resume starts from. */
 enum journal_error journal_release(struct journal *j, uint64_t seq)
 {
-	if (seq >= j->next_seq)
-		seq = j->next_seq - 1;
+	enum journal_error e = io.n == 0 ? space_clear(j) : J_OK;
+
+	if (e != J_OK)
+		return e;
+	if (seq > j->durable)
+		seq = j->durable;
 	if (seq <= j->tail_seq)
 		return J_OK;
 	return super_write(j, j->live_at[seq % JOURNAL_LIVE_MAX], seq);
@@ -459,9 +853,12 @@ struct found {
 	struct frames h, st;
 };
 
-/* Whether the record numbered seq starts at `at` and is sealed (head block 0 and seal only). */
-static enum journal_error sealed_at(struct journal *j, uint64_t at, uint64_t seq, struct found *f,
-    bool *yes)
+/*
+ * Whether the chain goes on at `at` with a sealed record (head block 0 and
+ * seal only): the first one numbered tail_seq, any other one naming prev.
+ */
+static enum journal_error sealed_at(struct journal *j, uint64_t at, bool first, uint64_t prev,
+    struct found *f, bool *yes)
 {
 	uint64_t pa = frame();
 	struct jhead h;
@@ -470,7 +867,8 @@ static enum journal_error sealed_at(struct journal *j, uint64_t at, uint64_t seq
 
 	*yes = false;
 	memcpy(&h, p2v(pa), sizeof(h));
-	if (e == J_OK && h.magic == JOURNAL_HEAD_MAGIC && h.seq == seq && h.install == j->install &&
+	if (e == J_OK && h.magic == JOURNAL_HEAD_MAGIC && h.install == j->install &&
+	    (first ? h.seq == j->tail_seq : h.prev == prev && h.seq > prev) &&
 	    h.npages <= JOURNAL_PAGES_MAX && h.state_bytes <= JOURNAL_STATE_MAX) {
 		f->at = at;
 		f->s = shape_of(h.npages, h.state_bytes);
@@ -478,8 +876,9 @@ static enum journal_error sealed_at(struct journal *j, uint64_t at, uint64_t seq
 			e = blocks_rw(j, BLK_READ, at + f->s.blocks - 1, &pa, 1);
 		memcpy(seal, p2v(pa), sizeof(*seal));
 		*yes = e == J_OK && f->s.blocks <= j->nblocks - at && seal->magic == JOURNAL_SEAL_MAGIC &&
-		    seal->crc == crc32c(seal, offsetof(struct jseal, crc)) && seal->seq == seq &&
-		    seal->install == j->install && seal->at == at && seal->blocks == f->s.blocks;
+		    seal->crc == crc32c(seal, offsetof(struct jseal, crc)) && seal->seq == h.seq &&
+		    seal->prev == h.prev && seal->install == j->install && seal->at == at &&
+		    seal->blocks == f->s.blocks;
 	}
 	pmm_free(pa);
 	return e;
@@ -535,42 +934,60 @@ static enum journal_error record_replay(struct journal *j, const struct found *f
 	return e;
 }
 
-/* The next sealed record after the one that ended at `at`: there, or wrapped to block 0. */
-static enum journal_error record_next(struct journal *j, uint64_t at, uint64_t seq, struct found *f,
-    bool *yes)
+/* The next sealed record of the chain after the one that ended at `at`: there, or wrapped to block 0. */
+static enum journal_error record_next(struct journal *j, uint64_t at, bool first, uint64_t prev,
+    struct found *f, bool *yes)
 {
 	enum journal_error e = J_OK;
 
 	*yes = false;
 	if (at < j->nblocks)
-		e = sealed_at(j, at, seq, f, yes);
+		e = sealed_at(j, at, first, prev, f, yes);
 	if (e == J_OK && !*yes && at != 0)
-		e = sealed_at(j, 0, seq, f, yes);
+		e = sealed_at(j, 0, first, prev, f, yes);
 	return e;
+}
+
+/*
+ * Where the walk left the journal: the newest record found is durable and
+ * the next one follows it, numbered past any of a life cut short (those may
+ * be on the disk, sealed or not).  With none found the log is empty, and
+ * its first record needs a superblock numbering it (stale_tail).
+ */
+static void recovered(struct journal *j, const struct jrecovery *r, uint64_t newest_at)
+{
+	uint64_t base = r->records > 0 ? r->seq : j->tail_seq;
+
+	j->durable = j->newest = r->records > 0 ? r->seq : j->tail_seq - 1;
+	j->durable_end = j->head;
+	j->next_seq = base + JOURNAL_PIPELINE + 1;
+	j->must_clear = false;
+	j->stale_tail = r->records == 0;
+	if (r->records > 0)
+		j->live_at[r->seq % JOURNAL_LIVE_MAX] = newest_at;
 }
 
 enum journal_error journal_recover(struct journal *j, void *state, struct jrecovery *r)
 {
-	enum journal_error e = super_read(j, &r->why);
+	enum journal_error e = io.n > 0 ? J_BUSY : super_read(j, &r->why);
 	uint64_t at = j->tail, newest = 0;
 	struct found f;
 	bool yes;
 
 	r->records = r->pages = r->seq = 0;
 	r->state_bytes = 0;
-	while (e == J_OK && (e = record_next(j, at, j->next_seq, &f, &yes)) == J_OK && yes) {
+	while (e == J_OK && (e = record_next(j, at, r->records == 0, r->seq, &f, &yes)) == J_OK && yes) {
 		e = record_read(j, &f, &r->why);
 		if (e == J_OK)
 			e = record_replay(j, &f, &r->pages, &r->why);
 		if (e == J_OK) {
 			state_from_blocks(&f.st, state, f.s.state_bytes);
 			r->state_bytes = f.s.state_bytes;
-			r->seq = j->next_seq;
+			r->seq = f.seal.seq;
 			r->records++;
 			newest = f.at;
 			at = f.at + f.s.blocks;
 			j->head = at;
-			j->next_seq++;
 		}
 		frames_free(f.h);
 		frames_free(f.st);
@@ -582,7 +999,7 @@ enum journal_error journal_recover(struct journal *j, void *state, struct jrecov
 	 */
 	if (e == J_OK && r->records > 1 && (e = flush(j)) == J_OK)
 		e = super_write(j, newest, r->seq);
-	if (e == J_OK && r->records > 0)
-		j->live_at[r->seq % JOURNAL_LIVE_MAX] = newest;
+	if (e == J_OK)
+		recovered(j, r, newest);
 	return e;
 }

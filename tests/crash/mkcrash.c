@@ -26,13 +26,18 @@
  * a write, by its nr_sectors sectors of data.  An entry is logged when its
  * operation completed, so the log's order is completion order.
  *
- * A record's head and its seal (layer0/journal.h) are 4 KiB journal blocks
- * that start with JOURNAL_HEAD_MAGIC or JOURNAL_SEAL_MAGIC and the record's
- * sequence number.  A seal logged before flush K is whole in every crash
- * image of cut K: its checkpoint is durable there, and a boot of it must
- * resume that one or a newer one.  A head of record s logged before flush
- * K + 1 says more: layer 1 ran on after commit s - 1 returned, and so may
- * have seen it return before a cut between flushes K and K + 1.
+ * A record's head and its seal (layer0/journal.h, format 2) are 4 KiB
+ * journal blocks that start with JOURNAL_HEAD_MAGIC or JOURNAL_SEAL_MAGIC,
+ * the record's sequence number and its predecessor's (prev).  A seal logged
+ * before flush K is whole in every crash image of cut K, and so are the seals
+ * before it (a seal goes out only after the one before it completed): its
+ * checkpoint is durable there, and a boot of it must resume that one or a
+ * newer one.  A head of record s logged before flush K + 1 says more: layer 1
+ * ran on after commit s - 1 returned, and so may have seen it return before a
+ * cut between flushes K and K + 1.  That reading holds while each commit
+ * waits for its record (journal_commit), the journal in a run of counter
+ * numbers its records 1, 2, ... after a fresh start, and no write failed:
+ * a failure makes the numbers skip.
  */
 #include <errno.h>
 #include <fcntl.h>
