@@ -4,14 +4,22 @@
  * A checkpoint is one journal record (journal.c): every window page dirtied
  * since the previous checkpoint (the pager's dirty list, pager_dirty.c) and a
  * state blob: layer 1's registers and FPU state, where its rings stand, the
- * clock.  Layer 1 is stopped while it is written; the cost is the pages it
- * dirtied, never the size of the disk or of RAM.
+ * clock.  Layer 1 is stopped only to take it (the *pause*: write-protect
+ * the dirty pages, save the state, start the journal's writes); it runs
+ * while the record is written, and a write to one of its pages moves that
+ * page to a copy (pager_dirty.c).  Up to JOURNAL_PIPELINE records are in
+ * flight, moved along by the disk's and the timer's interrupts that stop
+ * layer 1 (checkpoint_interrupt) and by every wait for one.  The cost is the
+ * pages layer 1 dirtied, never the size of the disk or of RAM; a checkpoint
+ * with nothing dirty and no ring moved writes nothing.
  *
  * Any instant of layer 1 is a valid checkpoint, so one is taken wherever
  * layer 0 holds layer 1 stopped at a whole instruction:
  *   - at a commit or sync trap, with the registers the trap returns;
- *   - every checkpoint=MS (default 1000) of the clock, at a timer tick that
- *     interrupted layer 1 or while it waits;
+ *   - every checkpoint=MS (default 1000, down to 1) of the clock, at a timer
+ *     tick that interrupted layer 1 or while it waits;
+ *   - within extsync=MS of a doorbell of an external-synchrony payload: its
+ *     frames leave only once a checkpoint after the doorbell is durable;
  *   - early, before a write would take the dirty set past what one record
  *     may hold (a quarter of the journal), and when the CLOCK must evict a
  *     page no checkpoint holds yet (the steal rule, pager.c): checkpoint
@@ -20,10 +28,12 @@
  * A fault's registers re-run the faulting instruction; a trap that is not
  * over yet (a wait) is saved to run again from its int instruction.
  *
- * When the journal is full, it is cleaned: every journaled page is written
- * home and flushed, and every record but the newest is released.  Pages
- * reach home lazily otherwise, by eviction or before they change
- * (pager_dirty.c), off the commit's path.
+ * When the journal's room is used up it is cleaned, layer 1 stopped: a
+ * checkpoint of every dirty page goes into the room the journal keeps for it
+ * (so it always fits), then every journaled page is written home and
+ * flushed, and every record but that one is released.  Until then every
+ * version a record holds is in RAM, at home or in the journal; pages reach
+ * home in the background after each durable checkpoint, or by eviction.
  */
 #include "defs.h"
 #include "blkdev.h"
@@ -39,6 +49,7 @@
 #define STATE_EXITED	0x1	/* layer 1 exited: the next boot starts afresh */
 #define PERIOD_DEFAULT_MS	1000
 #define EXTSYNC_DEFAULT_MS	2
+#define TICK_NS			(1000000000ULL / TICK_HZ)
 #define INSN_INT_BYTES	2	/* int imm8 */
 
 enum { RING_CONSOLE, RING_TX, RING_RX, NRINGS };
@@ -58,18 +69,39 @@ struct cpstate {
 	uint8_t fpu[512] __attribute__((aligned(16)));	/* fxsave's image */
 };
 
+/* A checkpoint whose record is in flight. */
+struct record {
+	uint64_t seq;
+	struct jpage *pages;		/* its pages: room for every page of the cache */
+	uint32_t n;
+	uint64_t paused_ns;		/* when its pause began */
+};
+
+/* Running sums for the statistics line at exit. */
+struct timing {
+	uint64_t n, sum_ns, max_ns;
+};
+
 static struct {
 	bool recovered;			/* the journal held a checkpoint: it is in st */
 	bool on;			/* checkpoints are taken (a disk, layer 1 started) */
 	bool taking;
-	bool armed;			/* a periodic checkpoint waits for layer 1's next instruction */
+	bool armed;			/* a checkpoint waits for layer 1's next instruction */
+	bool resumed;			/* a resume since the last record: its count is not in one yet */
 	struct journal j;
-	struct jpage *pages;		/* a checkpoint's pages: room for every page of the cache */
+	struct record fl[JOURNAL_PIPELINE]; /* in flight, oldest at head */
+	uint32_t head, inflight;
 	uint32_t limit;			/* pages a checkpoint holds, unless the ones before failed */
 	uint64_t period_ns, last_ns;	/* periodic checkpoints; 0: none */
+	uint64_t extsync_ns;		/* the longest a doorbell's checkpoint is put off */
+	uint64_t cover_by;		/* a checkpoint must start by then (external synchrony); 0: none */
+	uint64_t promised;		/* the newest number checkpoint_cover() gave */
+	uint64_t last_seq;		/* the newest record begun (or resumed) */
+	uint64_t doorbells;		/* the rings' doorbells at the last checkpoint */
 	uint64_t payload_hash;
 	uint64_t resumes;
-	uint64_t taken, failed, cleanings;
+	uint64_t taken, failed, cleanings, skipped, pages_written;
+	struct timing pause, durable;
 	struct cpstate st;		/* the one being built, or the one resumed */
 } cp;
 
@@ -103,49 +135,156 @@ static void state_save(const struct trapframe *f, uint64_t flags)
 	__asm__ volatile("fxsave64 %0" : "=m"(s->fpu));
 }
 
-/* Writes home everything the journal holds and lets all records but the newest go. */
-static enum journal_error clean(void)
+static void timing_add(struct timing *t, uint64_t ns)
 {
-	cp.cleanings++;
-	if (pager_sync() != 0)
-		return J_IOERR;
-	return journal_release(&cp.j, cp.j.next_seq - 1);
+	t->n++;
+	t->sum_ns += ns;
+	if (ns > t->max_ns)
+		t->max_ns = ns;
 }
 
-static enum journal_error commit_record(uint32_t n)
+static uint64_t doorbells_now(void)
 {
-	enum journal_error e = journal_commit(&cp.j, cp.pages, n, &cp.st, sizeof(cp.st));
+	uint64_t n = 0;
 
-	if (e == J_NOSPACE && (e = clean()) == J_OK)
-		e = journal_commit(&cp.j, cp.pages, n, &cp.st, sizeof(cp.st));
+	for (int k = 0; k < NRINGS; k++)
+		n += ring_of(k)->doorbells;
+	return n;
+}
+
+/* The journal's end of a record: the oldest in flight, since they end in order. */
+static void record_done(void *ctx, uint64_t seq, enum journal_error e)
+{
+	struct record *r = &cp.fl[cp.head];
+
+	(void)ctx;
+	if (cp.inflight == 0 || r->seq != seq)
+		panic("checkpoint: record %lu ended out of order", (unsigned long)seq);
+	pager_checkpoint_done(r->pages, r->n, e == J_OK);
+	cp.head = (cp.head + 1) % JOURNAL_PIPELINE;
+	cp.inflight--;
+	if (e != J_OK) {
+		cp.failed++;
+		kprintf("strata: checkpoint: writing %u pages to the journal failed: %s\n", r->n,
+		    journal_error_name(e));
+		if (cp.promised > l1.info->checkpoint_seq && cp.cover_by == 0)
+			cp.cover_by = clock_ns();	/* held frames need another one */
+		return;
+	}
+	cp.taken++;
+	cp.pages_written += r->n;
+	timing_add(&cp.durable, clock_ns() - r->paused_ns);
+	l1.info->checkpoint_seq = seq;
+	nic_covered();
+}
+
+/* Waits until every record in flight has ended (the pager's drain). */
+static void drain(void)
+{
+	while (cp.inflight > 0)
+		journal_wait(&cp.j, cp.fl[cp.head].seq);
+}
+
+/*
+ * Cleans the journal, layer 1 stopped since the checkpoint in record seq
+ * took every dirty page: once it is durable every page is journaled, so
+ * writing the journaled ones home leaves every version the records hold at
+ * home or in that record, and all the others may go.
+ */
+static enum journal_error clean(uint64_t seq)
+{
+	enum journal_error e;
+
+	cp.cleanings++;
+	drain();
+	if ((e = journal_wait(&cp.j, seq)) != J_OK)
+		return e;
+	if (pager_sync() != 0)
+		return J_IOERR;
+	return journal_release(&cp.j, seq);
+}
+
+/* Nothing to write: no page dirtied and no ring moved since the last checkpoint, none asked for. */
+static bool unchanged(uint32_t n, uint64_t flags)
+{
+	return n == 0 && flags == 0 && cp.cover_by == 0 && doorbells_now() == cp.doorbells &&
+	    cp.last_seq != 0 && !cp.resumed;
+}
+
+/*
+ * The journal's room is used up: r's record goes into the room it keeps
+ * for a cleaning, once the records in flight have ended.
+ */
+static enum journal_error begin_in_reserve(struct record *r)
+{
+	enum journal_error e;
+
+	drain();
+	cp.j.use_reserve = true;
+	e = journal_begin(&cp.j, r->pages, r->n, &cp.st, sizeof(cp.st), &r->seq);
+	cp.j.use_reserve = false;
 	return e;
 }
 
-/* One checkpoint of layer 1 as frame f shows it: 0, or -1 if the journal failed. */
-static int take(const struct trapframe *f, uint64_t flags)
+/*
+ * The pause: a checkpoint of layer 1 as frame f shows it starts.  Returns
+ * the number that, once durable, holds it (the newest one when nothing
+ * changed since), or 0 if the journal refused it (reported).
+ */
+static uint64_t take(const struct trapframe *f, uint64_t flags)
 {
+	uint64_t start = clock_ns();
+	bool cleaning = false;
+	struct record *r;
 	enum journal_error e;
-	uint32_t n;
 
 	if (cp.taking)
-		panic("checkpoint: another checkpoint was asked for while one is written");
+		panic("checkpoint: another checkpoint was asked for while one is taken");
 	cp.taking = true;
+	while (cp.inflight == JOURNAL_PIPELINE)
+		journal_wait(&cp.j, cp.fl[cp.head].seq);
+	r = &cp.fl[(cp.head + cp.inflight) % JOURNAL_PIPELINE];
 	state_save(f, flags);
-	n = pager_checkpoint_pages(cp.pages);
-	e = commit_record(n);
-	pager_checkpoint_done(e == J_OK);
-	cp.last_ns = clock_ns();
-	cp.taking = false;
-	if (e != J_OK) {
-		cp.failed++;
-		kprintf("strata: checkpoint: writing %u pages to the journal failed: %s\n", n,
-		    journal_error_name(e));
-		return -1;
+	r->n = pager_checkpoint_pages(r->pages);
+	r->paused_ns = cp.last_ns = start;
+	if (unchanged(r->n, flags)) {
+		cp.skipped++;
+		cp.taking = false;
+		return cp.last_seq;
 	}
-	cp.taken++;
-	l1.info->checkpoint_seq = cp.j.next_seq - 1;
-	nic_covered();
-	return 0;
+	cp.cover_by = 0;
+	cp.resumed = false;
+	cp.doorbells = doorbells_now();
+	e = journal_begin(&cp.j, r->pages, r->n, &cp.st, sizeof(cp.st), &r->seq);
+	if (e == J_NOSPACE && (e = begin_in_reserve(r)) == J_OK)
+		cleaning = true;
+	if (e != J_OK) {
+		cp.taking = false;
+		pager_checkpoint_done(r->pages, r->n, false);
+		cp.failed++;
+		kprintf("strata: checkpoint: %u pages not written to the journal: %s\n", r->n,
+		    journal_error_name(e));
+		return 0;
+	}
+	cp.inflight++;
+	cp.last_seq = r->seq;
+	timing_add(&cp.pause, clock_ns() - start);
+	if (cleaning && clean(r->seq) != J_OK)
+		kprintf("strata: checkpoint: cleaning the journal failed\n");
+	cp.taking = false;
+	return r->seq;
+}
+
+/* A durable checkpoint of frame f: 0, or -1 if the journal failed. */
+static int take_durable(const struct trapframe *f, uint64_t flags)
+{
+	uint64_t seq = take(f, flags);
+
+	if (seq == 0)
+		return -1;
+	if (seq > l1.info->checkpoint_seq)
+		journal_wait(&cp.j, seq);
+	return seq <= l1.info->checkpoint_seq ? 0 : -1;
 }
 
 int checkpoint_commit(struct trapframe *tf)
@@ -156,28 +295,39 @@ int checkpoint_commit(struct trapframe *tf)
 		return 0;
 	f.rax = STRATA_COMMIT_OK;	/* a resume returns from the trap as it does now */
 	f.by_int = 0;
-	return take(&f, 0);
+	return take_durable(&f, 0);
 }
 
 static bool due(void)
 {
-	return cp.on && cp.period_ns != 0 && !cp.taking && clock_ns() - cp.last_ns >= cp.period_ns;
+	uint64_t now = clock_ns();
+
+	if (!cp.on || cp.taking)
+		return false;
+	return (cp.period_ns != 0 && now - cp.last_ns >= cp.period_ns) ||
+	    (cp.cover_by != 0 && now >= cp.cover_by);
 }
 
 void checkpoint_tick(struct trapframe *tf)
 {
-	if (due())
+	if (cp.inflight > 0)
+		journal_advance(&cp.j);
+	if (tf != 0 && due())
 		take(tf, 0);
 }
 
 /*
- * A tick that interrupted layer 1 does not write the checkpoint itself: the
- * disk's waits take interrupts, which would run on this interrupt's own
- * stack.  It arms a single step instead, and the debug trap after layer 1's
- * next instruction takes it (checkpoint_step), on the exceptions' stack.
+ * An interrupt stopped layer 1: the records in flight move along (never
+ * waiting), and a checkpoint that is due is armed: the interrupt does not
+ * take it itself, since taking one may wait for the disk, whose waits take
+ * interrupts that would run on this interrupt's own stack.  A single step
+ * does, with the debug trap after layer 1's next instruction
+ * (checkpoint_step), on the exceptions' stack.
  */
-void checkpoint_tick_irq(struct trapframe *tf)
+void checkpoint_interrupt(struct trapframe *tf)
 {
+	if (cp.inflight > 0)
+		journal_advance(&cp.j);
 	if (!cp.armed && due()) {
 		cp.armed = true;
 		tf->rflags |= RFLAGS_TF;
@@ -204,16 +354,22 @@ void checkpoint_room(struct trapframe *tf)
 static void steal(void)
 {
 	if (l1_frame != 0 && !cp.taking && !l1_stepping())
-		take(l1_frame, 0);
+		take_durable(l1_frame, 0);
 }
 
 uint64_t checkpoint_cover(void)
 {
+	uint64_t seq;
+
 	if (!cp.on)
 		return 0;
-	if (l1_frame != 0 && !cp.taking && !l1_stepping() && take(l1_frame, 0) == 0)
-		return cp.j.next_seq - 1;
-	return cp.j.next_seq;	/* the next one covers it */
+	if (cp.extsync_ns == 0 && l1_frame != 0 && !cp.taking && !l1_stepping() &&
+	    (seq = take(l1_frame, 0)) != 0)
+		return seq;
+	if (cp.cover_by == 0)
+		cp.cover_by = clock_ns() + cp.extsync_ns;
+	cp.promised = cp.j.next_seq;	/* the next record: it starts by cover_by */
+	return cp.promised;
 }
 
 uint64_t checkpoint_covered(void)
@@ -221,22 +377,33 @@ uint64_t checkpoint_covered(void)
 	return cp.on ? l1.info->checkpoint_seq : 0;
 }
 
-static uint64_t extsync_ns;	/* extsync=MS, read by checkpoint_boot */
-
 uint64_t checkpoint_extsync_ns(void)
 {
-	return extsync_ns;
+	return cp.extsync_ns;
+}
+
+static void print_timing(void)
+{
+	kprintf("strata: checkpoint: pause mean %lu us max %lu us, durable mean %lu us max %lu us, "
+	    "pages %lu\n", (unsigned long)(cp.pause.n ? cp.pause.sum_ns / cp.pause.n / 1000 : 0),
+	    (unsigned long)(cp.pause.max_ns / 1000),
+	    (unsigned long)(cp.durable.n ? cp.durable.sum_ns / cp.durable.n / 1000 : 0),
+	    (unsigned long)(cp.durable.max_ns / 1000), (unsigned long)cp.pages_written);
 }
 
 void checkpoint_exit(struct trapframe *tf)
 {
+	uint64_t seq;
+
 	if (!cp.on)
 		return;
 	/* Home with everything, and the journal down to the final record: the next boot replays little. */
-	if (take(tf, STATE_EXITED) != 0 || clean() != J_OK)
+	seq = take(tf, STATE_EXITED);
+	if (seq == 0 || clean(seq) != J_OK)
 		kprintf("strata: checkpoint: the final checkpoint failed: the next boot resumes an earlier one\n");
 	kprintf("strata: checkpoint: %lu taken, %lu failed, %lu journal cleanings\n",
 	    (unsigned long)cp.taken, (unsigned long)cp.failed, (unsigned long)cp.cleanings);
+	print_timing();
 }
 
 /* ---- boot: recovery, the choice between resume and fresh start ---------- */
@@ -272,6 +439,7 @@ static bool recover(const struct disklabel *lb)
 		return false;
 	if (r.state_bytes != sizeof(cp.st) || cp.st.magic != STATE_MAGIC)
 		journal_stop(J_CORRUPT, "the newest checkpoint's state is not one this layer 0 wrote");
+	cp.last_seq = r.seq;
 	return true;
 }
 
@@ -285,7 +453,7 @@ bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, boo
 	const char *why = 0;
 
 	cp.period_ns = option_number(bi->cmdline, "checkpoint", PERIOD_DEFAULT_MS) * 1000000ULL;
-	extsync_ns = option_number(bi->cmdline, "extsync", EXTSYNC_DEFAULT_MS) * 1000000ULL;
+	cp.extsync_ns = option_number(bi->cmdline, "extsync", EXTSYNC_DEFAULT_MS) * 1000000ULL;
 	if (l1.dev == 0)
 		return false;
 	if (!cp.recovered)
@@ -318,8 +486,15 @@ static void start(const struct disklabel *lb)
 {
 	cp.payload_hash = lb->payload_hash;
 	cp.limit = record_limit();
-	cp.pages = vm_alloc_area((uint64_t)pager_pages_max() * sizeof(*cp.pages));
-	pager_checkpoints(steal);
+	for (int k = 0; k < JOURNAL_PIPELINE; k++)
+		cp.fl[k].pages = vm_alloc_area((uint64_t)pager_pages_max() * sizeof(struct jpage));
+	cp.j.done = record_done;
+	cp.j.reserve_pages = cp.limit;
+	pager_checkpoints(steal, drain);
+	if ((cp.period_ns != 0 && cp.period_ns < TICK_NS) ||
+	    ((l1.img.hdr.flags & STRATA_PAYLOAD_EXTSYNC) && cp.extsync_ns < TICK_NS))
+		timer_fast();	/* the tick that arms them comes every ms */
+	cp.doorbells = doorbells_now();
 	cp.on = true;
 	cp.last_ns = clock_ns();
 }
@@ -334,6 +509,7 @@ void checkpoint_fresh(const struct disklabel *lb)
 	if (pager_sync() != 0)
 		load_stop(STRATA_EXIT_DISK_IO, "disk I/O error");
 	cp.j.install = lb->installs;
+	cp.last_seq = 0;
 	if ((e = journal_format(&cp.j)) != J_OK)
 		journal_stop(e, "formatting it");
 	start(lb);
@@ -361,12 +537,13 @@ NORETURN void checkpoint_resume(const struct disklabel *lb)
 	l1.info->clock_ns = clock_ns();
 	l1.info->resumes = cp.resumes;
 	l1.info->resume_clock_ns = cp.st.clock_ns;
-	l1.info->checkpoint_seq = cp.j.next_seq - 1;
+	l1.info->checkpoint_seq = cp.last_seq;
 	rings_resume();
 	nic_resume(l1.rx.next, &cp.st.nic);
 	start(lb);
+	cp.resumed = true;
 	kprintf("strata: checkpoint: resuming checkpoint %lu of \"%s\" (resume %lu)\n",
-	    (unsigned long)(cp.j.next_seq - 1), l1.img.hdr.name, (unsigned long)cp.resumes);
+	    (unsigned long)cp.last_seq, l1.img.hdr.name, (unsigned long)cp.resumes);
 	f = cp.st.regs;
 	f.rflags &= ~(RFLAGS_TF | RFLAGS_RF);
 	f.cs = read_cs();

@@ -12,12 +12,18 @@ struct disklabel;
 /* The layer-1 frame of the current entry into layer 0, set by trap(): what a checkpoint saves. */
 extern struct trapframe *l1_frame;
 
-/* The commit and sync traps: a durable checkpoint with tf as the trap returns it.  0, or -1. */
+/*
+ * The commit and sync traps: a checkpoint with tf as the trap returns it,
+ * and a wait for that one to be durable (the ones before it going on).  0, or -1.
+ */
 int checkpoint_commit(struct trapframe *tf);
 /* In a wait: the periodic checkpoint, when it is due. */
 void checkpoint_tick(struct trapframe *tf);
-/* A timer tick that interrupted layer 1: arms the periodic checkpoint for layer 1's next instruction. */
-void checkpoint_tick_irq(struct trapframe *tf);
+/*
+ * An interrupt that stopped layer 1: moves the records in flight along, and
+ * arms a checkpoint that is due for layer 1's next instruction.  Never waits.
+ */
+void checkpoint_interrupt(struct trapframe *tf);
 /* The debug trap after that instruction: takes the armed checkpoint.  False if none was armed. */
 bool checkpoint_step(struct trapframe *tf);
 /* Before layer 1 dirties one more page: a checkpoint first if one record could not hold it. */

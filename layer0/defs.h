@@ -212,6 +212,7 @@ pte_t *vm_split_huge(pte_t *e, uint64_t va, uint64_t table_pa, uint64_t flags); 
 /* timer.c */
 #define TICK_HZ		100		/* the timer interrupt: a halted CPU wakes at least this often */
 void timer_init(void);			/* calibrates the TSC, starts the LAPIC timer */
+void timer_fast(void);			/* a tick every millisecond from now on */
 uint64_t clock_ns(void);		/* monotonic, since timer_init */
 uint64_t timer_tsc_base(void);
 uint64_t timer_tsc_ns_mult(void);	/* 32.32 ns per TSC tick */

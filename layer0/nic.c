@@ -215,10 +215,15 @@ static void nic_map(struct ring *r, uint64_t va, uint64_t pa, bool writable)
 		flush_later(va);	/* only a doorbell unmaps slots: its rung hook flushes */
 }
 
+/*
+ * Layer 1 wrapped onto a slot layer 0 still holds.  A held TX frame waits
+ * for its checkpoint: that one must start and end while layer 1 waits here.
+ */
 static void nic_wait(struct ring *r)
 {
 	(void)r;
 	nic_poll();
+	checkpoint_tick(l1_frame);
 	__asm__ volatile("pause");
 }
 

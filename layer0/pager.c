@@ -90,7 +90,6 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 	pg.hash = vm_alloc_area((uint64_t)hsize * sizeof(*pg.hash));
 	pg.order = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.order));
 	pg.dirty = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.dirty));
-	pg.cpset = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.cpset));
 	for (uint32_t i = 0; i < hsize; i++)
 		pg.hash[i] = NIL;
 	for (uint32_t i = 0; i < pg.ncp; i++)
@@ -104,9 +103,10 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 	    dev ? dev->name : "no disk (RAM only)", (unsigned long)(cache >> 8), pg.faultaround);
 }
 
-void pager_checkpoints(pager_steal_fn steal)
+void pager_checkpoints(pager_steal_fn steal, pager_drain_fn drain)
 {
 	pg.steal = steal;
+	pg.drain = drain;
 }
 
 static void unmap(struct cpage *c)
@@ -171,7 +171,7 @@ static bool evict_sweep(void)
 		struct cpage *c = &pg.cp[i];
 
 		pg.hand = pg.hand + 1 >= pg.used ? 0 : pg.hand + 1;
-		if (c->pa == 0 || (c->flags & (CP_BUSY | CP_NO_WRITEBACK)) || referenced(c))
+		if (c->pa == 0 || (c->flags & CP_PINNED) || referenced(c))
 			continue;
 		harvest(c);
 		if (c->flags & CP_DIRTY) {
@@ -192,11 +192,19 @@ static bool evict_sweep(void)
 	return false;
 }
 
-/* One page evicted, waiting for the background home writes if they hold every candidate. */
+/*
+ * One page evicted, waiting for the background home writes, then for the
+ * checkpoint records in flight, if they pin every candidate.
+ */
 static bool evict_one(void)
 {
 	home_reap(false);
-	return evict_sweep() || (home_reap(true) && evict_sweep());
+	if (evict_sweep() || (home_reap(true) && evict_sweep()))
+		return true;
+	if (pg.drain == 0)
+		return false;
+	pg.drain();
+	return evict_sweep();
 }
 
 /*
@@ -499,9 +507,8 @@ void *pager_page_for_write(uint64_t off, bool read)
 			out_of_memory();
 		}
 	}
-	if (!home_first(i))
-		return 0;
-	pg.cp[i].flags = (pg.cp[i].flags | CP_DIRTY) & ~(CP_BUSY | CP_NO_WRITEBACK);
+	copy_on_write(i);
+	pg.cp[i].flags = (pg.cp[i].flags | CP_DIRTY) & ~(CP_BUSY | CP_NO_WRITEBACK | CP_JOURNALED);
 	dirty_list_add(i);
 	return p2v(pg.cp[i].pa);
 }
@@ -517,10 +524,10 @@ void pager_print_stats(void)
 	struct memory m;
 
 	kprintf("strata: pager: %lu faults (%lu hits, %lu misses, %lu first writes), %lu reads "
-	    "(%lu pages, %lu of 2 MiB, %lu split), %lu writes (%lu pages, %lu before a change), "
-	    "%lu evictions, %lu syncs\n",
+	    "(%lu pages, %lu of 2 MiB, %lu split), %lu writes (%lu pages), %lu copies on write "
+	    "(%lu waited), %lu evictions, %lu syncs\n",
 	    s->faults, s->hits, s->misses, s->write_faults, s->reads, s->read_pages, s->huge_reads,
-	    s->splits, s->writes, s->write_pages, s->homed_first, s->evictions, s->syncs);
+	    s->splits, s->writes, s->write_pages, s->cow_copies, s->cow_waits, s->evictions, s->syncs);
 	memory_now(&m);
 	print_memory("memory", &m);
 }

@@ -17,9 +17,9 @@
  *
  * Once pager_checkpoints() is called, the checkpoint rule holds: a dirty page
  * reaches its home on the disk only in the version a durable checkpoint holds
- * (it is *journaled*), and such a page goes home before anyone changes it
- * again, so that a journal record never holds the only copy of a version that
- * RAM has moved past.  Every home write goes through page_out() in
+ * (it is *journaled*).  It may change again before it gets there: its
+ * version stays in the journal, which is cleaned only after a checkpoint of
+ * every dirty page (checkpoint.c).  Every home write goes through page_out() in
  * pager_writeback.c, which asks home_write_allowed() there.  When the CLOCK
  * must evict a dirty page no checkpoint holds yet, it asks for a checkpoint
  * first (the steal function).  Before that call (installing the payload),
@@ -41,8 +41,10 @@ struct jpage;
 
 /* PTE flags for the window page at disk offset off: PTE_P and W/NX as its region says, or 0 if it is not layer 1's. */
 typedef uint64_t (*pager_perm_fn)(uint64_t off);
-/* The CLOCK needs a page that no checkpoint holds yet: take a checkpoint now. */
+/* The CLOCK needs a page that no checkpoint holds yet: take a checkpoint now, durable when it returns. */
 typedef void (*pager_steal_fn)(void);
+/* Waits until every checkpoint record in flight is done (pager_checkpoint_done was called for it). */
+typedef void (*pager_drain_fn)(void);
 
 struct pager_stats {
 	uint64_t faults, hits, misses;	/* layer-1 faults the pager served */
@@ -51,7 +53,8 @@ struct pager_stats {
 	uint64_t writes, write_pages;
 	uint64_t evictions, syncs;	/* evictions in 4 KiB pages */
 	uint64_t write_faults;		/* first writes to a page since it was mapped or checkpointed */
-	uint64_t homed_first;		/* journaled pages written home because they were about to change */
+	uint64_t cow_copies;		/* pages copied because they changed while a write held their frame */
+	uint64_t cow_waits;		/* changes that waited for that write instead: no memory to copy */
 };
 
 /*
@@ -61,7 +64,7 @@ struct pager_stats {
  */
 void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround);
 /* From now on the checkpoint rule holds (above); steal is called when the CLOCK needs it. */
-void pager_checkpoints(pager_steal_fn steal);
+void pager_checkpoints(pager_steal_fn steal, pager_drain_fn drain);
 /*
  * Brings the page at off in (reading ahead when the faults are sequential)
  * and maps it, writable if write (its region must allow it).  0, or -1 on a
@@ -85,10 +88,13 @@ uint32_t pager_pages_max(void);
 /*
  * A checkpoint's pages: write-protects every page dirtied since the last one,
  * and fills out[] with the dirty ones (at most pager_dirty_count()).  How many.
+ * Their frames stay unchanged until pager_checkpoint_done() for them: a
+ * write meanwhile moves the page to a copy.  Several checkpoints may be in
+ * flight; they are done in the order they were taken.
  */
 uint32_t pager_checkpoint_pages(struct jpage *out);
-/* Those pages are in a durable checkpoint now (durable), or not (they stay for the next one). */
-void pager_checkpoint_done(bool durable);
+/* The record of those pages is durable (they are journaled), or failed (they stay for the next one). */
+void pager_checkpoint_done(const struct jpage *pages, uint32_t n, bool durable);
 const struct pager_stats *pager_stats(void);
 void pager_print_stats(void);
 

@@ -8,13 +8,15 @@
  *                      streams in the background, fault-around
  *   pager_writeback.c  writing dirty pages home: eviction's clusters and
  *                      pager_sync(), through page_out() alone
- *   pager_dirty.c      which pages are dirty since the last checkpoint, and
- *                      the pages of the next one
+ *   pager_dirty.c      which pages are dirty since the last checkpoint, the
+ *                      pages of the next one, and copies of pages written
+ *                      while a checkpoint or a home write holds their frame
  */
 #ifndef PAGER_IMPL_H
 #define PAGER_IMPL_H
 
 #include "defs.h"
+#include "journal.h"
 #include "pager.h"
 #include "strata/abi.h"
 
@@ -33,7 +35,10 @@
 #define CP_HUGE		0x80	/* 2 MiB: HUGE_PAGES pages from dpn, mapped by a PDE, never dirty */
 #define CP_WRITABLE	0x100	/* mapped writable: layer 1 may be dirtying it unseen */
 #define CP_LISTED	0x200	/* on the dirty list, at lidx */
-#define CP_HOMING	0x400	/* journaled, its home write in flight (also BUSY) */
+#define CP_HOMING	0x400	/* journaled, this frame's home write in flight */
+#define CP_SNAP		0x800	/* this frame is in a checkpoint record being written */
+#define CP_GHOST	0x1000	/* an older frame of this page is being written home: no other home write yet */
+#define CP_PINNED	(CP_BUSY | CP_NO_WRITEBACK | CP_HOMING | CP_SNAP | CP_GHOST) /* the CLOCK passes it by */
 
 struct cpage {
 	uint64_t dpn;		/* disk page number: window offset / 4096 */
@@ -48,6 +53,7 @@ struct pager_state {
 	struct blkdev *dev;
 	pager_perm_fn perm;
 	pager_steal_fn steal;	/* from pager_checkpoints() on: dirty pages go home only journaled */
+	pager_drain_fn drain;	/* waits until no checkpoint record is in flight */
 	uint32_t faultaround;
 	struct cpage *cp;
 	uint32_t ncp;
@@ -59,8 +65,6 @@ struct pager_state {
 	uint32_t hand;
 	uint32_t *dirty;	/* the dirty list: pages written since the last checkpoint, or maybe */
 	uint32_t ndirty;
-	uint32_t *cpset;	/* the pages of the checkpoint being written */
-	uint32_t ncpset;
 	uint64_t seq_next;	/* the page a sequential stream faults on next */
 	uint64_t ra_end;	/* the end of the furthest read issued for it */
 	uint32_t ra_pages;	/* the size of its last read */
@@ -108,7 +112,7 @@ void prefetch_more(void);
 /* pager_writeback.c */
 int page_out_cluster(uint32_t victim);
 int page_out_one(uint32_t i);
-void home_start(void);
+void home_start(const struct jpage *pages, uint32_t n);
 bool home_reap(bool wait);
 bool home_write_allowed(const struct cpage *c);
 
@@ -117,6 +121,6 @@ void harvest(struct cpage *c);
 void dirty_list_add(uint32_t i);
 void dirty_list_remove(uint32_t i);
 void make_writable(uint32_t i);
-bool home_first(uint32_t i);
+void copy_on_write(uint32_t i);
 
 #endif

@@ -33,6 +33,11 @@ struct wb_req {
 };
 static struct wb_req wb[WB_INFLIGHT];
 
+/*
+ * A write request is over.  A frame a page has moved off meanwhile (it was
+ * copied on write, pager_dirty.c) was the request's to free; the page's
+ * next home write may go now.
+ */
 static void wb_finish(struct wb_req *w, int *failed)
 {
 	enum blk_status s = blk_wait(pg.dev, &w->req);
@@ -40,6 +45,12 @@ static void wb_finish(struct wb_req *w, int *failed)
 	for (uint32_t k = 0; k < w->n; k++) {
 		struct cpage *c = &pg.cp[w->idx[k]];
 
+		if (c->pa != w->pages[k]) {
+			pmm_free(w->pages[k]);
+			c->flags &= ~CP_GHOST;
+			continue;
+		}
+		c->flags &= ~CP_HOMING;
 		if (s == BLK_OK)
 			c->flags &= ~(CP_DIRTY | CP_JOURNALED);
 	}
@@ -116,14 +127,8 @@ static bool writable_dirty(uint64_t p, uint32_t *i)
 	if ((*i = desc_keyed(p)) == NIL)
 		return false;
 	harvest(&pg.cp[*i]);
-	return (pg.cp[*i].flags & (CP_DIRTY | CP_NO_WRITEBACK | CP_HOMING)) == CP_DIRTY &&
+	return (pg.cp[*i].flags & (CP_DIRTY | CP_PINNED)) == CP_DIRTY &&
 	    home_write_allowed(&pg.cp[*i]);
-}
-
-/* Page i alone, before it changes (pager_dirty.c). */
-int page_out_one(uint32_t i)
-{
-	return page_out(&i, 1);
 }
 
 /* The victim and the dirty pages next to it on the disk, written as one run. */
@@ -172,44 +177,52 @@ static void sort_by_page(uint32_t *a, uint32_t n)
 }
 
 /*
- * A durable checkpoint's pages start home at once, in the background, so
- * that by layer 1's next write to one of them its home write is usually
- * done and home_first() has nothing to wait for.  Up to WB_INFLIGHT runs of
- * WB_MAX pages; the rest go home lazily.  Until its request completes a page
- * is BUSY and HOMING: nothing evicts it or writes it again.
+ * A durable checkpoint's pages start home at once, in the background, in
+ * whichever of WB_INFLIGHT runs are free; the rest go home lazily (eviction,
+ * cleaning).  It never waits: a record's end may be seen in an interrupt.
+ * A page stays HOMING until its request completes: nothing evicts it, and a
+ * write to it moves it to a copy that is GHOST until then, so that two home
+ * writes of one page are never in flight at once.
  */
 static struct wb_req homing[WB_INFLIGHT];
 
-void home_start(void)
+static struct wb_req *homing_free(void)
 {
-	uint32_t n = 0, slot = 0;
-	struct wb_req *w = &homing[0];
+	for (uint32_t s = 0; s < WB_INFLIGHT; s++)
+		if (homing[s].n == 0)
+			return &homing[s];
+	return 0;
+}
+
+void home_start(const struct jpage *pages, uint32_t n)
+{
+	struct wb_req *w = 0;
+	uint32_t m = 0;
 
 	if (pg.dev == 0)
 		return;
-	home_reap(true);	/* the last checkpoint's, long done as a rule */
-	for (uint32_t k = 0; k < pg.ncpset; k++) {
-		struct cpage *c = &pg.cp[pg.cpset[k]];
-
-		if ((c->flags & (CP_JOURNALED | CP_BUSY)) == CP_JOURNALED)
-			pg.order[n++] = pg.cpset[k];
-	}
-	sort_by_page(pg.order, n);
+	home_reap(false);
 	for (uint32_t k = 0; k < n; k++) {
-		if (w->n > 0 && !run_takes(w, pg.order[k])) {
+		uint32_t i = desc_keyed(pages[k].home);
+
+		if (i != NIL && (pg.cp[i].flags & (CP_JOURNALED | CP_PINNED)) == CP_JOURNALED)
+			pg.order[m++] = i;
+	}
+	sort_by_page(pg.order, m);
+	for (uint32_t k = 0; k < m; k++) {
+		if (w != 0 && !run_takes(w, pg.order[k])) {
 			wb_submit(w);
-			if (++slot == WB_INFLIGHT)
-				return;
-			w = &homing[slot];
+			w = 0;
 		}
-		pg.cp[pg.order[k]].flags |= CP_BUSY | CP_HOMING;
+		if (w == 0 && (w = homing_free()) == 0)
+			return;
+		pg.cp[pg.order[k]].flags |= CP_HOMING;
 		run_add(w, pg.order[k]);
 	}
-	if (w->n > 0)
+	if (w != 0)
 		wb_submit(w);
 }
 
-/* Finishes the background home writes that are done (all, waiting, if wait).  True if any was in flight. */
 static bool homing_in_flight(void)
 {
 	for (uint32_t s = 0; s < WB_INFLIGHT; s++)
@@ -218,6 +231,7 @@ static bool homing_in_flight(void)
 	return false;
 }
 
+/* Finishes the background home writes that are done (all, waiting, if wait).  True if any was in flight. */
 bool home_reap(bool wait)
 {
 	bool any = false;
@@ -233,8 +247,6 @@ bool home_reap(bool wait)
 		if (w->n == 0 || (!wait && w->req.status == BLK_PENDING))
 			continue;
 		any = true;
-		for (uint32_t k = 0; k < w->n; k++)
-			pg.cp[w->idx[k]].flags &= ~(CP_BUSY | CP_HOMING);
 		wb_finish(w, &failed);	/* clears DIRTY and JOURNALED if it went home */
 	}
 	return any;

@@ -114,13 +114,15 @@ static void interrupt(struct trapframe *tf)
 		nic_poll();	/* frames flow even while layer 1 never faults */
 		lapic_eoi();
 		if (trap_from_layer1(tf))
-			checkpoint_tick_irq(tf);
+			checkpoint_interrupt(tf);
 		return;
 	case SPURIOUS_VECTOR:
 		return;		/* the local APIC's: no EOI */
 	}
 	if (irq_dispatch(tf->vector)) {
 		lapic_eoi();
+		if (trap_from_layer1(tf))
+			checkpoint_interrupt(tf);	/* the disk's: a record moves on */
 		return;
 	}
 	report_fault(tf, trap_from_layer1(tf) ? "layer 1" : "layer 0",
