@@ -92,6 +92,11 @@ static struct shape shape_of(uint32_t n, uint32_t state_bytes)
 	return s;
 }
 
+uint64_t journal_record_blocks(uint32_t n, uint32_t state_bytes)
+{
+	return shape_of(n, state_bytes).blocks;
+}
+
 const char *journal_error_name(enum journal_error e)
 {
 	static const char *const names[] = { [J_OK] = "ok", [J_IOERR] = "I/O error",
@@ -395,10 +400,18 @@ enum journal_error journal_format(struct journal *j)
 
 /* ---- writing a record -------------------------------------------------- */
 
-/* Where a record of `blocks` goes: at the head, or wrapped to block 0; -1 if neither is free. */
+/*
+ * Where a record of `blocks` goes: at the head, or wrapped to block 0; -1 if
+ * neither is free.  Unless it is the cleaning's, it leaves the reserve free
+ * after it, and numbers for one more record, which may skip past a failure.
+ */
 static int64_t record_place(const struct journal *j, uint64_t blocks)
 {
-	if (j->next_seq - j->tail_seq >= JOURNAL_LIVE_MAX)
+	uint64_t numbers = j->use_reserve ? 1 : JOURNAL_PIPELINE + 2;
+
+	if (!j->use_reserve)
+		blocks += j->reserve;
+	if (j->next_seq + numbers - j->tail_seq > JOURNAL_LIVE_MAX)
 		return -1;
 	if (log_empty(j))
 		return j->head + blocks <= j->nblocks ? (int64_t)j->head : 0;

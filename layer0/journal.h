@@ -119,6 +119,8 @@ struct journal {
 	uint64_t nblocks;	/* its size in 4 KiB blocks */
 	uint64_t home_limit;	/* pages at or past this (disk offset / 4 KiB) are never home pages */
 	uint64_t install;	/* the install the records belong to: another's are not ours */
+	uint64_t reserve;	/* blocks every record leaves free after it, for a cleaning's record */
+	bool use_reserve;	/* the next record may take them: it is the cleaning's */
 	journal_done_fn *done;	/* may be 0 */
 	void *ctx;		/* done's first argument */
 	uint64_t generation;	/* of the newest superblock written or read */
@@ -200,6 +202,8 @@ enum journal_error journal_commit(struct journal *j, const struct jpage *pages, 
  * J_NOSPACE).
  */
 enum journal_error journal_release(struct journal *j, uint64_t seq);
+/* The blocks a record of n pages and state_bytes of state takes (for j->reserve). */
+uint64_t journal_record_blocks(uint32_t n, uint32_t state_bytes);
 const char *journal_error_name(enum journal_error e);
 
 #endif
