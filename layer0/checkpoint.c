@@ -211,18 +211,34 @@ static bool unchanged(uint32_t n, uint64_t flags)
 	    cp.last_seq != 0 && !cp.resumed;
 }
 
-/*
- * The journal's room is used up: r's record goes into the room it keeps
- * for a cleaning, once the records in flight have ended.
- */
-static enum journal_error begin_in_reserve(struct record *r)
+static enum journal_error begin(struct record *r)
 {
-	enum journal_error e;
+	return journal_begin(&cp.j, r->pages, r->n, &cp.st, sizeof(cp.st), &r->seq);
+}
 
-	drain();
-	cp.j.use_reserve = true;
-	e = journal_begin(&cp.j, r->pages, r->n, &cp.st, sizeof(cp.st), &r->seq);
-	cp.j.use_reserve = false;
+/*
+ * Starts r's record.  When the journal refuses it for now (a failed record
+ * not over, or its space to clear, or no room), it waits until no record is
+ * in flight, clears that space, and tries again; when the room is used up,
+ * the record goes into the reserve the journal keeps for a cleaning, which
+ * *cleaning then asks for.
+ */
+static enum journal_error record_begin(struct record *r, bool *cleaning)
+{
+	enum journal_error e = begin(r);
+
+	*cleaning = false;
+	if (e == J_BUSY || e == J_NOSPACE) {
+		drain();
+		if ((e = journal_release(&cp.j, 0)) == J_OK)	/* releases nothing */
+			e = begin(r);
+	}
+	if (e == J_NOSPACE) {
+		cp.j.use_reserve = true;
+		e = begin(r);
+		cp.j.use_reserve = false;
+		*cleaning = e == J_OK;
+	}
 	return e;
 }
 
@@ -255,10 +271,7 @@ static uint64_t take(const struct trapframe *f, uint64_t flags)
 	cp.cover_by = 0;
 	cp.resumed = false;
 	cp.doorbells = doorbells_now();
-	e = journal_begin(&cp.j, r->pages, r->n, &cp.st, sizeof(cp.st), &r->seq);
-	if (e == J_NOSPACE && (e = begin_in_reserve(r)) == J_OK)
-		cleaning = true;
-	if (e != J_OK) {
+	if ((e = record_begin(r, &cleaning)) != J_OK) {
 		cp.taking = false;
 		pager_checkpoint_done(r->pages, r->n, false);
 		cp.failed++;
@@ -489,7 +502,7 @@ static void start(const struct disklabel *lb)
 	for (int k = 0; k < JOURNAL_PIPELINE; k++)
 		cp.fl[k].pages = vm_alloc_area((uint64_t)pager_pages_max() * sizeof(struct jpage));
 	cp.j.done = record_done;
-	cp.j.reserve_pages = cp.limit;
+	cp.j.reserve = journal_record_blocks(cp.limit, sizeof(cp.st));
 	pager_checkpoints(steal, drain);
 	if ((cp.period_ns != 0 && cp.period_ns < TICK_NS) ||
 	    ((l1.img.hdr.flags & STRATA_PAYLOAD_EXTSYNC) && cp.extsync_ns < TICK_NS))
