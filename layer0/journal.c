@@ -381,12 +381,21 @@ static bool log_empty(const struct journal *j)
 	return j->newest < j->tail_seq;
 }
 
+/* The numbers that may be on the disk past the newest issued or recovered are skipped now. */
+static void skip_numbers(struct journal *j)
+{
+	if (j->skip)
+		j->next_seq += JOURNAL_PIPELINE;
+	j->skip = false;
+}
+
 enum journal_error journal_format(struct journal *j)
 {
 	enum journal_error e;
 
 	if (io.n > 0)
 		return J_BUSY;
+	skip_numbers(j);
 	if (j->next_seq == 0)
 		j->next_seq = 1;
 	j->generation = 0;
@@ -657,15 +666,16 @@ static bool finished(const struct flight *r)
 
 /*
  * After the last failed record left: the next one goes where the first
- * failed one went, numbered past every number that may be on the disk, and
- * its space is cleared first (journal_release) if a failed seal went out.
+ * failed one went, numbered past every number that may be on the disk
+ * (skip), and its space is cleared first (journal_release) if a failed seal
+ * went out.
  */
 static void unwind(struct journal *j)
 {
 	io.unwinding = false;
 	j->head = j->durable_end;
 	j->newest = j->durable;
-	j->next_seq += JOURNAL_PIPELINE;
+	j->skip = true;
 	if (log_empty(j)) {
 		j->stale_tail = true;
 		j->must_clear = false;
@@ -705,6 +715,7 @@ enum journal_error journal_begin(struct journal *j, const struct jpage *pages, u
 		return J_TOOBIG;
 	if (io.n == JOURNAL_PIPELINE || (io.n > 0 && rec_at(io.n - 1)->error != J_OK))
 		return J_BUSY;
+	skip_numbers(j);
 	if (j->must_clear || j->stale_tail || (at = record_place(j, s.blocks)) < 0)
 		return J_NOSPACE;
 	r = rec_at(io.n++);
@@ -824,8 +835,11 @@ static enum journal_error space_clear(struct journal *j)
 		pmm_free(pa);
 		j->must_clear = e != J_OK;
 	}
-	if (e == J_OK && j->stale_tail && (e = super_write(j, j->head, j->next_seq)) == J_OK)
-		j->stale_tail = false;
+	if (e == J_OK && j->stale_tail) {
+		skip_numbers(j);
+		if ((e = super_write(j, j->head, j->next_seq)) == J_OK)
+			j->stale_tail = false;
+	}
 	return e;
 }
 
@@ -964,8 +978,8 @@ static enum journal_error record_next(struct journal *j, uint64_t at, bool first
 /*
  * Where the walk left the journal: the newest record found is durable and
  * the next one follows it, numbered past any of a life cut short (those may
- * be on the disk, sealed or not).  With none found the log is empty, and
- * its first record needs a superblock numbering it (stale_tail).
+ * be on the disk, sealed or not: skip).  With none found the log is empty,
+ * and its first record needs a superblock numbering it (stale_tail).
  */
 static void recovered(struct journal *j, const struct jrecovery *r, uint64_t newest_at)
 {
@@ -973,7 +987,8 @@ static void recovered(struct journal *j, const struct jrecovery *r, uint64_t new
 
 	j->durable = j->newest = r->records > 0 ? r->seq : j->tail_seq - 1;
 	j->durable_end = j->head;
-	j->next_seq = base + JOURNAL_PIPELINE + 1;
+	j->next_seq = base + 1;
+	j->skip = true;
 	j->must_clear = false;
 	j->stale_tail = r->records == 0;
 	if (r->records > 0)

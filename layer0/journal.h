@@ -125,7 +125,8 @@ struct journal {
 	void *ctx;		/* done's first argument */
 	uint64_t generation;	/* of the newest superblock written or read */
 	uint64_t tail, tail_seq; /* the oldest record recovery needs, and its number */
-	uint64_t head, next_seq; /* where the next record goes, and its number */
+	uint64_t head, next_seq; /* where the next record goes, and its number (but see skip) */
+	bool skip;		/* next_seq skips JOURNAL_PIPELINE first: those may be on the disk */
 	uint64_t newest;	/* the record the next one names as prev: durable or in flight */
 	uint64_t durable, durable_end; /* the newest durable record, and the block after it */
 	bool must_clear;	/* failed records' space needs clear_at zeroed before reuse */
@@ -160,6 +161,7 @@ enum journal_error journal_format(struct journal *j);
  * log keeps the newest.  The next record is numbered JOURNAL_PIPELINE + 1
  * past it, or past tail_seq when the chain is empty (its first record then
  * needs a new superblock: journal_format or journal_release writes it).
+ * Until then j->next_seq - 1 stays the newest recovered (j->skip is set).
  */
 enum journal_error journal_recover(struct journal *j, void *state, struct jrecovery *r);
 

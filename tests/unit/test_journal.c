@@ -695,6 +695,7 @@ START_TEST(the_chain_goes_on_after_recovery)
 	journal_setup();
 	ck_assert_int_eq(journal_recover(&j, st, &r), J_OK);
 	ck_assert_uint_eq(r.seq, m.seq[CHECKPOINTS]);
+	ck_assert_uint_eq(j.next_seq - 1, r.seq);	/* checkpoint.c reads the newest so */
 	memset(st, 0, sizeof(st));
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(journal_begin(&j, &one, 1, st, 16, &seq[i]), J_OK);
