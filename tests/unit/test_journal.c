@@ -874,6 +874,37 @@ START_TEST(a_record_larger_than_the_journal_is_too_big)
 }
 END_TEST
 
+/*
+ * Every record leaves the reserve free after it; only the cleaning's
+ * (use_reserve) may take it, so that record fits however full the
+ * journal's room is.
+ */
+START_TEST(only_the_cleanings_record_takes_the_reserve)
+{
+	static uint8_t page[PAGE_SIZE];
+	struct jpage one = { FIRST_HOME, v2p(page) };
+	uint8_t st[16] = { 0 };
+	uint64_t seq;
+	int n = 0;
+
+	disk_reset();
+	d.logging = false;
+	journal_setup();
+	j.reserve = 3 * journal_record_blocks(1, sizeof(st));
+	ck_assert_int_eq(journal_format(&j), J_OK);
+	while (journal_commit(&j, &one, 1, st, sizeof(st)) == J_OK)
+		n++;
+	ck_assert_int_eq(n, (int)((JOURNAL_BLOCKS - j.reserve) / journal_record_blocks(1, sizeof(st))));
+	ck_assert_int_eq(journal_begin(&j, &one, 1, st, sizeof(st), &seq), J_NOSPACE);
+	j.use_reserve = true;
+	ck_assert_int_eq(journal_begin(&j, &one, 1, st, sizeof(st), &seq), J_OK);
+	j.use_reserve = false;
+	ck_assert_int_eq(journal_wait(&j, seq), J_OK);
+	ck_assert_int_eq(journal_release(&j, seq), J_OK);
+	ck_assert_int_eq(journal_commit(&j, &one, 1, st, sizeof(st)), J_OK);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("journal");
@@ -898,6 +929,7 @@ int main(void)
 	tcase_add_test(t, another_installs_journal_is_none);
 	tcase_add_test(t, damaged_superblocks_are_refused);
 	tcase_add_test(t, a_record_larger_than_the_journal_is_too_big);
+	tcase_add_test(t, only_the_cleanings_record_takes_the_reserve);
 	suite_add_tcase(s, t);
 	return run_suite(s, true);
 }
