@@ -16,6 +16,13 @@
 static struct pci_dev devs[PCI_MAX_DEVS];
 static int ndevs = -1;		/* -1: not enumerated yet */
 
+/* devs[i]'s BARs, each decoded once (see pci_bar()). */
+static struct {
+	struct pci_bar bar;
+	int rc;			/* pci_bar()'s */
+	bool known;
+} bars[PCI_MAX_DEVS][6];
+
 static inline void cfg_outw(uint16_t p, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(p)); }
 static inline uint16_t cfg_inw(uint16_t p) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(p)); return v; }
 
@@ -130,14 +137,12 @@ static uint32_t probe_mask(const struct pci_dev *d, uint16_t off)
 }
 
 /* Decodes BAR number bar (0..5) into *out; a 64-bit BAR uses bar and bar+1. */
-int pci_bar(const struct pci_dev *d, int bar, struct pci_bar *out)
+static int bar_decode(const struct pci_dev *d, int bar, struct pci_bar *out)
 {
 	uint16_t off = PCI_BAR0 + 4 * bar, cmd;
 	uint32_t lo, lomask;
 	uint64_t mask;
 
-	if (bar < 0 || bar > 5)
-		return -1;
 	cmd = pci_read16(d, PCI_COMMAND);
 	lo = pci_read32(d, off);
 	pci_write16(d, PCI_COMMAND, cmd & ~(PCI_CMD_IO | PCI_CMD_MEM));
@@ -157,6 +162,37 @@ int pci_bar(const struct pci_dev *d, int bar, struct pci_bar *out)
 	pci_write16(d, PCI_COMMAND, cmd);
 	out->size = ~mask + 1;
 	return (out->io ? (lomask & ~3u) : (lomask & ~15u)) ? 0 : -1;
+}
+
+/* The index of d in devs[], or -1 for a function enumeration did not record. */
+static int dev_index(const struct pci_dev *d)
+{
+	for (int i = 0; i < pci_count(); i++)
+		if (devs[i].bus == d->bus && devs[i].dev == d->dev && devs[i].fn == d->fn)
+			return i;
+	return -1;
+}
+
+/*
+ * Each BAR is decoded once and kept (layer 0 never moves one): decoding turns
+ * the function's decoding off and on again, and QEMU remaps its memory at
+ * each turn, about half a millisecond under TCG, while a virtio function's
+ * four capabilities and its MSI-X table ask for the same one or two BARs.
+ */
+int pci_bar(const struct pci_dev *d, int bar, struct pci_bar *out)
+{
+	int i = dev_index(d);
+
+	if (bar < 0 || bar > 5)
+		return -1;
+	if (i < 0)
+		return bar_decode(d, bar, out);
+	if (!bars[i][bar].known) {
+		bars[i][bar].rc = bar_decode(d, bar, &bars[i][bar].bar);
+		bars[i][bar].known = true;
+	}
+	*out = bars[i][bar].bar;
+	return bars[i][bar].rc;
 }
 
 void pci_enable(const struct pci_dev *d)

@@ -22,7 +22,10 @@ name=$(basename "$payload" .elf)
 stage=$(mktemp -d "${TMPDIR:-/tmp}/strata-iso.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/boot/grub" "$(dirname "$out")"
-cp "$l0" "$stage/boot/layer0.elf"
+# GRUB reads every section of layer 0's ELF through the firmware, the
+# unloaded ones too (they are handed over for the symbol table): the DWARF
+# is four fifths of the file and only gdb needs it, from the build's copy.
+objcopy --strip-debug "$l0" "$stage/boot/layer0.elf"
 nomodule=""
 if [ "$payload" = - ]; then
 	nomodule="/module2/d"

@@ -211,6 +211,7 @@ pte_t *vm_split_huge(pte_t *e, uint64_t va, uint64_t table_pa, uint64_t flags); 
 
 /* timer.c */
 #define TICK_HZ		100		/* the timer interrupt: a halted CPU wakes at least this often */
+void timer_window_open(void);		/* at kmain's start: the PIT window timer_init measures against */
 void timer_init(void);			/* calibrates the TSC, starts the LAPIC timer */
 void timer_fast(void);			/* a tick every millisecond from now on */
 uint64_t clock_ns(void);		/* monotonic, since timer_init */

@@ -44,6 +44,7 @@ static void stacks_init(void)
 void kmain(uint64_t mbi_phys, uint32_t magic)
 {
 	serial_init();
+	timer_window_open();
 	/* GRUB leaves the cursor after a bare CR: start on a line of our own. */
 	kprintf("\nstrata: layer 0 starting (ABI %u.%u)\n", STRATA_ABI_MAJOR, STRATA_ABI_MINOR);
 	cpu_init();

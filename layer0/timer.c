@@ -1,19 +1,32 @@
 /*
- * Time: the TSC, calibrated once against the PIT, is the monotonic clock; the
- * local APIC timer, calibrated against the TSC, ticks at TICK_HZ to refresh
- * the clock in layer 1's info page (and, later, to run deadlines).
+ * Time: the TSC is the monotonic clock; the local APIC timer ticks at TICK_HZ
+ * to refresh the clock in layer 1's info page (and, later, to run deadlines).
+ * Both are calibrated once against PIT channel 2, in one window that opens
+ * at kmain's start (timer_window_open) and closes in timer_init, so that the
+ * boot's first milliseconds count towards it instead of adding to it.
  */
 #include "defs.h"
 
-#define CALIBRATE_MS		10
-#define CALIBRATE_RUNS		3
+/*
+ * The window is at least CALIBRATE_MS of PIT ticks; the APIC timer, which
+ * cannot start before vm_init maps it, counts for at least APIC_MIN_MS of
+ * it.  Each end is the best of SAMPLE_TRIES steps of the PIT (at_step()).
+ */
+#define CALIBRATE_MS		5
+#define APIC_MIN_MS		1
+#define SAMPLE_TRIES		4
+/* Windows that ran past the PIT's 16 bits (see window_close()) before giving up. */
+#define WINDOW_TRIES		8
 
 #define PIT_HZ			1193182
 /* The TSC's rate is not known yet: 2^37 ticks is tens of seconds at any real one. */
 #define PIT_WAIT_TICKS_MAX	(1ULL << 37)
 #define PIT_CH2			0x42
 #define PIT_CMD			0x43
+#define PIT_CH2_LATCH		0x80	/* command: latch channel 2's count */
+#define PIT_CH2_MODE0		0xb0	/* command: channel 2, lo/hi byte, mode 0 */
 #define PIT_GATE		0x61	/* bit 0: ch2 gate, bit 1: speaker, bit 5: ch2 output */
+#define PIT_OUT2		0x20
 
 #define MSR_APIC_BASE		0x1b
 #define LAPIC_ID		0x020
@@ -43,61 +56,152 @@ static uint64_t rdmsr(uint32_t msr)
 static uint32_t lapic_read(uint32_t reg) { return lapic[reg / 4]; }
 static void lapic_write(uint32_t reg, uint32_t v) { lapic[reg / 4] = v; }
 
-/* TSC ticks in CALIBRATE_MS, counted while PIT channel 2 counts down once. */
-static uint64_t tsc_per_calibration(void)
-{
-	uint16_t count = PIT_HZ * CALIBRATE_MS / 1000;
-	uint64_t t0;
+/* The TSC and the PIT, read one after the other. */
+struct clocks {
+	uint64_t tsc;
+	uint16_t pit;		/* channel 2's count, down at PIT_HZ */
+};
 
-	outb(PIT_GATE, (inb(PIT_GATE) & ~0x02) | 0x01);	/* speaker off, gate on */
-	outb(PIT_CMD, 0xb0);				/* ch2, lo/hi byte, mode 0 */
-	outb(PIT_CH2, count & 0xff);
-	outb(PIT_CH2, count >> 8);
-	/* Restart the count by toggling the gate, then wait for OUT2 to rise. */
-	outb(PIT_GATE, inb(PIT_GATE) & ~0x01);
-	outb(PIT_GATE, inb(PIT_GATE) | 0x01);
-	t0 = rdtsc();
-	while ((inb(PIT_GATE) & 0x20) == 0)
-		if (rdtsc() - t0 > PIT_WAIT_TICKS_MAX)
-			report_device("PIT channel 2", "its count to run out, to calibrate the TSC", 0,
-			    "the count never ran out");
-	return rdtsc() - t0;
+static struct clocks window_first;	/* the window's first end */
+
+static struct clocks read_clocks(void)
+{
+	struct clocks c;
+	uint8_t lo, hi;
+
+	c.tsc = rdtsc();
+	outb(PIT_CMD, PIT_CH2_LATCH);
+	lo = inb(PIT_CH2);
+	hi = inb(PIT_CH2);
+	c.pit = (uint16_t)(hi << 8 | lo);
+	return c;
+}
+
+/* PIT ticks from a to b: the count runs down, and wraps at 16 bits. */
+static uint16_t pit_since(const struct clocks *a, const struct clocks *b)
+{
+	return (uint16_t)(a->pit - b->pit);
+}
+
+/* A PIT that never counts would hold the boot forever: each wait on it is bounded. */
+static void pit_wait_bound(uint64_t since)
+{
+	if (rdtsc() - since > PIT_WAIT_TICKS_MAX)
+		report_device("PIT channel 2", "its count to move, to calibrate the TSC", 0,
+		    "the count never moved");
 }
 
 /*
- * The fewest TSC ticks of CALIBRATE_RUNS windows.  Under emulation on a busy
- * host the vCPU may be descheduled inside a window, and the TSC (the host's)
- * keeps counting while the PIT's count has long run out: a window can only
- * come out too long, never too short, so the shortest is the truest.
+ * The PIT counts in steps of 838 ns, a six-thousandth of the window: read at
+ * any moment, its count would leave the window that uncertain at each end.
+ * So an end is a step, the first read that sees a new count, dated by that
+ * read's TSC to within the ticks since the read before it.  A vCPU
+ * descheduled on a busy host between those two reads blurs the date: of
+ * SAMPLE_TRIES steps in a row, the one seen soonest after the read before is
+ * kept.  A pause anywhere else costs nothing, since the clocks go on
+ * counting.
  */
-static void tsc_calibrate(void)
+static struct clocks at_step(void)
 {
-	uint64_t ticks = tsc_per_calibration();
+	struct clocks best = { 0 }, prev, c;
+	uint64_t best_gap = UINT64_MAX, since = rdtsc();
 
-	for (int i = 1; i < CALIBRATE_RUNS; i++) {
-		uint64_t t = tsc_per_calibration();
-
-		if (t < ticks)
-			ticks = t;
+	for (int i = 0; i < SAMPLE_TRIES; i++) {
+		prev = read_clocks();
+		while ((c = read_clocks()).pit == prev.pit) {
+			prev = c;
+			pit_wait_bound(since);
+		}
+		if (c.tsc - prev.tsc < best_gap) {
+			best = c;
+			best_gap = c.tsc - prev.tsc;
+		}
 	}
-	if (ticks == 0)
+	return best;
+}
+
+/* Channel 2 counts down from 0xffff, once, in mode 0 (its output rises at 0). */
+void timer_window_open(void)
+{
+	outb(PIT_GATE, (inb(PIT_GATE) & ~0x02) | 0x01);	/* speaker off, gate on */
+	outb(PIT_CMD, PIT_CH2_MODE0);
+	outb(PIT_CH2, 0xff);
+	outb(PIT_CH2, 0xff);
+	window_first = at_step();
+}
+
+/* The 16-bit count has run out, 55 ms after the window opened: counts since then are ambiguous. */
+static bool pit_ran_out(void)
+{
+	return (inb(PIT_GATE) & PIT_OUT2) != 0;
+}
+
+/*
+ * The window's far end: a step CALIBRATE_MS after its first, and APIC_MIN_MS
+ * after apic, when the APIC timer started.  False if the count ran out before
+ * (a slow boot, or the vCPU descheduled for that long): such a window cannot
+ * be read.
+ */
+static bool window_close(const struct clocks *apic, struct clocks *last)
+{
+	const uint16_t window = PIT_HZ * CALIBRATE_MS / 1000, apic_min = PIT_HZ * APIC_MIN_MS / 1000;
+	struct clocks now;
+
+	if (pit_ran_out())
+		return false;
+	do {
+		now = read_clocks();
+		pit_wait_bound(apic->tsc);
+	} while (pit_since(&window_first, &now) < window || pit_since(apic, &now) < apic_min);
+	*last = at_step();
+	return !pit_ran_out();
+}
+
+/* The APIC timer counts down from the top, masked: the clocks as it starts. */
+static struct clocks apic_count_start(void)
+{
+	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+	return read_clocks();
+}
+
+static uint64_t tsc_to_ns(uint64_t ticks)
+{
+	return (uint64_t)(((unsigned __int128)ticks * tsc_ns_mult) >> 32);
+}
+
+/*
+ * The TSC's rate, as the clock's 32.32 fixed-point ns per tick, and the APIC
+ * timer's count per tick of TICK_HZ, which it returns.
+ */
+static uint32_t calibrate(void)
+{
+	struct clocks apic = apic_count_start(), last;
+	uint64_t pit_ticks, tsc_ticks, apic_tsc;
+	uint32_t apic_count;
+
+	for (int tries = 1; !window_close(&apic, &last); tries++) {
+		if (tries == WINDOW_TRIES)
+			report_device("PIT channel 2", "a calibration window shorter than its 16-bit count",
+			    0, "every window ran for longer than 55 ms");
+		timer_window_open();
+		apic = apic_count_start();
+	}
+	apic_count = lapic_read(LAPIC_TIMER_COUNT);
+	apic_tsc = rdtsc();
+	pit_ticks = pit_since(&window_first, &last);
+	tsc_ticks = last.tsc - window_first.tsc;
+	if (tsc_ticks == 0)
 		panic("the TSC does not advance");
-	tsc_ns_mult = ((uint64_t)CALIBRATE_MS * 1000000 << 32) / ticks;
+	tsc_ns_mult = ((pit_ticks * 1000000000ULL / PIT_HZ) << 32) / tsc_ticks;
 	tsc_base = rdtsc();
-	kprintf("strata: TSC %lu MHz\n", (unsigned long)(ticks / (CALIBRATE_MS * 1000)));
+	kprintf("strata: TSC %lu MHz\n", (unsigned long)(tsc_ticks * PIT_HZ / pit_ticks / 1000000));
+	return (uint32_t)((uint64_t)(0xffffffff - apic_count) * (1000000000 / TICK_HZ) /
+	    tsc_to_ns(apic_tsc - apic.tsc));
 }
 
 uint64_t clock_ns(void)
 {
-	return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_base) * tsc_ns_mult) >> 32);
-}
-
-static void spin_ns(uint64_t ns)
-{
-	uint64_t end = clock_ns() + ns;
-
-	while (clock_ns() < end)
-		__asm__ volatile("pause");
+	return tsc_to_ns(rdtsc() - tsc_base);
 }
 
 /* The legacy PICs would deliver on vectors that are CPU exceptions: mask them. */
@@ -109,19 +213,17 @@ static void pic_mask_all(void)
 
 static uint32_t per_ms;	/* local APIC timer counts in a millisecond */
 
+/* The APIC's registers, and its timer masked until calibrated. */
 static void lapic_start(void)
 {
-	uint32_t per_tick;
-
 	lapic = vm_map_mmio(rdmsr(MSR_APIC_BASE) & 0xffffff000ULL, 4096);
 	lapic_write(LAPIC_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
 	lapic_write(LAPIC_TIMER_DIV, 0x3);		/* divide by 16 */
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
-	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
-	spin_ns(CALIBRATE_MS * 1000000ULL);
-	/* Counted in CALIBRATE_MS; a tick is 1000 / TICK_HZ ms. */
-	per_tick = (uint32_t)((uint64_t)(0xffffffff - lapic_read(LAPIC_TIMER_COUNT)) *
-	    (1000 / TICK_HZ) / CALIBRATE_MS);
+}
+
+static void lapic_tick(uint32_t per_tick)
+{
 	if (per_tick == 0)
 		panic("the local APIC timer does not count");
 	per_ms = per_tick / (1000 / TICK_HZ);
@@ -143,8 +245,8 @@ void timer_fast(void)
 void timer_init(void)
 {
 	pic_mask_all();
-	tsc_calibrate();
 	lapic_start();
+	lapic_tick(calibrate());
 }
 
 uint64_t timer_tsc_base(void) { return tsc_base; }

@@ -105,6 +105,27 @@ START_TEST(reserved_is_rounded_outward_and_never_returned)
 }
 END_TEST
 
+/* pmm_init frees whole bitmap words at once: runs that start and end inside a word too. */
+START_TEST(runs_free_exactly_their_pages_across_word_edges)
+{
+	struct range a[] = { { MIB, 200 * PAGE_SIZE }, { 4 * MIB + 3 * PAGE_SIZE, 70 * PAGE_SIZE } };
+	struct range r = { MIB + 100 * PAGE_SIZE, PAGE_SIZE };
+	uint64_t pa, prev = 0, n = 0;
+
+	/* the bitmap takes the first page; the reserved page splits the first run */
+	pmm_init(a, 2, &r, 1);
+	ck_assert_uint_eq(pmm_free_pages(), 199 - 1 + 70);
+	while ((pa = pmm_alloc()) != 0) {
+		ck_assert_uint_gt(pa, prev);
+		ck_assert((pa > MIB && pa < MIB + 200 * PAGE_SIZE && pa != r.base) ||
+		    (pa >= a[1].base && pa < a[1].base + a[1].len));
+		prev = pa;
+		n++;
+	}
+	ck_assert_uint_eq(n, 199 - 1 + 70);
+}
+END_TEST
+
 START_TEST(reserved_covering_a_whole_range_removes_it)
 {
 	struct range a[] = { { MIB, MIB }, { 4 * MIB, MIB } };
@@ -347,6 +368,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, avail_is_rounded_inward);
 	tcase_add_test(tc, nothing_below_1mib_and_never_page_0);
 	tcase_add_test(tc, reserved_is_rounded_outward_and_never_returned);
+	tcase_add_test(tc, runs_free_exactly_their_pages_across_word_edges);
 	tcase_add_test(tc, reserved_covering_a_whole_range_removes_it);
 	tcase_add_test(tc, lowest_page_first);
 	tcase_add_test(tc, unsorted_ranges_still_lowest_first);
