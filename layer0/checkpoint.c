@@ -424,13 +424,14 @@ void checkpoint_exit(struct trapframe *tf)
 static NORETURN void journal_stop(enum journal_error e, const char *why)
 {
 	kprintf("strata: %s: the checkpoint journal fails its checks: %s (%s)\n"
-	    "strata: not running it: nothing on the disk was changed by this boot\n",
+	    "strata: not running it: nothing on the disk was changed by this boot; install=force\n"
+	    "strata: with a module installs it afresh over the disk, its checkpoints lost\n",
 	    l1.dev->name, journal_error_name(e), why ? why : "");
 	load_stop(e == J_IOERR ? STRATA_EXIT_DISK_IO : STRATA_EXIT_JOURNAL,
 	    e == J_IOERR ? "disk I/O error" : "the disk's journal fails its checks");
 }
 
-static bool recover(const struct disklabel *lb)
+static bool recover(const struct disklabel *lb, bool forced)
 {
 	struct jrecovery r;
 	enum journal_error e;
@@ -443,6 +444,11 @@ static bool recover(const struct disklabel *lb)
 	e = journal_recover(&cp.j, &cp.st, &r);
 	if (e == J_NONE)
 		return false;
+	if (e != J_OK && e != J_IOERR && forced) {
+		kprintf("strata: %s: the checkpoint journal fails its checks (%s): not replayed, "
+		    "install=force\n", l1.dev->name, r.why ? r.why : journal_error_name(e));
+		return false;
+	}
 	if (e != J_OK)
 		journal_stop(e, r.why);
 	if (r.records > 0)
@@ -456,9 +462,9 @@ static bool recover(const struct disklabel *lb)
 	return true;
 }
 
-void checkpoint_recover(const struct disklabel *lb)
+void checkpoint_recover(const struct disklabel *lb, bool forced)
 {
-	cp.recovered = recover(lb);
+	cp.recovered = recover(lb, forced);
 }
 
 bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, bool from_module)

@@ -49,10 +49,11 @@ void checkpoint_exit(struct trapframe *tf);
 /*
  * At boot, before anything reads the window: replays the journal of the
  * label's install home, keeping its newest checkpoint; stops the machine if
- * the journal fails its checks.  A blank disk or another install's journal
+ * the journal fails its checks, unless forced (install=force with a module:
+ * the new install leaves it behind unread).  A blank disk or another install's journal
  * holds none.
  */
-void checkpoint_recover(const struct disklabel *lb);
+void checkpoint_recover(const struct disklabel *lb, bool forced);
 /* Whether to resume that checkpoint (true) or start fresh (saying why). */
 bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, bool from_module);
 /* A fresh start's pages are in the window: home with them, an empty journal, checkpoints on. */

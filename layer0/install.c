@@ -65,7 +65,7 @@ void image_from_label(const struct disklabel *lb)
 	label_segments_to(l1.img.seg, lb->seg, LABEL_MAX_SEGMENTS);
 }
 
-static bool forced(const struct boot_info *bi)
+bool install_forced(const struct boot_info *bi)
 {
 	return option_is(cmdline_option(bi->cmdline, "install"), "force");
 }
@@ -97,7 +97,7 @@ static void overlap_check(const struct boot_info *bi, const struct disklabel *lb
 	uint64_t hi = l1.img.image_end - STRATA_DISK_WINDOW_BASE;
 	int r;
 
-	if (hi <= lo || forced(bi))
+	if (hi <= lo || install_forced(bi))
 		return;
 	if (hi > l1.geom.l1_disk_limit)
 		hi = l1.geom.l1_disk_limit;	/* disk_check_size reports the rest */
@@ -136,7 +136,7 @@ void install_check(const struct boot_info *bi, enum head head, const struct disk
 	data_size_check();
 	if (l1.dev == 0 || head == HEAD_BLANK)
 		return;
-	if (head == HEAD_FOREIGN && !forced(bi)) {
+	if (head == HEAD_FOREIGN && !install_forced(bi)) {
 		kprintf("strata: %s is not a Strata disk: %s.\n"
 		    "strata: not installing \"%s\" over it: attach a blank disk, or add install=force\n"
 		    "strata: to layer 0's command line to overwrite it.\n",
@@ -148,7 +148,7 @@ void install_check(const struct boot_info *bi, enum head head, const struct disk
 		    l1.dev->name, why);
 		return;
 	}
-	if (strncmp(lb->hdr.name, l1.img.hdr.name, sizeof(lb->hdr.name)) != 0 && !forced(bi)) {
+	if (strncmp(lb->hdr.name, l1.img.hdr.name, sizeof(lb->hdr.name)) != 0 && !install_forced(bi)) {
 		kprintf("strata: %s holds the payload \"%s\"; not overwriting it with \"%s\".\n"
 		    "strata: boot without a module to run it, or add install=force to layer 0's command line.\n",
 		    l1.dev->name, lb->hdr.name, l1.img.hdr.name);

@@ -32,6 +32,7 @@
 #define ENTRIES		(JOURNAL_BLOCK / sizeof(struct jentry))
 #define HEAD_ENTRIES	3	/* a head block's first entries hold struct jhead */
 #define FINISHED	(JOURNAL_PIPELINE * 2)	/* results journal_wait keeps */
+#define SUM_AT_BEGIN	16	/* pages a record may checksum in journal_begin, so its head goes too */
 
 struct jsuper {
 	uint64_t magic;
@@ -358,7 +359,7 @@ static enum journal_error super_read(struct journal *j, const char **why)
 	if (e != J_OK)
 		return e;
 	if (best.magic == 0 && old) {
-		*why = "an older layer 0's journal (format 1): its records cannot be read, reinstall";
+		*why = "an older layer 0's journal (format 1): its records cannot be read";
 		return J_NOSUPER;
 	}
 	if (best.magic == 0 && damaged) {
@@ -731,6 +732,11 @@ enum journal_error journal_begin(struct journal *j, const struct jpage *pages, u
 	j->next_seq++;
 	*seq = r->seq;
 	runs_send(j);
+	if (n <= SUM_AT_BEGIN) {
+		/* A few pages cost less to checksum now than the head's wait for an advance. */
+		entries_fill(r);
+		runs_send(j);
+	}
 	return J_OK;
 }
 

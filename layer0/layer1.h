@@ -41,6 +41,8 @@ uint64_t l1_window_perm(uint64_t off);
 
 /* install.c: the payload on the disk (lb is the disk's label, zero unless it holds one) */
 /* With a module: may it be installed over what the disk's head holds?  Stops the machine if not. */
+/* install=force is on layer 0's command line: install over what the disk holds. */
+bool install_forced(const struct boot_info *bi);
 void install_check(const struct boot_info *bi, enum head head, const struct disklabel *lb,
     const char *why);
 /* Without a module: can the disk's payload start fresh?  Stops the machine if not. */

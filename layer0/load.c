@@ -96,7 +96,7 @@ static bool choose_payload(const struct boot_info *bi, struct disklabel *lb)
 	if (head != HEAD_LABEL && head != HEAD_OLD_LABEL)
 		memset(lb, 0, sizeof(*lb));	/* nothing of a foreign head is kept */
 	if (l1.dev != 0)
-		checkpoint_recover(lb);	/* before anything judges what the disk holds */
+		checkpoint_recover(lb, bi->nmods > 0 && install_forced(bi)); /* before anything judges the disk */
 	if (bi->nmods > 0) {
 		payload_validate(&bi->mods[0]);
 		/* Once: the install and the checkpoints both compare it with the label's. */
