@@ -100,5 +100,17 @@ else
 	fail "resume-journal-damaged: exit $rc, expected 79, the report and the disk unchanged" \
 		"$out/damaged.serial"
 fi
+# With install=force and a module, the damaged journal is left behind unread: the
+# payload is installed afresh and runs (the resume payload spins, then exits 0).
+mkiso "$out/force.iso" "$out/resume-new.elf" "checkpoint=20 install=force"
+boot "$out/force.iso" "$out/force.serial"
+rc=$?
+if [ "$rc" = 0 ] && has "$out/force.serial" 'fails its checks .*not replayed, install=force' &&
+	has "$out/force.serial" '^strata: checkpoint: fresh start'; then
+	echo "ok   resume-journal-damaged-force"
+else
+	fail "resume-journal-damaged-force: exit $rc, expected 0, a fresh install over the damaged journal" \
+		"$out/force.serial"
+fi
 rm -f "$out"/*.img
 exit 0
