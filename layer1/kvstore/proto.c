@@ -421,7 +421,12 @@ static void command(struct conn *c)
 		bool touch = w[1] == 'a', cas = w[ws.len[0] - 1] == 's';
 		uint32_t rest = (uint32_t)(ws.w[touch ? 1 : 0] - c->line) + ws.len[touch ? 1 : 0];
 
-		/* split cut the line at each word it took: mend the keys' part. */
+		/*
+		 * The keys start past the NUL that ends the word before them;
+		 * split cut them at the words it took: mend that part.
+		 */
+		if (rest < n)
+			rest++;
 		for (uint32_t i = rest; i < n; i++)
 			if (c->line[i] == '\0')
 				c->line[i] = ' ';
