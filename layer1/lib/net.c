@@ -20,9 +20,36 @@ static bool ready;
 /* Layer 1's view of the RX ring. */
 static struct {
 	uint32_t nslots;	/* as granted; 0: no ring */
-	uint64_t seen;		/* frames consumed since boot */
+	uint64_t seen;		/* frames consumed since the start */
+	uint64_t base;		/* seen when info->rx_delivered last counted from 0 */
 	uint32_t held;		/* consumed and not yet given back */
+	uint64_t resumes;	/* the info->resumes this view is in step with */
 } rx;
+
+/*
+ * After a resume (doc/abi.md, "Checkpoints and resume"), layer 0 has posted
+ * every RX slot again, from the first one held at the checkpoint, and
+ * counts rx_delivered from 0: the frames held then are gone, and the next
+ * frame lands where the first of them was.  Called before every use of the
+ * ring, so a doorbell never covers a slot layer 0 took back.
+ */
+static void rx_resync(void)
+{
+	const struct strata_info *info = strata_info();
+
+	if (info->resumes == rx.resumes)
+		return;
+	rx.resumes = info->resumes;
+	rx.seen -= rx.held;
+	rx.held = 0;
+	rx.base = rx.seen;
+}
+
+/* Frames delivered since the start, on the count of rx.seen. */
+static uint64_t rx_delivered(void)
+{
+	return rx.base + strata_info()->rx_delivered;
+}
 
 static void net_init(void)
 {
@@ -30,6 +57,7 @@ static void net_init(void)
 
 	txring_init(&tx, STRATA_NIC_TX_BASE, info->tx_slots);
 	rx.nslots = info->rx_slots;
+	rx.resumes = info->resumes;
 	ready = true;
 }
 
@@ -75,6 +103,7 @@ void strata_rx_release(void)
 {
 	uint64_t v, addr;
 
+	rx_resync();
 	if (rx.held == 0)
 		return;
 	addr = STRATA_DOORBELL_ADDR(STRATA_NIC_RX_BASE, (rx.seen - 1) % rx.nslots);
@@ -90,7 +119,8 @@ const void *strata_rx_poll(uint32_t *len)
 
 	if (!ready)
 		net_init();
-	if (rx.nslots == 0 || strata_info()->rx_delivered == rx.seen)
+	rx_resync();
+	if (rx.nslots == 0 || rx_delivered() == rx.seen)
 		return NULL;
 	/* The slot is read only after the count said it was delivered. */
 	__asm__ volatile("" : : : "memory");
@@ -107,7 +137,7 @@ const void *strata_rx_poll(uint32_t *len)
 		rx.held++;
 		*len = s->len <= STRATA_SLOT_DATA_MAX ? s->len : 0;
 		/* len 0: layer 0 dropped a bad frame in this slot; skip it. */
-	} while (*len == 0 && strata_info()->rx_delivered != rx.seen);
+	} while (*len == 0 && rx_delivered() != rx.seen);
 	return *len != 0 ? s->data : NULL;
 }
 
@@ -131,6 +161,6 @@ int strata_wait(uint64_t deadline_ns)
 		net_init();
 	strata_rx_release();
 	__asm__ volatile("int %1" : "=a"(r) : "i"(STRATA_TRAP_WAIT), "D"(deadline_ns),
-	    "S"(rx.seen) : "memory");
+	    "S"(rx.seen - rx.base) : "memory");
 	return r == STRATA_WAIT_RX ? STRATA_WAIT_RX : STRATA_WAIT_TIMEOUT;
 }
