@@ -6,12 +6,15 @@
  *       Sends stdin as it is, then prints every byte received until MS ms
  *       (default 1000) pass without any, or the server closes.  -x: close
  *       right after sending, reading nothing (a client that vanishes).
- *   kvtool load -p PORT -n N [-c CONNS] [-s SIZE] -o FILE
+ *   kvtool load -p PORT -n N [-c CONNS] [-s SIZE] [-k PID -a COUNT] -o FILE
  *       Sets key:0 .. key:N-1 to values of SIZE bytes (default 100) made
  *       from the key, over CONNS connections (default 8), one set in flight
- *       on each.  Appends each i to FILE the moment its STORED arrives,
+ *       on each.  -k: SIGKILL process PID (QEMU) the moment the COUNTth
+ *       STORED arrives, so the cut comes mid-load whatever its speed, and
+ *       as close after a reply as the host can make it.  Appends each i to FILE the moment its STORED arrives,
  *       so FILE lists exactly the sets the server answered, even if the
- *       server dies under it (load then stops and still exits 0).
+ *       server dies under it (load then stops and still exits 0).  Says
+ *       "kvtool: load: CONNS connections" once all are open, before any set.
  *   kvtool verify -p PORT -f FILE [-s SIZE]
  *       Gets every key FILE lists and checks its value byte for byte.
  *
@@ -30,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,10 +42,12 @@
 #define CONNS_MAX	64
 #define SIZE_MAX_VALUE	(1024 * 1024)
 #define BATCH		50	/* keys per get line in verify */
+/* connect tries, 100 ms apart: QEMU's forwarded port takes one at a time. */
+#define DIAL_TRIES	100
 
 static int port;
 
-static void die(int code, const char *what)
+_Noreturn static void die(int code, const char *what)
 {
 	fprintf(stderr, "kvtool: %s\n", what);
 	exit(code);
@@ -50,13 +56,23 @@ static void die(int code, const char *what)
 static int dial(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	int one = 1;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
-		die(3, "cannot connect");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return fd;
+	for (int tries = 0; tries < DIAL_TRIES; tries++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			break;
+		if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			return fd;
+		}
+		fprintf(stderr, "kvtool: connect: %s\n", strerror(errno));
+		close(fd);
+		usleep(100000);
+	}
+	die(3, "cannot connect");
 }
 
 static void send_all(int fd, const char *p, size_t n)
@@ -131,7 +147,8 @@ static void load_send(struct loader *l, uint64_t i, size_t size)
 	l->busy = true;
 }
 
-static int load(uint64_t n, int conns, size_t size, const char *file)
+static int load(uint64_t n, int conns, size_t size, const char *file, pid_t victim,
+    uint64_t kill_at)
 {
 	struct loader l[CONNS_MAX];
 	struct pollfd pfd[CONNS_MAX];
@@ -143,9 +160,11 @@ static int load(uint64_t n, int conns, size_t size, const char *file)
 	for (int c = 0; c < conns; c++) {
 		l[c].fd = dial();
 		l[c].busy = false;
-		if (next < n)
-			load_send(&l[c], next++, size);
 	}
+	printf("kvtool: load: %d connections\n", conns);
+	fflush(stdout);
+	for (int c = 0; c < conns && next < n; c++)
+		load_send(&l[c], next++, size);
 	while (stored < n) {
 		int live = 0;
 
@@ -179,7 +198,8 @@ static int load(uint64_t n, int conns, size_t size, const char *file)
 			k = snprintf(line, sizeof line, "%llu\n", (unsigned long long)x->key);
 			if (write(out, line, (size_t)k) != k)
 				die(2, "cannot write the output file");
-			stored++;
+			if (++stored == kill_at && victim > 0)
+				kill(victim, SIGKILL);
 			x->busy = false;
 			if (next < n)
 				load_send(x, next++, size);
@@ -250,7 +270,9 @@ static bool verify_batch(struct reader *r, const uint64_t *keys, int n, size_t s
 		if (!read_line(r, line, sizeof line))
 			die(3, "verify: no reply");
 		if (sscanf(line, "VALUE key:%llu %u %zu", &k, &flags, &vlen) != 3 || k != keys[i]) {
-			printf("kvtool: verify: key:%llu missing (got %s)\n", (unsigned long long)keys[i], line);
+			line[strcspn(line, "\r\n")] = '\0';
+			printf("kvtool: verify: key:%llu missing (got \"%s\")\n",
+			    (unsigned long long)keys[i], line);
 			return false;
 		}
 		if (vlen != size || !read_bytes(r, got, vlen + 2)) {
@@ -302,11 +324,13 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "", *file = NULL;
 	uint64_t n = 0;
 	int conns = 8, quiet_ms = 1000, opt;
+	pid_t victim = 0;
+	uint64_t kill_at = 0;
 	size_t size = 100;
 	bool vanish = false;
 
 	optind = 2;
-	while ((opt = getopt(argc, argv, "p:q:xn:c:s:o:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:q:xn:c:s:o:f:k:a:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'q': quiet_ms = atoi(optarg); break;
@@ -315,6 +339,8 @@ int main(int argc, char **argv)
 		case 'c': conns = atoi(optarg); break;
 		case 's': size = strtoul(optarg, NULL, 10); break;
 		case 'o': case 'f': file = optarg; break;
+		case 'k': victim = (pid_t)atoi(optarg); break;
+		case 'a': kill_at = strtoull(optarg, NULL, 10); break;
 		default: die(2, "usage: see the comment at the top of tests/net/kvtool.c");
 		}
 	}
@@ -323,7 +349,7 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "talk") == 0)
 		return talk(quiet_ms, vanish);
 	if (strcmp(mode, "load") == 0 && file != NULL)
-		return load(n, conns, size, file);
+		return load(n, conns, size, file, victim, kill_at);
 	if (strcmp(mode, "verify") == 0 && file != NULL)
 		return verify(file, size);
 	die(2, "usage: kvtool talk|load|verify (see tests/net/kvtool.c)");
