@@ -17,6 +17,7 @@
 #include "kvstore.h"
 
 #include "lwip/tcp.h"
+#include "strata_tcp.h"
 
 #define MAX_CONNS	128
 /* tcp_poll's interval, in lwIP's half-second ticks: retries after ERR_MEM. */
@@ -155,28 +156,13 @@ static void conn_free(struct conn *c)
 	conn_count--;
 }
 
-static void conn_detach(struct conn *c)
-{
-	struct tcp_pcb *pcb = c->pcb;
-
-	tcp_arg(pcb, NULL);
-	tcp_recv(pcb, NULL);
-	tcp_sent(pcb, NULL);
-	tcp_err(pcb, NULL);
-	tcp_poll(pcb, NULL, 0);
-	conn_free(c);
-}
-
 /* Closes c; ERR_ABRT (which a callback must return) if it had to abort. */
 static err_t conn_close(struct conn *c)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	conn_detach(c);
-	if (tcp_close(pcb) == ERR_OK)
-		return ERR_OK;
-	tcp_abort(pcb);
-	return ERR_ABRT;
+	conn_free(c);
+	return strata_tcp_close(pcb);
 }
 
 /* Feeds held input to the protocol while it takes it. */
@@ -255,6 +241,14 @@ static void on_err(void *arg, err_t err)
 		conn_free(arg);
 }
 
+static const struct strata_tcp_ops conn_ops = {
+	.recv = on_recv,
+	.sent = on_sent,
+	.err = on_err,
+	.poll = on_poll,
+	.poll_ticks = POLL_TICKS,
+};
+
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct conn *c = NULL;
@@ -275,12 +269,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->live = true;
 	conn_count++;
 	conn_total++;
-	tcp_arg(pcb, c);
-	tcp_recv(pcb, on_recv);
-	tcp_sent(pcb, on_sent);
-	tcp_err(pcb, on_err);
-	tcp_poll(pcb, on_poll, POLL_TICKS);
-	tcp_nagle_disable(pcb);
+	strata_tcp_attach(pcb, c, &conn_ops);
 	return ERR_OK;
 }
 
@@ -337,7 +326,8 @@ void conn_abort_all(void)
 		if (c->live) {
 			struct tcp_pcb *pcb = c->pcb;
 
-			conn_detach(c);
+			strata_tcp_detach(pcb);
+			conn_free(c);
 			tcp_abort(pcb);
 		}
 	}

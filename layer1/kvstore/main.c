@@ -48,11 +48,6 @@ struct config {
 
 static const char *const durable_names[] = { "sync", "interval" };
 
-static bool parse_addr(const char *s, ip4_addr_t *a)
-{
-	return ip4addr_aton(s, a) != 0;
-}
-
 static bool parse_durable(const char *s, enum durable *d)
 {
 	for (int i = 0; i < 2; i++) {
@@ -64,32 +59,28 @@ static bool parse_durable(const char *s, enum durable *d)
 	return false;
 }
 
+/* Reads one of kvstore's own arguments; false if a is none, or malformed. */
+static bool own_arg(const char *a, struct config *c)
+{
+	if (strncmp(a, "durable=", 8) == 0)
+		return parse_durable(a + 8, &c->durable);
+	if (strncmp(a, "now=", 4) == 0)
+		return strata_parse_u64(a + 4, 10, &c->now_unix);
+	if (strncmp(a, "exit-after=", 11) == 0)
+		return strata_parse_u64(a + 11, 10, &c->exit_after_s);
+	return false;
+}
+
 /* Fills c from argv; false (after saying why) on a bad argument. */
 static bool parse_args(int argc, char **argv, struct config *c)
 {
-	IP4_ADDR(&c->ip, 10, 0, 2, 15);
-	IP4_ADDR(&c->mask, 255, 255, 255, 0);
-	IP4_ADDR(&c->gw, 10, 0, 2, 2);
+	strata_netif_qemu_addr(&c->ip, &c->mask, &c->gw);
 	c->durable = DURABLE_SYNC;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		bool ok;
+		int addr = strata_netif_addr_arg(a, &c->ip, &c->mask, &c->gw);
 
-		if (strncmp(a, "durable=", 8) == 0)
-			ok = parse_durable(a + 8, &c->durable);
-		else if (strncmp(a, "now=", 4) == 0)
-			ok = strata_parse_u64(a + 4, 10, &c->now_unix);
-		else if (strncmp(a, "exit-after=", 11) == 0)
-			ok = strata_parse_u64(a + 11, 10, &c->exit_after_s);
-		else if (strncmp(a, "ip=", 3) == 0)
-			ok = parse_addr(a + 3, &c->ip);
-		else if (strncmp(a, "gw=", 3) == 0)
-			ok = parse_addr(a + 3, &c->gw);
-		else if (strncmp(a, "mask=", 5) == 0)
-			ok = parse_addr(a + 5, &c->mask);
-		else
-			ok = false;
-		if (!ok) {
+		if (addr < 0 || (addr == 0 && !own_arg(a, c))) {
 			strata_printf("kvstore: bad argument: %s (durable=sync|interval now=S "
 			    "exit-after=S ip= gw= mask=)\n", a);
 			return false;

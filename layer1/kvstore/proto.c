@@ -261,19 +261,30 @@ static void cmd_delete(struct conn *c, struct words *ws)
 	reply(c, store_delete(ws->w[1], ws->len[1]) ? "DELETED\r\n" : "NOT_FOUND\r\n");
 }
 
-static void cmd_arith(struct conn *c, struct words *ws, bool incr)
+/*
+ * The shape of incr, decr and touch: KEY ARG [noreply].  False after the
+ * error reply if the line has another shape or the key is too long.
+ */
+static bool key_and_one(struct conn *c, struct words *ws)
 {
-	uint64_t delta, v;
-
 	if (ws->n != 3 && ws->n != 4) {
 		error(c);
-		return;
+		return false;
 	}
 	c->noreply = is_noreply(ws, 3);
 	if (ws->len[1] > KV_KEY_MAX) {
 		client_error(c, "bad command line format");
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void cmd_arith(struct conn *c, struct words *ws, bool incr)
+{
+	uint64_t delta, v;
+
+	if (!key_and_one(c, ws))
+		return;
 	if (!number(ws->w[2], UINT64_MAX, &delta)) {
 		client_error(c, "invalid numeric delta argument");
 		return;
@@ -298,15 +309,8 @@ static void cmd_touch(struct conn *c, struct words *ws)
 {
 	int64_t exp;
 
-	if (ws->n != 3 && ws->n != 4) {
-		error(c);
+	if (!key_and_one(c, ws))
 		return;
-	}
-	c->noreply = is_noreply(ws, 3);
-	if (ws->len[1] > KV_KEY_MAX) {
-		client_error(c, "bad command line format");
-		return;
-	}
 	if (!exptime(ws->w[2], &exp)) {
 		client_error(c, "invalid exptime argument");
 		return;
