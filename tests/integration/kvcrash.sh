@@ -18,14 +18,9 @@ sets=${KVSTORE_SETS:-10000}
 cuts=${KVSTORE_CUTS:-1}
 kvtool=$build/bin/kvtool
 
-if [ ! -f "$build/layer1/kvstore.elf" ]; then
-	if [ -f "$build/lwip/stamp" ]; then
-		echo "FAIL kvstore-sync-sigkill: kvstore.elf was not built"
-	else
-		echo "skip kvstore-sync-sigkill: lwIP's sources could not be fetched, so kvstore was not built"
-	fi
-	exit 0
-fi
+# shellcheck source=../net/report.sh
+. "$(dirname "$0")/../net/report.sh"
+lwip_payload_built kvstore kvstore-sync-sigkill || exit 0
 
 port=$((28000 + ($$ % 1000) * 2))
 net=(-netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$port-:11211" -device virtio-net-pci,netdev=net0)

@@ -26,20 +26,9 @@ kvtool=$build/bin/kvtool
 rm -rf "$out"
 mkdir -p "$out"
 
-ok() { echo "ok   $1"; }
-fail() {
-	echo "FAIL $1: $2"
-	[ -n "${3:-}" ] && [ -f "$3" ] && tail -15 "$3" | sed 's/^/    | /'
-}
-
-if [ ! -f "$build/layer1/kvstore.elf" ]; then
-	if [ -f "$build/lwip/stamp" ]; then
-		fail kvstore "kvstore.elf was not built"
-	else
-		echo "skip kvstore: lwIP's sources could not be fetched, so kvstore was not built"
-	fi
-	exit 0
-fi
+# shellcheck source=../net/report.sh
+. "$(dirname "$0")/../net/report.sh"
+lwip_payload_built kvstore kvstore || exit 0
 for tool in memcached memccapable memccp memccat; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "skip kvstore: no $tool (images/deps.sh installs memcached and libmemcached-tools)"

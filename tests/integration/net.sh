@@ -25,20 +25,9 @@ bin=$build/bin
 rm -rf "$out"
 mkdir -p "$out"
 
-ok() { echo "ok   $1"; }
-fail() {
-	echo "FAIL $1: $2"
-	[ -n "${3:-}" ] && [ -f "$3" ] && tail -15 "$3" | sed 's/^/    | /'
-}
-
-if [ ! -f "$build/layer1/netecho.elf" ]; then
-	if [ -f "$build/lwip/stamp" ]; then
-		fail net "netecho.elf was not built"
-	else
-		echo "skip net: lwIP's sources could not be fetched, so netecho was not built"
-	fi
-	exit 0
-fi
+# shellcheck source=../net/report.sh
+. "$(dirname "$0")/../net/report.sh"
+lwip_payload_built netecho net || exit 0
 
 port=$((20000 + ($$ % 1000) * 4))
 # shellcheck source=../net/netecho.sh
