@@ -22,8 +22,6 @@
 #define MAX_CONNS	128
 /* tcp_poll's interval, in lwIP's half-second ticks: retries after ERR_MEM. */
 #define POLL_TICKS	2
-/* Room a command line may need for its reply (stats is the longest). */
-#define LINE_REPLY_ROOM	2048
 
 static struct conn conns[MAX_CONNS];
 uint32_t conn_count;
@@ -41,25 +39,40 @@ bool conn_room(struct conn *c, uint32_t text)
 	return c->out_tail - c->out_head + 2 <= OUT_ENTRIES && c->olen + text <= OUT_BYTES;
 }
 
-/* Appends text to obuf as an entry of its own or the tail entry's end. */
-static void queue_text(struct conn *c, const char *fmt, va_list ap, uint32_t ref)
+/*
+ * Appends n bytes already in obuf at olen as an entry of their own, or to
+ * the tail entry when that one is bytes alone, unreleased and just before.
+ */
+static void queue_tail(struct conn *c, uint32_t n, struct kv_item *it, bool crlf)
 {
-	int n = strata_vsnprintf(c->obuf + c->olen, OUT_BYTES - c->olen, fmt, ap);
 	struct out_entry *last = out_at(c, c->out_tail - 1);
 
-	if (n < 0 || (uint32_t)n >= OUT_BYTES - c->olen)
-		n = 0;		/* conn_room was not asked: a bug, not a client's doing */
-	if (ref == 0 && c->out_tail > c->out_head && c->out_tail - 1 >= c->out_ready &&
+	if (it == NULL && c->out_tail > c->out_head && c->out_tail - 1 >= c->out_ready &&
 	    last->ref == 0 && last->off + last->len == c->olen) {
-		last->len += (uint32_t)n;
+		last->len += n;
 	} else {
 		struct out_entry *e = out_at(c, c->out_tail++);
 
 		e->off = c->olen;
-		e->len = (uint32_t)n;
-		e->ref = ref;
+		e->len = n;
+		e->ref = 0;
+		e->crlf = crlf;
+		if (it != NULL) {
+			item_hold(it);
+			e->ref = kv_ref_of(it);
+		}
 	}
-	c->olen += (uint32_t)n;
+	c->olen += n;
+}
+
+/* Formats text into obuf and queues it, then it's value and CRLF if it is not NULL. */
+static void queue_text(struct conn *c, const char *fmt, va_list ap, struct kv_item *it)
+{
+	int n = strata_vsnprintf(c->obuf + c->olen, OUT_BYTES - c->olen, fmt, ap);
+
+	if (n < 0 || (uint32_t)n >= OUT_BYTES - c->olen)
+		n = 0;		/* conn_room was not asked: a bug, not a client's doing */
+	queue_tail(c, (uint32_t)n, it, true);
 }
 
 void conn_printf(struct conn *c, const char *fmt, ...)
@@ -67,7 +80,7 @@ void conn_printf(struct conn *c, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	queue_text(c, fmt, ap, 0);
+	queue_text(c, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -75,10 +88,17 @@ void conn_value(struct conn *c, struct kv_item *it, const char *fmt, ...)
 {
 	va_list ap;
 
-	item_hold(it);
 	va_start(ap, fmt);
-	queue_text(c, fmt, ap, kv_ref_of(it));
+	queue_text(c, fmt, ap, it);
 	va_end(ap);
+}
+
+void conn_bytes(struct conn *c, const void *bytes, uint32_t n, struct kv_item *it)
+{
+	if (n > OUT_BYTES - c->olen)
+		n = 0;		/* as queue_text */
+	memcpy(c->obuf + c->olen, bytes, n);
+	queue_tail(c, n, it, false);
 }
 
 /* The bytes of entry e from offset `from`: a pointer and how many in a row. */
@@ -102,7 +122,7 @@ static const char *entry_bytes(struct conn *c, struct out_entry *e, uint32_t fro
 
 static uint32_t entry_size(struct out_entry *e)
 {
-	return e->len + (e->ref != 0 ? kv_item_at(e->ref)->vlen + 2 : 0);
+	return e->len + (e->ref != 0 ? kv_item_at(e->ref)->vlen + (e->crlf ? 2 : 0) : 0);
 }
 
 static void entry_done(struct conn *c)
@@ -305,7 +325,7 @@ bool conn_flush_all(void)
 			conn_close(c);
 			continue;
 		}
-		if ((c->in != NULL || c->state == PS_GET) && conn_room(c, LINE_REPLY_ROOM))
+		if ((c->in != NULL || c->state == PS_GET) && conn_room(c, REQUEST_REPLY_ROOM))
 			more = true;
 	}
 	return more;

@@ -8,6 +8,9 @@
 #define KV_KEY_MAX	250
 #define KV_VALUE_MAX	(1024 * 1024)
 
+/* What `version` and `stats` say: the memcached whose protocol this follows. */
+#define KV_VERSION_STRING	"1.6.18-strata"
+
 /* What a reference counts in: items start on this boundary. */
 #define KV_REF_UNIT	64
 
@@ -171,8 +174,13 @@ uint64_t expiry_ns(int64_t exptime);
 /* The unix time now, in seconds, as the table keeps it. */
 uint64_t unix_now(void);
 
-/* Stores it (value filled) by cmd; cas_in for KV_CAS.  Frees it unless stored. */
-enum kv_store_result store_item(enum kv_store_cmd cmd, struct kv_item *it, uint64_t cas_in);
+/*
+ * Stores it (value filled) by cmd.  A cas_in other than 0 makes any command
+ * conditional on the item's cas (KV_CAS is set with one).  Frees it unless
+ * stored; *cas_out (if not NULL) is the stored item's cas.
+ */
+enum kv_store_result store_item(enum kv_store_cmd cmd, struct kv_item *it, uint64_t cas_in,
+    uint64_t *cas_out);
 
 /* The live item of key, counting a get hit or miss. */
 struct kv_item *store_get(const char *key, uint32_t klen);
@@ -191,7 +199,20 @@ enum kv_arith_result {
 	KV_ARITH_NO_MEMORY,
 };
 enum kv_arith_result store_arith(const char *key, uint32_t klen, bool incr, uint64_t delta,
-    uint64_t *result);
+    uint64_t *result, uint64_t *cas_out);
+
+/* One statistic of `stats`: memcached's name and its value. */
+struct kv_stat {
+	const char *name;
+	uint64_t value;
+};
+#define KV_STATS_MAX	40
+
+/* Fills s with the statistics stats reports; returns how many. */
+unsigned store_stats(struct kv_stat *s);
+
+/* stats reset: the counters from 0. */
+void store_stats_reset(void);
 
 /* flush_all: everything stored until deadline (now if 0) goes. */
 void store_flush(uint64_t deadline_ns);
@@ -213,6 +234,32 @@ bool proto_resume(struct conn *c);
 /* Drops what a vanished connection left half done. */
 void proto_abandon(struct conn *c);
 
+/* Reads the next n bytes of input into nothing (a refused value). */
+void proto_swallow(struct conn *c, uint32_t n);
+
+/*
+ * Reads it's value from the input straight into it, then end more bytes
+ * (the ASCII CRLF: 2; binary: 0), then stores it by cmd and cas.
+ */
+void proto_read_value(struct conn *c, struct kv_item *it, enum kv_store_cmd cmd, uint64_t cas,
+    uint32_t end);
+
+/* ---- binary.c ----------------------------------------------------------- */
+
+/* memcached's binary protocol: a request starts with this byte. */
+#define BIN_REQUEST_MAGIC	0x80
+#define BIN_HEADER_BYTES	24
+
+/*
+ * Takes request bytes in PS_BIN: the header, then the extras and key (and
+ * the body, for a request without a value); runs the request once they are
+ * in, or starts reading its value.  Returns the bytes taken.
+ */
+uint32_t binary_input(struct conn *c, const char *buf, uint32_t n);
+
+/* A binary storage request's value is in: store it and answer. */
+void binary_value_done(struct conn *c);
+
 /* ---- conn.c ------------------------------------------------------------- */
 
 /* The protocol's state of one connection (proto.c's), inside struct conn. */
@@ -225,13 +272,15 @@ enum proto_state {
 	PS_VALUE,	/* reading a storage command's value into its item */
 	PS_SWALLOW,	/* discarding a refused value */
 	PS_GET,		/* a get line waits for room to go on */
+	PS_BIN,		/* reading a binary request's header and body */
 	PS_CLOSE,	/* quit or a fatal error: close once sent */
 };
 
-/* One queued reply piece: text from obuf, then the item's value and CRLF if ref. */
+/* One queued reply piece: bytes from obuf, then the item's value if ref (and CRLF if crlf). */
 struct out_entry {
 	uint32_t off, len;
 	uint32_t ref;
+	bool crlf;
 };
 
 struct conn {
@@ -243,11 +292,17 @@ struct conn {
 	uint32_t line_len;
 	/* PS_VALUE and PS_SWALLOW */
 	uint32_t value_ref;		/* the new item, its value being filled */
-	uint32_t value_got, value_need;	/* bytes of value + CRLF */
+	uint32_t value_got, value_need;	/* bytes of value + its end */
+	uint32_t value_end;		/* 2 for the ASCII protocol's CRLF, 0 for binary */
 	char crlf[2];
 	enum kv_store_cmd value_cmd;
 	uint64_t value_cas;
 	bool noreply;
+	/* PS_BIN: bytes of the request to gather in line; and its header */
+	uint32_t bin_need;
+	uint8_t bin_op;
+	uint32_t bin_opaque;
+	uint64_t bin_cas;
 	/* PS_GET: the rest of the line's keys from get_pos */
 	uint32_t get_pos;
 	bool get_cas, get_touch;
@@ -263,6 +318,9 @@ struct conn {
 	char obuf[OUT_BYTES];
 };
 
+/* Room a request may need for its reply (binary stats is the longest). */
+#define REQUEST_REPLY_ROOM	4096
+
 /* Room for one more reply of up to text bytes, and one entry. */
 bool conn_room(struct conn *c, uint32_t text);
 
@@ -270,9 +328,12 @@ bool conn_room(struct conn *c, uint32_t text);
 __attribute__((format(printf, 2, 3)))
 void conn_printf(struct conn *c, const char *fmt, ...);
 
-/* Queues text then it's value and CRLF (a get hit); holds it until sent. */
+/* Queues text then its value and CRLF (a get hit); holds it until sent. */
 __attribute__((format(printf, 3, 4)))
 void conn_value(struct conn *c, struct kv_item *it, const char *fmt, ...);
+
+/* Queues n bytes as they are, then it's value if it is not NULL (binary). */
+void conn_bytes(struct conn *c, const void *bytes, uint32_t n, struct kv_item *it);
 
 /* Starts the TCP listener on port. */
 bool conn_listen(uint16_t port);

@@ -1,7 +1,7 @@
 /*
  * kvstore: a memcached-compatible key-value store whose table is the disk
- * (table.c), speaking memcached's ASCII protocol on TCP port 11211 over
- * lwIP on the NIC rings.
+ * (table.c), speaking memcached's ASCII (proto.c) and binary (binary.c)
+ * protocols on TCP port 11211 over lwIP on the NIC rings.
  *
  * Arguments (any order):
  *   durable=sync       (default) a command's reply leaves only after a

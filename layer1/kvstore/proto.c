@@ -12,12 +12,9 @@
  */
 #include "kvstore.h"
 
-#define VERSION_STRING	"1.6.18-strata"
 #define MAX_WORDS	8
 /* A VALUE line: the word, a key, flags, length, cas, blanks and CRLF. */
 #define VALUE_LINE_ROOM	(KV_KEY_MAX + 64)
-/* A command line's reply, the longest being stats. */
-#define LINE_REPLY_ROOM	2048
 
 struct words {
 	char *w[MAX_WORDS];
@@ -103,12 +100,23 @@ static void client_error(struct conn *c, const char *what)
 	conn_printf(c, "CLIENT_ERROR %s\r\n", what);
 }
 
-/* Discards a refused value and its CRLF. */
-static void swallow(struct conn *c, uint64_t vlen)
+void proto_swallow(struct conn *c, uint32_t n)
 {
 	c->value_got = 0;
-	c->value_need = (uint32_t)(vlen + 2);
-	c->state = PS_SWALLOW;
+	c->value_need = n;
+	c->state = n > 0 ? PS_SWALLOW : PS_LINE;
+}
+
+void proto_read_value(struct conn *c, struct kv_item *it, enum kv_store_cmd cmd, uint64_t cas,
+    uint32_t end)
+{
+	c->value_ref = kv_ref_of(it);
+	c->value_cmd = cmd;
+	c->value_cas = cas;
+	c->value_got = 0;
+	c->value_end = end;
+	c->value_need = it->vlen + end;
+	c->state = PS_VALUE;
 }
 
 /* set/add/replace/append/prepend KEY FLAGS EXPTIME BYTES [noreply], and cas KEY ... CAS. */
@@ -132,22 +140,17 @@ static void cmd_store(struct conn *c, struct words *ws, enum kv_store_cmd cmd)
 	}
 	if (vlen > KV_VALUE_MAX) {
 		conn_printf(c, "SERVER_ERROR object too large for cache\r\n");
-		swallow(c, vlen);
+		proto_swallow(c, (uint32_t)vlen + 2);
 		return;
 	}
 	if ((it = item_alloc(ws->w[1], ws->len[1], (uint32_t)vlen)) == NULL) {
 		conn_printf(c, "SERVER_ERROR out of memory storing object\r\n");
-		swallow(c, vlen);
+		proto_swallow(c, (uint32_t)vlen + 2);
 		return;
 	}
 	it->flags = (uint32_t)flags;
 	it->expire_ns = expiry_ns(exp);
-	c->value_ref = kv_ref_of(it);
-	c->value_cmd = cmd;
-	c->value_cas = cas;
-	c->value_got = 0;
-	c->value_need = (uint32_t)vlen + 2;
-	c->state = PS_VALUE;
+	proto_read_value(c, it, cmd, cas, 2);
 }
 
 /* The value and its CRLF are in: store it and say how it went. */
@@ -169,7 +172,7 @@ static void value_done(struct conn *c)
 		client_error(c, "bad data chunk");
 		return;
 	}
-	r = store_item(c->value_cmd, it, c->value_cas);
+	r = store_item(c->value_cmd, it, c->value_cas, NULL);
 	if (r == KV_NO_MEMORY)
 		conn_printf(c, "SERVER_ERROR out of memory storing object\r\n");
 	else
@@ -281,7 +284,7 @@ static bool key_and_one(struct conn *c, struct words *ws)
 
 static void cmd_arith(struct conn *c, struct words *ws, bool incr)
 {
-	uint64_t delta, v;
+	uint64_t delta, v, cas;
 
 	if (!key_and_one(c, ws))
 		return;
@@ -289,7 +292,7 @@ static void cmd_arith(struct conn *c, struct words *ws, bool incr)
 		client_error(c, "invalid numeric delta argument");
 		return;
 	}
-	switch (store_arith(ws->w[1], ws->len[1], incr, delta, &v)) {
+	switch (store_arith(ws->w[1], ws->len[1], incr, delta, &v, &cas)) {
 	case KV_ARITH_OK:
 		reply(c, "%llu\r\n", (unsigned long long)v);
 		break;
@@ -359,16 +362,11 @@ static void cmd_verbosity(struct conn *c, struct words *ws)
 /* stats, or stats reset: memcached's general statistics that apply here. */
 static void cmd_stats(struct conn *c, struct words *ws)
 {
-	const struct strata_info *info = strata_info();
-	uint64_t up = strata_now_ns() / 1000000000ULL;
+	struct kv_stat st[KV_STATS_MAX];
+	unsigned n;
 
 	if (ws->n == 2 && strcmp(ws->w[1], "reset") == 0) {
-		kv->cmd_get = kv->cmd_set = kv->cmd_touch = kv->cmd_flush = 0;
-		kv->get_hits = kv->get_misses = kv->delete_hits = kv->delete_misses = 0;
-		kv->incr_hits = kv->incr_misses = kv->decr_hits = kv->decr_misses = 0;
-		kv->cas_hits = kv->cas_misses = kv->cas_badval = 0;
-		kv->touch_hits = kv->touch_misses = kv->reclaimed = kv->outofmemory = 0;
-		kv_dirty = true;
+		store_stats_reset();
 		conn_printf(c, "RESET\r\n");
 		return;
 	}
@@ -376,33 +374,11 @@ static void cmd_stats(struct conn *c, struct words *ws)
 		error(c);
 		return;
 	}
-	conn_printf(c, "STAT pid 1\r\nSTAT uptime %llu\r\nSTAT time %llu\r\n"
-	    "STAT version " VERSION_STRING "\r\nSTAT pointer_size 64\r\n"
-	    "STAT curr_connections %u\r\nSTAT total_connections %llu\r\n",
-	    (unsigned long long)up, (unsigned long long)unix_now(), conn_count,
-	    (unsigned long long)conn_total);
-	conn_printf(c, "STAT cmd_get %llu\r\nSTAT cmd_set %llu\r\nSTAT cmd_flush %llu\r\n"
-	    "STAT cmd_touch %llu\r\nSTAT get_hits %llu\r\nSTAT get_misses %llu\r\n"
-	    "STAT delete_misses %llu\r\nSTAT delete_hits %llu\r\n",
-	    (unsigned long long)kv->cmd_get, (unsigned long long)kv->cmd_set,
-	    (unsigned long long)kv->cmd_flush, (unsigned long long)kv->cmd_touch,
-	    (unsigned long long)kv->get_hits, (unsigned long long)kv->get_misses,
-	    (unsigned long long)kv->delete_misses, (unsigned long long)kv->delete_hits);
-	conn_printf(c, "STAT incr_misses %llu\r\nSTAT incr_hits %llu\r\nSTAT decr_misses %llu\r\n"
-	    "STAT decr_hits %llu\r\nSTAT cas_misses %llu\r\nSTAT cas_hits %llu\r\n"
-	    "STAT cas_badval %llu\r\nSTAT touch_hits %llu\r\nSTAT touch_misses %llu\r\n",
-	    (unsigned long long)kv->incr_misses, (unsigned long long)kv->incr_hits,
-	    (unsigned long long)kv->decr_misses, (unsigned long long)kv->decr_hits,
-	    (unsigned long long)kv->cas_misses, (unsigned long long)kv->cas_hits,
-	    (unsigned long long)kv->cas_badval, (unsigned long long)kv->touch_hits,
-	    (unsigned long long)kv->touch_misses);
-	conn_printf(c, "STAT limit_maxbytes %llu\r\nSTAT bytes %llu\r\nSTAT curr_items %llu\r\n"
-	    "STAT total_items %llu\r\nSTAT reclaimed %llu\r\nSTAT outofmemory %llu\r\n"
-	    "STAT resumes %llu\r\nSTAT checkpoint_seq %llu\r\nEND\r\n",
-	    (unsigned long long)(kv->end - kv->storage), (unsigned long long)kv->bytes,
-	    (unsigned long long)kv->curr_items, (unsigned long long)kv->total_items,
-	    (unsigned long long)kv->reclaimed, (unsigned long long)kv->outofmemory,
-	    (unsigned long long)info->resumes, (unsigned long long)info->checkpoint_seq);
+	n = store_stats(st);
+	conn_printf(c, "STAT version " KV_VERSION_STRING "\r\n");
+	for (unsigned i = 0; i < n; i++)
+		conn_printf(c, "STAT %s %llu\r\n", st[i].name, (unsigned long long)st[i].value);
+	conn_printf(c, "END\r\n");
 }
 
 /* One command line, without its line end. */
@@ -456,7 +432,7 @@ static void command(struct conn *c)
 	} else if (strcmp(w, "flush_all") == 0) {
 		cmd_flush(c, &ws);
 	} else if (strcmp(w, "version") == 0) {
-		conn_printf(c, "VERSION " VERSION_STRING "\r\n");	/* whatever follows */
+		conn_printf(c, "VERSION " KV_VERSION_STRING "\r\n");	/* whatever follows */
 	} else if (strcmp(w, "verbosity") == 0) {
 		cmd_verbosity(c, &ws);
 	} else if (strcmp(w, "stats") == 0) {
@@ -472,7 +448,7 @@ static void command(struct conn *c)
 static uint32_t value_input(struct conn *c, const char *buf, uint32_t n)
 {
 	uint32_t take = c->value_need - c->value_got;
-	uint32_t vlen = c->value_need - 2;
+	uint32_t vlen = c->value_need - c->value_end;
 
 	if (take > n)
 		take = n;
@@ -490,10 +466,12 @@ static uint32_t value_input(struct conn *c, const char *buf, uint32_t n)
 	}
 	c->value_got += take;
 	if (c->value_got == c->value_need) {
-		if (c->state == PS_VALUE)
-			value_done(c);
-		else
+		if (c->state != PS_VALUE)
 			c->state = PS_LINE;
+		else if (c->value_end == 0)
+			binary_value_done(c);
+		else
+			value_done(c);
 	}
 	return take;
 }
@@ -537,14 +515,24 @@ uint32_t proto_input(struct conn *c, const char *buf, uint32_t n)
 		case PS_VALUE:
 		case PS_SWALLOW:
 			/* The last byte finishes the command: its reply needs room. */
-			if (c->value_need - c->value_got <= n - used && !conn_room(c, LINE_REPLY_ROOM))
+			if (c->value_need - c->value_got <= n - used && !conn_room(c, REQUEST_REPLY_ROOM))
 				return used;
 			used += value_input(c, buf + used, n - used);
 			break;
 		case PS_LINE:
-			if (!conn_room(c, LINE_REPLY_ROOM))
+			if (!conn_room(c, REQUEST_REPLY_ROOM))
 				return used;
+			if (c->line_len == 0 && (uint8_t)buf[used] == BIN_REQUEST_MAGIC) {
+				c->state = PS_BIN;
+				c->bin_need = BIN_HEADER_BYTES;
+				break;
+			}
 			used += line_input(c, buf + used, n - used);
+			break;
+		case PS_BIN:
+			if (c->line_len == 0 && !conn_room(c, REQUEST_REPLY_ROOM))
+				return used;
+			used += binary_input(c, buf + used, n - used);
 			break;
 		}
 	}

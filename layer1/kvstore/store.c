@@ -53,14 +53,7 @@ static struct kv_item *concat(struct kv_item *old, struct kv_item *a, struct kv_
 /* Decides whether cmd stores over old (NULL: none); KV_STORED if it may. */
 static enum kv_store_result may_store(enum kv_store_cmd cmd, struct kv_item *old, uint64_t cas_in)
 {
-	switch (cmd) {
-	case KV_ADD:
-		return old == NULL ? KV_STORED : KV_NOT_STORED;
-	case KV_REPLACE:
-	case KV_APPEND:
-	case KV_PREPEND:
-		return old != NULL ? KV_STORED : KV_NOT_STORED;
-	case KV_CAS:
+	if (cmd == KV_CAS || (cas_in != 0 && cmd != KV_ADD)) {
 		if (old == NULL) {
 			kv->cas_misses++;
 			return KV_NOT_FOUND;
@@ -71,13 +64,23 @@ static enum kv_store_result may_store(enum kv_store_cmd cmd, struct kv_item *old
 		}
 		kv->cas_hits++;
 		return KV_STORED;
+	}
+	switch (cmd) {
+	case KV_ADD:
+		return old == NULL ? KV_STORED : KV_NOT_STORED;
+	case KV_REPLACE:
+	case KV_APPEND:
+	case KV_PREPEND:
+		return old != NULL ? KV_STORED : KV_NOT_STORED;
 	case KV_SET:
+	case KV_CAS:
 		break;
 	}
 	return KV_STORED;
 }
 
-enum kv_store_result store_item(enum kv_store_cmd cmd, struct kv_item *it, uint64_t cas_in)
+enum kv_store_result store_item(enum kv_store_cmd cmd, struct kv_item *it, uint64_t cas_in,
+    uint64_t *cas_out)
 {
 	struct kv_item *old = table_find(it->key, it->klen);
 	enum kv_store_result r = may_store(cmd, old, cas_in);
@@ -95,6 +98,8 @@ enum kv_store_result store_item(enum kv_store_cmd cmd, struct kv_item *it, uint6
 		r = KV_NO_MEMORY;
 	if (r != KV_STORED)
 		item_free(it);
+	else if (cas_out != NULL)
+		*cas_out = it->cas;
 	return r;
 }
 
@@ -163,7 +168,7 @@ static bool counter_value(const struct kv_item *it, uint64_t *out)
 }
 
 enum kv_arith_result store_arith(const char *key, uint32_t klen, bool incr, uint64_t delta,
-    uint64_t *result)
+    uint64_t *result, uint64_t *cas_out)
 {
 	struct kv_item *it = table_find(key, klen), *fresh;
 	char digits[COUNTER_DIGITS + 1];
@@ -191,6 +196,7 @@ enum kv_arith_result store_arith(const char *key, uint32_t klen, bool incr, uint
 		memset(kv_value(it), ' ', it->vlen);
 		memcpy(kv_value(it), digits, n);
 		it->cas = kv->cas_next++;
+		*cas_out = it->cas;
 		kv_dirty = true;
 		return KV_ARITH_OK;
 	}
@@ -203,6 +209,7 @@ enum kv_arith_result store_arith(const char *key, uint32_t klen, bool incr, uint
 		item_free(fresh);
 		return KV_ARITH_NO_MEMORY;
 	}
+	*cas_out = fresh->cas;
 	return KV_ARITH_OK;
 }
 
@@ -210,5 +217,57 @@ void store_flush(uint64_t deadline_ns)
 {
 	kv->cmd_flush++;
 	kv->flush_ns = deadline_ns != 0 ? deadline_ns : strata_now_ns();
+	kv_dirty = true;
+}
+
+unsigned store_stats(struct kv_stat *s)
+{
+	const struct strata_info *info = strata_info();
+	const struct kv_stat all[] = {
+		{ "pid", 1 },
+		{ "uptime", strata_now_ns() / NS_PER_S },
+		{ "time", unix_now() },
+		{ "pointer_size", 64 },
+		{ "curr_connections", conn_count },
+		{ "total_connections", conn_total },
+		{ "cmd_get", kv->cmd_get },
+		{ "cmd_set", kv->cmd_set },
+		{ "cmd_flush", kv->cmd_flush },
+		{ "cmd_touch", kv->cmd_touch },
+		{ "get_hits", kv->get_hits },
+		{ "get_misses", kv->get_misses },
+		{ "delete_misses", kv->delete_misses },
+		{ "delete_hits", kv->delete_hits },
+		{ "incr_misses", kv->incr_misses },
+		{ "incr_hits", kv->incr_hits },
+		{ "decr_misses", kv->decr_misses },
+		{ "decr_hits", kv->decr_hits },
+		{ "cas_misses", kv->cas_misses },
+		{ "cas_hits", kv->cas_hits },
+		{ "cas_badval", kv->cas_badval },
+		{ "touch_hits", kv->touch_hits },
+		{ "touch_misses", kv->touch_misses },
+		{ "limit_maxbytes", kv->end - kv->storage },
+		{ "bytes", kv->bytes },
+		{ "curr_items", kv->curr_items },
+		{ "total_items", kv->total_items },
+		{ "reclaimed", kv->reclaimed },
+		{ "outofmemory", kv->outofmemory },
+		{ "resumes", info->resumes },
+		{ "checkpoint_seq", info->checkpoint_seq },
+	};
+	_Static_assert(sizeof all / sizeof all[0] <= KV_STATS_MAX, "KV_STATS_MAX too small");
+
+	memcpy(s, all, sizeof all);
+	return sizeof all / sizeof all[0];
+}
+
+void store_stats_reset(void)
+{
+	kv->cmd_get = kv->cmd_set = kv->cmd_touch = kv->cmd_flush = 0;
+	kv->get_hits = kv->get_misses = kv->delete_hits = kv->delete_misses = 0;
+	kv->incr_hits = kv->incr_misses = kv->decr_hits = kv->decr_misses = 0;
+	kv->cas_hits = kv->cas_misses = kv->cas_badval = 0;
+	kv->touch_hits = kv->touch_misses = kv->reclaimed = kv->outofmemory = 0;
 	kv_dirty = true;
 }

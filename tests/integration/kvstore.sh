@@ -8,13 +8,16 @@
 # pid, so a `make run` on 11211 does not clash) forwarded to the guest's
 # 11211, a fresh 256 MiB disk:
 #
-#   1. memccapable's ASCII tests all pass.  How many there are is taken
-#      from a stock memcached run here on another port, never hard-coded.
+#   1. memccapable's tests, ASCII and binary, all pass.  How many there
+#      are is taken from a stock memcached run here on another port, never
+#      hard-coded.
 #   2. memccp stores files of 1 B, 100 KiB and 1 MiB.
 #   3. Bad input, each answered with memcached's own reply and then a valid
 #      command on the same connection: a malformed command, a key of 251
 #      bytes, a value of 2 MiB, junk lines, and a client that vanishes
-#      halfway through a value.
+#      halfway through a value; in the binary protocol an unknown opcode
+#      and a 2 MiB value, and a header whose lengths do not add up, which
+#      gets "Invalid arguments" and a closed connection.
 #   4. memccat gives the three files back byte-exact: the bad input lost
 #      nothing and the store kept serving.
 # integration: sequential
@@ -52,7 +55,7 @@ for _ in $(seq 50); do
 	memccapable -h 127.0.0.1 -p $((port + 1)) -T "ascii version" >/dev/null 2>&1 && break
 	sleep 0.1
 done
-memccapable -h 127.0.0.1 -p $((port + 1)) -a -t 10 >"$out/capable-stock.log" 2>&1
+memccapable -h 127.0.0.1 -p $((port + 1)) -t 10 >"$out/capable-stock.log" 2>&1
 kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; mpid=""
 want=$(grep -oE '\[(pass|FAIL)\]' "$out/capable-stock.log" | wc -l)
 
@@ -75,12 +78,12 @@ if [ $up = 0 ]; then
 fi
 ok kvstore-up
 
-timeout 300 memccapable -h 127.0.0.1 -p "$port" -a -t 20 >"$out/capable.log" 2>&1
+timeout 300 memccapable -h 127.0.0.1 -p "$port" -t 20 >"$out/capable.log" 2>&1
 got=$(grep -oE '\[pass\]' "$out/capable.log" | wc -l)
 if [ "$want" -gt 0 ] && [ "$got" = "$want" ] && grep -q 'All tests passed' "$out/capable.log"; then
-	ok "kvstore-memccapable-ascii ($got of $want, as stock memcached)"
+	ok "kvstore-memccapable-ascii-binary ($got of $want, as stock memcached)"
 else
-	fail kvstore-memccapable-ascii "$got passed, stock memcached passed $want" "$out/capable.log"
+	fail kvstore-memccapable-ascii-binary "$got passed, stock memcached passed $want" "$out/capable.log"
 fi
 
 # ---- 2. memccp ----------------------------------------------------------------
@@ -119,6 +122,19 @@ printf "set short 0 0 2\r\nabc\r\nGET after\r\n#!@ junk 1 2 3\r\n\r\n$after" |
 	talk junk-then-command "CLIENT_ERROR bad data chunk\r\nERROR\r\nERROR\r\nERROR\r\nERROR\r\n$after_reply"
 printf 'set half 0 0 100\r\nonly part of it' | timeout 60 "$kvtool" talk -p "$port" -x
 printf "get half\r\n$after" | talk vanished-mid-value "END\r\n$after_reply"
+
+# The binary protocol: bin OP KEYLEN EXTLEN BODYLEN is a request header,
+# res OP STATUS BODYLEN a response header (opaque 0xdeadbeef, cas 0).
+be32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+zero8='\x00\x00\x00\x00\x00\x00\x00\x00'
+bin() { printf '%b' "\\x80\\x$(printf %02x "$1")\\x00\\x$(printf %02x "$2")\\x$(printf %02x "$3")\\x00\\x00\\x00$(be32 "$4")\\xde\\xad\\xbe\\xef$zero8"; }
+res() { printf '%s' "\\x81\\x$(printf %02x "$1")\\x00\\x00\\x00\\x00\\x00\\x$(printf %02x "$2")$(be32 "$3")\\xde\\xad\\xbe\\xef$zero8"; }
+{ bin 0x0a 0 0 0; bin 0x55 0 0 0; bin 0x0a 0 0 0; } |
+	talk binary-unknown-opcode "$(res 0x0a 0 0)$(res 0x55 0x81 15)Unknown command$(res 0x0a 0 0)"
+{ bin 0x01 1 8 $((8 + 1 + 2097152)); printf '%b' "${zero8}k"; head -c 2097152 /dev/zero; bin 0x0a 0 0 0; } |
+	talk binary-value-2MiB "$(res 0x01 3 10)Too large.$(res 0x0a 0 0)"
+{ bin 0x00 10 0 5; printf abcde; } |
+	talk binary-wrong-length "$(res 0x00 4 17)Invalid arguments"
 
 # ---- 4. memccat -------------------------------------------------------------
 bad=""
