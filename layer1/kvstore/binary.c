@@ -88,7 +88,7 @@ static uint8_t plain_op(uint8_t op, bool *quiet)
 }
 
 /*
- * Queues a response: header, extras, key, then body bytes or it's value
+ * Queues a response: header, extras, key, then body bytes or the value of it
  * (it not NULL).  The opcode is the request's own, quiet or not.
  */
 static void respond(struct conn *c, enum bin_status st, const void *ext, uint32_t extlen,

@@ -47,7 +47,7 @@ static void queue_tail(struct conn *c, uint32_t n, struct kv_item *it, bool crlf
 {
 	struct out_entry *last = out_at(c, c->out_tail - 1);
 
-	if (it == NULL && c->out_tail > c->out_head && c->out_tail - 1 >= c->out_ready &&
+	if (it == NULL && c->out_tail != c->out_head && c->out_tail != c->out_ready &&
 	    last->ref == 0 && last->off + last->len == c->olen) {
 		last->len += n;
 	} else {
@@ -65,7 +65,7 @@ static void queue_tail(struct conn *c, uint32_t n, struct kv_item *it, bool crlf
 	c->olen += n;
 }
 
-/* Formats text into obuf and queues it, then it's value and CRLF if it is not NULL. */
+/* Formats text into obuf and queues it, then the value of it and CRLF if it is not NULL. */
 static void queue_text(struct conn *c, const char *fmt, va_list ap, struct kv_item *it)
 {
 	int n = strata_vsnprintf(c->obuf + c->olen, OUT_BYTES - c->olen, fmt, ap);
@@ -139,7 +139,7 @@ static void conn_send(struct conn *c)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	while (c->out_head < c->out_ready) {
+	while (c->out_head != c->out_ready) {
 		struct out_entry *e = out_at(c, c->out_head);
 		uint32_t n;
 		const char *p;
@@ -162,7 +162,7 @@ static void conn_send(struct conn *c)
 /* Lets go of everything c holds; its pcb is gone or going. */
 static void conn_free(struct conn *c)
 {
-	while (c->out_head < c->out_tail) {
+	while (c->out_head != c->out_tail) {
 		struct out_entry *e = out_at(c, c->out_head++);
 
 		if (e->ref != 0)

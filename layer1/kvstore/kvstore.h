@@ -238,7 +238,7 @@ void proto_abandon(struct conn *c);
 void proto_swallow(struct conn *c, uint32_t n);
 
 /*
- * Reads it's value from the input straight into it, then end more bytes
+ * Reads the value of it from the input straight into it, then end more bytes
  * (the ASCII CRLF: 2; binary: 0), then stores it by cmd and cas.
  */
 void proto_read_value(struct conn *c, struct kv_item *it, enum kv_store_cmd cmd, uint64_t cas,
@@ -264,7 +264,7 @@ void binary_value_done(struct conn *c);
 
 /* The protocol's state of one connection (proto.c's), inside struct conn. */
 #define LINE_MAX_BYTES	8192
-#define OUT_ENTRIES	128
+#define OUT_ENTRIES	128	/* a power of two: out_head and out_tail wrap */
 #define OUT_BYTES	16384
 
 enum proto_state {
@@ -308,8 +308,13 @@ struct conn {
 	bool get_cas, get_touch;
 	uint64_t get_expire_ns;
 	/* output */
-	uint32_t out_head, out_tail;	/* counters; entry i at out[i % OUT_ENTRIES] */
-	uint32_t out_ready;		/* entries below this may be sent (durable) */
+	/*
+	 * Counters that wrap, compared only for equality: entry i is at
+	 * out[i % OUT_ENTRIES] (a power of two), and out_head <= out_ready <=
+	 * out_tail in the order they were queued.
+	 */
+	uint32_t out_head, out_tail;
+	uint32_t out_ready;		/* entries before this one may be sent (durable) */
 	uint32_t out_sent;		/* bytes of the head entry sent */
 	uint32_t olen;
 	/* the buffers last: a new connection clears what comes before them */
@@ -328,11 +333,11 @@ bool conn_room(struct conn *c, uint32_t text);
 __attribute__((format(printf, 2, 3)))
 void conn_printf(struct conn *c, const char *fmt, ...);
 
-/* Queues text then its value and CRLF (a get hit); holds it until sent. */
+/* Queues text, then the value of it and CRLF (a get hit); holds it until sent. */
 __attribute__((format(printf, 3, 4)))
 void conn_value(struct conn *c, struct kv_item *it, const char *fmt, ...);
 
-/* Queues n bytes as they are, then it's value if it is not NULL (binary). */
+/* Queues n bytes as they are, then the value of it if it is not NULL (binary). */
 void conn_bytes(struct conn *c, const void *bytes, uint32_t n, struct kv_item *it);
 
 /* Starts the TCP listener on port. */
