@@ -41,7 +41,8 @@
 #define MEM_SIZE			(1024 * 1024)
 #define PBUF_POOL_SIZE			512
 #define MEMP_NUM_PBUF			64
-#define MEMP_NUM_TCP_PCB		16
+/* kvstore serves up to 128 connections at once. */
+#define MEMP_NUM_TCP_PCB		130
 #define MEMP_NUM_TCP_PCB_LISTEN		4
 #define MEMP_NUM_UDP_PCB		4
 #define MEMP_NUM_RAW_PCB		2

@@ -116,3 +116,24 @@ void strata_netif_wait(struct netif *netif, uint64_t max_ns)
 		return;
 	strata_wait(strata_now_ns() + wait_ns);
 }
+
+void strata_netif_qemu_addr(ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
+{
+	IP4_ADDR(ip, 10, 0, 2, 15);
+	IP4_ADDR(mask, 255, 255, 255, 0);
+	IP4_ADDR(gw, 10, 0, 2, 2);
+}
+
+int strata_netif_addr_arg(const char *arg, ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
+{
+	static const char *const names[] = { "ip=", "mask=", "gw=" };
+	ip4_addr_t *addrs[] = { ip, mask, gw };
+
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncmp(arg, names[i], n) == 0)
+			return ip4addr_aton(arg + n, addrs[i]) != 0 ? 1 : -1;
+	}
+	return 0;
+}

@@ -37,6 +37,16 @@ unsigned strata_netif_input(struct netif *netif);
  */
 void strata_netif_wait(struct netif *netif, uint64_t max_ns);
 
+/* QEMU's user network, every payload's default: 10.0.2.15/24 via 10.0.2.2. */
+void strata_netif_qemu_addr(ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw);
+
+/*
+ * Reads a payload argument ip=A.B.C.D, gw=A.B.C.D or mask=A.B.C.D into the
+ * matching address.  0 if arg is none of them, 1 if it is one and was read,
+ * -1 if it is one and its address is malformed.
+ */
+int strata_netif_addr_arg(const char *arg, ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw);
+
 /* Frames dropped by strata_netif_input: malformed, or no pbuf for them. */
 extern unsigned long strata_netif_dropped;
 

@@ -11,6 +11,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
+#include "strata_tcp.h"
 #include "netecho.h"
 
 #define ECHO_PORT	7
@@ -48,16 +49,8 @@ static err_t conn_close(struct conn *c)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	tcp_arg(pcb, NULL);
-	tcp_recv(pcb, NULL);
-	tcp_sent(pcb, NULL);
-	tcp_err(pcb, NULL);
-	tcp_poll(pcb, NULL, 0);
 	conn_free(c);
-	if (tcp_close(pcb) == ERR_OK)
-		return ERR_OK;
-	tcp_abort(pcb);
-	return ERR_ABRT;
+	return strata_tcp_close(pcb);
 }
 
 /* Drops pending's first pbuf, keeping the rest of the chain. */
@@ -145,6 +138,14 @@ static void tcp_echo_err(void *arg, err_t err)
 		conn_free(arg);
 }
 
+static const struct strata_tcp_ops echo_ops = {
+	.recv = tcp_echo_recv,
+	.sent = tcp_echo_sent,
+	.err = tcp_echo_err,
+	.poll = tcp_echo_poll,
+	.poll_ticks = POLL_TICKS,
+};
+
 static err_t tcp_echo_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct conn *c;
@@ -157,12 +158,7 @@ static err_t tcp_echo_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	c->pcb = pcb;
-	tcp_arg(pcb, c);
-	tcp_recv(pcb, tcp_echo_recv);
-	tcp_sent(pcb, tcp_echo_sent);
-	tcp_err(pcb, tcp_echo_err);
-	tcp_poll(pcb, tcp_echo_poll, POLL_TICKS);
-	tcp_nagle_disable(pcb);
+	strata_tcp_attach(pcb, c, &echo_ops);
 	return ERR_OK;
 }
 

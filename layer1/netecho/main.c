@@ -36,36 +36,29 @@ struct config {
 
 static struct config cfg;
 
-static bool parse_addr(const char *s, ip4_addr_t *a)
+/* Reads one of netecho's own arguments; false if a is none, or malformed. */
+static bool own_arg(const char *a, struct config *c)
 {
-	return ip4addr_aton(s, a) != 0;
+	if (strcmp(a, "dhcp") == 0)
+		c->dhcp = true;
+	else if (strcmp(a, "selftest-ping") == 0)
+		c->ping = true;
+	else if (strncmp(a, "exit-after=", 11) == 0)
+		return strata_parse_u64(a + 11, 10, &c->exit_after_s);
+	else
+		return false;
+	return true;
 }
 
 /* Fills c from argv; false (after saying why) on a bad argument. */
 static bool parse_args(int argc, char **argv, struct config *c)
 {
-	IP4_ADDR(&c->ip, 10, 0, 2, 15);
-	IP4_ADDR(&c->mask, 255, 255, 255, 0);
-	IP4_ADDR(&c->gw, 10, 0, 2, 2);
+	strata_netif_qemu_addr(&c->ip, &c->mask, &c->gw);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		bool ok = true;
+		int addr = strata_netif_addr_arg(a, &c->ip, &c->mask, &c->gw);
 
-		if (strcmp(a, "dhcp") == 0)
-			c->dhcp = true;
-		else if (strcmp(a, "selftest-ping") == 0)
-			c->ping = true;
-		else if (strncmp(a, "exit-after=", 11) == 0)
-			ok = strata_parse_u64(a + 11, 10, &c->exit_after_s);
-		else if (strncmp(a, "ip=", 3) == 0)
-			ok = parse_addr(a + 3, &c->ip);
-		else if (strncmp(a, "gw=", 3) == 0)
-			ok = parse_addr(a + 3, &c->gw);
-		else if (strncmp(a, "mask=", 5) == 0)
-			ok = parse_addr(a + 5, &c->mask);
-		else
-			ok = false;
-		if (!ok) {
+		if (addr < 0 || (addr == 0 && !own_arg(a, c))) {
 			strata_printf("netecho: bad argument: %s\n", a);
 			return false;
 		}

@@ -24,7 +24,7 @@ port=$((26000 + ($$ % 1000) * 2))
 
 # shellcheck source=../net/netecho.sh
 . "$(dirname "$0")/../net/netecho.sh"
-netecho_built syncecho || exit 0
+lwip_payload_built syncecho syncecho || exit 0
 
 # ---- 1. no disk: as netecho ---------------------------------------------
 qpid="" qsh="" cpid=""

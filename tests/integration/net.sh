@@ -27,7 +27,7 @@ mkdir -p "$out"
 
 # shellcheck source=../net/netecho.sh
 . "$(dirname "$0")/../net/netecho.sh"
-netecho_built netecho || exit 0
+lwip_payload_built netecho net || exit 0
 port=$((20000 + ($$ % 1000) * 4))
 trap netecho_stop EXIT
 start() { netecho_start "$out" "$@"; }

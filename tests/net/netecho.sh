@@ -10,25 +10,9 @@
 
 netecho_pgid=""
 
-# ok NAME, fail NAME WHY [LOG]: the lines tests/run.sh counts, a failure
-# with LOG's end.
-ok() { echo "ok   $1"; }
-fail() {
-	echo "FAIL $1: $2"
-	[ -n "${3:-}" ] && [ -f "$3" ] && tail -15 "$3" | sed 's/^/    | /'
-}
-
-# netecho_built PAYLOAD: true when PAYLOAD.elf was built; if not, a FAIL
-# line, or a skip line when lwIP's sources could not be fetched.
-netecho_built() {
-	[ -f "$build/layer1/$1.elf" ] && return 0
-	if [ -f "$build/lwip/stamp" ]; then
-		fail "$1" "$1.elf was not built"
-	else
-		echo "skip $1: lwIP's sources could not be fetched, so $1 was not built"
-	fi
-	return 1
-}
+# The result lines and the built check, shared with the other network tests.
+# shellcheck source=report.sh
+. "$(dirname "${BASH_SOURCE[0]}")/report.sh"
 
 # netecho_start DIR NAME "ARGS" NETSPEC [PAYLOAD [DISK]]: serial log in
 # DIR/NAME.log.  PAYLOAD is netecho or syncecho (its program under another

@@ -1,0 +1,156 @@
+#!/bin/bash
+# tests/integration/kvstore.sh BUILD: the kvstore payload (layer1/kvstore)
+# against stock memcached clients (Debian's libmemcached-tools) and
+# tests/net/kvtool.  Prints one "ok   NAME", "FAIL NAME: why" or "skip
+# NAME: why" line per check, as tests/run.sh counts them.
+#
+# One boot, QEMU's user network with a host port (24000..27999, from our
+# pid, so a `make run` on 11211 does not clash) forwarded to the guest's
+# 11211, a fresh 256 MiB disk:
+#
+#   1. memccapable's tests, ASCII and binary, all pass.  How many there
+#      are is taken from a stock memcached run here on another port, never
+#      hard-coded.
+#   2. memccp stores files of 1 B, 100 KiB and 1 MiB.
+#   3. Bad input, each answered with memcached's own reply and then a valid
+#      command on the same connection: a malformed command, a key of 251
+#      bytes, a value of 2 MiB, junk lines, and a client that vanishes
+#      halfway through a value; in the binary protocol an unknown opcode
+#      and a 2 MiB value, and a header whose lengths do not add up, which
+#      gets "Invalid arguments" and a closed connection.
+#   4. memccat gives the three files back byte-exact: the bad input lost
+#      nothing and the store kept serving.
+# integration: sequential
+set -u
+build=${1:-build}
+images=$(cd "$(dirname "$0")/../../images" && pwd)
+out=$build/tests/out/kvstore
+kvtool=$build/bin/kvtool
+rm -rf "$out"
+mkdir -p "$out"
+
+# shellcheck source=../net/report.sh
+. "$(dirname "$0")/../net/report.sh"
+lwip_payload_built kvstore kvstore || exit 0
+for tool in memcached memccapable memccp memccat; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "skip kvstore: no $tool (images/deps.sh installs memcached and libmemcached-tools)"
+		exit 0
+	fi
+done
+
+port=$((24000 + ($$ % 1000) * 4))
+qpgid="" mpid=""
+stop_all() {
+	[ -n "$qpgid" ] && kill -- "-$qpgid" 2>/dev/null && wait "$qpgid" 2>/dev/null
+	[ -n "$mpid" ] && kill "$mpid" 2>/dev/null && wait "$mpid" 2>/dev/null
+	qpgid="" mpid=""
+}
+trap stop_all EXIT
+
+# ---- 1. memccapable, stock memcached first --------------------------------
+memcached -p $((port + 1)) -U 0 -l 127.0.0.1 -u "$(id -un)" >"$out/memcached.log" 2>&1 &
+mpid=$!
+for _ in $(seq 50); do
+	memccapable -h 127.0.0.1 -p $((port + 1)) -T "ascii version" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+memccapable -h 127.0.0.1 -p $((port + 1)) -t 10 >"$out/capable-stock.log" 2>&1
+kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; mpid=""
+want=$(grep -oE '\[(pass|FAIL)\]' "$out/capable-stock.log" | wc -l)
+
+"$images/mkiso.sh" "$out/kvstore.iso" "$build/layer0.elf" "$build/layer1/kvstore.elf" \
+	"durable=sync exit-after=900" "" >/dev/null
+truncate -s 256M "$out/disk.img"
+setsid "$images/qemu.sh" --iso "$out/kvstore.iso" --disk "$out/disk.img" \
+	--net "user,hostfwd=tcp:127.0.0.1:$port-:11211" --log "$out/serial.log" --quiet \
+	</dev/null 2>"$out/qemu.err" &
+qpgid=$!
+up=0
+for _ in $(seq 1200); do
+	grep -aq '^kvstore: up ' "$out/serial.log" 2>/dev/null && { up=1; break; }
+	kill -0 "$qpgid" 2>/dev/null || break
+	sleep 0.1
+done
+if [ $up = 0 ]; then
+	fail kvstore-up "kvstore never said it was up" "$out/serial.log"
+	exit 0
+fi
+ok kvstore-up
+
+timeout 300 memccapable -h 127.0.0.1 -p "$port" -t 20 >"$out/capable.log" 2>&1
+got=$(grep -oE '\[pass\]' "$out/capable.log" | wc -l)
+if [ "$want" -gt 0 ] && [ "$got" = "$want" ] && grep -q 'All tests passed' "$out/capable.log"; then
+	ok "kvstore-memccapable-ascii-binary ($got of $want, as stock memcached)"
+else
+	fail kvstore-memccapable-ascii-binary "$got passed, stock memcached passed $want" "$out/capable.log"
+fi
+
+# ---- 2. memccp ----------------------------------------------------------------
+files=(one:1 hundredk:102400 onemeg:1048576)
+for f in "${files[@]}"; do
+	head -c "${f#*:}" /dev/urandom >"$out/${f%%:*}"
+done
+servers=--servers=127.0.0.1:$port
+if (cd "$out" && timeout 120 memccp "$servers" one hundredk onemeg) >"$out/memccp.log" 2>&1; then
+	ok "kvstore-memccp (1 B, 100 KiB, 1 MiB)"
+else
+	fail kvstore-memccp "memccp failed" "$out/memccp.log"
+fi
+
+# ---- 3. bad input ---------------------------------------------------------------
+# talk NAME EXPECTED: sends stdin on one connection; the replies must be EXPECTED.
+talk() {
+	printf '%b' "$2" >"$out/$1.want"
+	timeout 60 "$kvtool" talk -p "$port" -q 3000 >"$out/$1.got" 2>&1
+	if cmp -s "$out/$1.want" "$out/$1.got"; then
+		ok "kvstore-$1"
+	else
+		fail "kvstore-$1" "got $(od -c "$out/$1.got" | head -5 | tr -s ' ' | tr '\n' ' ')"
+	fi
+}
+after='set after 0 0 2\r\nok\r\nget after\r\n'
+after_reply='STORED\r\nVALUE after 0 2\r\nok\r\nEND\r\n'
+printf "set a x 0 1\r\nx\r\nbogus\r\n$after" |
+	talk bad-command "CLIENT_ERROR bad command line format\r\nERROR\r\nERROR\r\n$after_reply"
+key251=$(head -c 251 /dev/zero | tr '\0' k)
+printf "set $key251 0 0 1\r\nx\r\nget $key251\r\n$after" |
+	talk key-251-bytes "CLIENT_ERROR bad command line format\r\nERROR\r\nCLIENT_ERROR bad command line format\r\n$after_reply"
+{ printf 'set big 0 0 2097152\r\n'; head -c 2097152 /dev/zero; printf "\r\nget big\r\n$after"; } |
+	talk value-2MiB "SERVER_ERROR object too large for cache\r\nEND\r\n$after_reply"
+printf "set short 0 0 2\r\nabc\r\nGET after\r\n#!@ junk 1 2 3\r\n\r\n$after" |
+	talk junk-then-command "CLIENT_ERROR bad data chunk\r\nERROR\r\nERROR\r\nERROR\r\nERROR\r\n$after_reply"
+printf 'set half 0 0 100\r\nonly part of it' | timeout 60 "$kvtool" talk -p "$port" -x
+printf "get half\r\n$after" | talk vanished-mid-value "END\r\n$after_reply"
+
+# The binary protocol: bin OP KEYLEN EXTLEN BODYLEN is a request header,
+# res OP STATUS BODYLEN a response header (opaque 0xdeadbeef, cas 0).
+be32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+zero8='\x00\x00\x00\x00\x00\x00\x00\x00'
+bin() { printf '%b' "\\x80\\x$(printf %02x "$1")\\x00\\x$(printf %02x "$2")\\x$(printf %02x "$3")\\x00\\x00\\x00$(be32 "$4")\\xde\\xad\\xbe\\xef$zero8"; }
+res() { printf '%s' "\\x81\\x$(printf %02x "$1")\\x00\\x00\\x00\\x00\\x00\\x$(printf %02x "$2")$(be32 "$3")\\xde\\xad\\xbe\\xef$zero8"; }
+{ bin 0x0a 0 0 0; bin 0x55 0 0 0; bin 0x0a 0 0 0; } |
+	talk binary-unknown-opcode "$(res 0x0a 0 0)$(res 0x55 0x81 15)Unknown command$(res 0x0a 0 0)"
+{ bin 0x01 1 8 $((8 + 1 + 2097152)); printf '%b' "${zero8}k"; head -c 2097152 /dev/zero; bin 0x0a 0 0 0; } |
+	talk binary-value-2MiB "$(res 0x01 3 10)Too large.$(res 0x0a 0 0)"
+{ bin 0x00 10 0 5; printf abcde; } |
+	talk binary-wrong-length "$(res 0x00 4 17)Invalid arguments"
+
+# ---- 4. memccat -------------------------------------------------------------
+bad=""
+for f in "${files[@]}"; do
+	n=${f%%:*}
+	rm -f "$out/$n.back"
+	timeout 120 memccat "$servers" --file="$out/$n.back" "$n" >>"$out/memccat.log" 2>&1
+	cmp -s "$out/$n" "$out/$n.back" || bad="$bad $n"
+done
+if [ -z "$bad" ]; then
+	ok "kvstore-memccat-byte-exact (1 B, 100 KiB, 1 MiB)"
+else
+	fail kvstore-memccat-byte-exact "differs:$bad" "$out/memccat.log"
+fi
+if grep -aq '^strata: exit' "$out/serial.log"; then
+	fail kvstore-still-running "the machine stopped" "$out/serial.log"
+else
+	ok kvstore-still-running
+fi
