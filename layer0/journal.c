@@ -32,7 +32,6 @@
 #define ENTRIES		(JOURNAL_BLOCK / sizeof(struct jentry))
 #define HEAD_ENTRIES	3	/* a head block's first entries hold struct jhead */
 #define FINISHED	(JOURNAL_PIPELINE * 2)	/* results journal_wait keeps */
-#define SUM_AT_BEGIN	16	/* pages a record may checksum in journal_begin, so its head goes too */
 
 struct jsuper {
 	uint64_t magic;
@@ -732,11 +731,6 @@ enum journal_error journal_begin(struct journal *j, const struct jpage *pages, u
 	j->next_seq++;
 	*seq = r->seq;
 	runs_send(j);
-	if (n <= SUM_AT_BEGIN) {
-		/* A few pages cost less to checksum now than the head's wait for an advance. */
-		entries_fill(r);
-		runs_send(j);
-	}
 	return J_OK;
 }
 
