@@ -19,7 +19,7 @@
  *   | n entries | order of the entries | layer 0's blob | (1)  |
  *   +-----------+----------------------+----------------+------+
  *   head: magic, seq, prev, install, n, state bytes, then per page
- *         {home, CRC-32C}
+ *         {home, checksum} (journal.c's page_sum)
  *   seal: magic, seq, prev, install, where the record starts and its
  *         length, the CRC-32C of the head and state blocks, and its own
  *
@@ -58,7 +58,7 @@
  * in log order, so a later record's copy of a page wins), the first position
  * without one ends the walk, and the log then keeps the newest alone: its
  * state is the checkpoint to resume, again after a cut before the next one.
- * A sealed record whose head, state or pages fail their CRC means the disk
+ * A sealed record whose head, state or pages fail their checksums means the disk
  * broke its promises: recovery refuses it rather than resume into a state no
  * checkpoint had.
  *
@@ -177,7 +177,7 @@ enum journal_error journal_begin(struct journal *j, const struct jpage *pages, u
     const void *state, uint32_t state_bytes, uint64_t *seq);
 /*
  * Moves every record in flight along without ever waiting: polls the device,
- * computes page CRCs of submitted runs, submits heads, flushes, seals, and
+ * computes page checksums of submitted runs, submits heads, flushes, seals, and
  * requests that waited for a free slot.  Callable at any point where no other
  * journal call runs (an interrupt that hit layer 1).  At its end, with the
  * journal's state updated, calls j->done(j->ctx, seq, error) for each record

@@ -754,6 +754,33 @@ START_TEST(a_damaged_sealed_record_is_refused)
 }
 END_TEST
 
+/*
+ * A flipped bit in a page of a sealed record (a disk that lied about a
+ * write) fails that page's checksum: recovery refuses the disk.
+ */
+START_TEST(a_damaged_page_of_a_sealed_record_is_refused)
+{
+	uint8_t st[JOURNAL_STATE_MAX], bad[SECTOR];
+	struct jrecovery r;
+
+	workload(9, 0);
+	for (uint64_t s = JOURNAL_START / SECTOR; s < NSECTORS; s++) {
+		disk_crash(d.nlog, 0);
+		if (d.sec[s] == 0)
+			continue;
+		memcpy(bad, d.sec[s], SECTOR);
+		bad[300] ^= 0x10;
+		d.sec[s] = bad;
+		journal_setup();
+		if (journal_recover(&j, st, &r) == J_CORRUPT && strstr(r.why, "page") != 0) {
+			workload_free();
+			return;
+		}
+	}
+	ck_abort_msg("no damaged page of a sealed record was refused");
+}
+END_TEST
+
 /* A superblock torn as it is written leaves the other, older one. */
 START_TEST(a_torn_superblock_falls_back_to_the_other)
 {
@@ -924,6 +951,7 @@ int main(void)
 	tcase_add_test(t, an_older_format_journal_is_refused);
 	tcase_add_test(t, recovery_is_idempotent);
 	tcase_add_test(t, a_damaged_sealed_record_is_refused);
+	tcase_add_test(t, a_damaged_page_of_a_sealed_record_is_refused);
 	tcase_add_test(t, a_torn_superblock_falls_back_to_the_other);
 	tcase_add_test(t, a_blank_disk_has_no_journal);
 	tcase_add_test(t, another_installs_journal_is_none);
