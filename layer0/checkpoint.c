@@ -376,8 +376,9 @@ uint64_t checkpoint_cover(void)
 
 	if (!cp.on)
 		return 0;
-	if (cp.extsync_ns == 0 && l1_frame != 0 && !cp.taking && !l1_stepping() &&
-	    (seq = take(l1_frame, 0)) != 0)
+	/* Idle, the checkpoint starts now; else the doorbells of the next extsync_ns share one. */
+	if ((cp.extsync_ns == 0 || cp.inflight == 0) && l1_frame != 0 && !cp.taking &&
+	    !l1_stepping() && (seq = take(l1_frame, 0)) != 0)
 		return seq;
 	if (cp.cover_by == 0)
 		cp.cover_by = clock_ns() + cp.extsync_ns;
