@@ -391,11 +391,6 @@ uint64_t checkpoint_covered(void)
 	return cp.on ? l1.info->checkpoint_seq : 0;
 }
 
-uint64_t checkpoint_extsync_ns(void)
-{
-	return cp.extsync_ns;
-}
-
 static void print_timing(void)
 {
 	kprintf("strata: checkpoint: pause mean %lu us max %lu us, durable mean %lu us max %lu us, "

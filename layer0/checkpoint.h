@@ -37,12 +37,6 @@ void checkpoint_room(struct trapframe *tf);
 uint64_t checkpoint_cover(void);
 /* The newest durable checkpoint's number: it and every one before it are durable. */
 uint64_t checkpoint_covered(void);
-/*
- * extsync=MS of layer 0's command line, in ns (default 2 ms): how long the
- * doorbells of an extsync payload may wait for the checkpoint that covers
- * them to start.  0: one starts at every doorbell.
- */
-uint64_t checkpoint_extsync_ns(void);
 /* Layer 1 exits: a last checkpoint that says so, and everything home. */
 void checkpoint_exit(struct trapframe *tf);
 
