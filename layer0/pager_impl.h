@@ -111,7 +111,6 @@ void prefetch_more(void);
 
 /* pager_writeback.c */
 int page_out_cluster(uint32_t victim);
-int page_out_one(uint32_t i);
 void home_start(const struct jpage *pages, uint32_t n);
 bool home_reap(bool wait);
 bool home_write_allowed(const struct cpage *c);

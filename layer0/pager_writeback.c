@@ -1,10 +1,9 @@
 /*
  * Writing dirty pages to their home on the disk: the cluster around an
- * eviction's victim, a journaled page about to change, and pager_sync()'s
- * every dirty page in order.  All go through page_out(), the one way a page
- * reaches its home, which asks home_write_allowed() first: that is where the
- * checkpoint rule ("nothing newer than the last durable checkpoint
- * overwrites its home location") lives.
+ * eviction's victim, a durable checkpoint's pages in the background, and
+ * pager_sync()'s every dirty page in order.  Each asks home_write_allowed()
+ * first: that is where the checkpoint rule ("nothing newer than the last
+ * durable checkpoint overwrites its home location") lives.
  */
 #include "defs.h"
 #include "blkdev.h"
@@ -203,9 +202,9 @@ void home_start(const struct jpage *pages, uint32_t n)
 		return;
 	home_reap(false);
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = desc_keyed(pages[k].home);
+		uint32_t i;
 
-		if (i != NIL && (pg.cp[i].flags & (CP_JOURNALED | CP_PINNED)) == CP_JOURNALED)
+		if (writable_dirty(pages[k].home, &i))
 			pg.order[m++] = i;
 	}
 	sort_by_page(pg.order, m);
