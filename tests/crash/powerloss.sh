@@ -29,8 +29,15 @@
 # before the first or after the exit's), at a value its clock agrees with:
 # not below the logged run's newest mark before that clock, nor above the
 # most that mark allowed (tally_seals).
+#
+# With CHURN=B in the environment, each step also stamps B pages of the
+# counter's churn area (layer1/counter/main.c, churn=B), so a few steps fill
+# the 16 MiB journal and layer 0 cleans it every few commits (kind
+# powerloss-churn): a cleaning that released a record before its pages were
+# home would lose the pages only that record held, and the resumed counter
+# finds them stale.
 set -u
-build=${1:-build} n=${2:-20} interval=${3:-} kind=powerloss${3:+-cp$3}
+build=${1:-build} n=${2:-20} interval=${3:-} kind=powerloss${3:+-cp$3}${CHURN:+-churn}
 steps=${STEPS:-${interval:+5000000}}
 steps=${steps:-40}
 . "$(dirname "$0")/lib.sh"
@@ -42,7 +49,7 @@ fail() { echo "  $kind: $1" >&2; summary 0 0 0 0 0; exit 1; }
 if [ -n "$interval" ]; then
 	crash_prepare "every=0 steps=$steps" "checkpoint=$interval"
 else
-	crash_prepare "every=1 steps=$steps" "checkpoint=0"
+	crash_prepare "every=1 steps=$steps${CHURN:+ churn=$CHURN}" "checkpoint=0"
 fi
 cp --sparse=always "$out/disk.img" "$out/base.img"
 : >"$out/log.bin"
