@@ -14,6 +14,11 @@
 #      the first reply of its boot, and the next boot of the same disk
 #      resumes.  Its first reply must be above every value the host received
 #      before the cut: the count a client has seen is never taken back.
+#   3. The same with CUTS cuts by `system_reset` over QMP, all in one QEMU
+#      (as tests/crash/reset.sh), one udpcount asking throughout: a reset
+#      drops the frames layer 0 holds, and the machine resumes its last
+#      durable checkpoint, which covers every reply it let out.  So the
+#      counts the host receives, across every reset, only ever go up.
 # integration: sequential
 set -u
 build=${1:-build} n=${2:-${EXTSYNC_CUTS:-10}} kind=extsync
@@ -101,4 +106,67 @@ answered $first" "$log"
 done
 ok "extsync-sigkill ($n cuts, $seen counts; the first reply after a resume was at least $lowest \
 above the last before its cut)"
-rm -f "$out/disk.img" "$out/syncecho.iso"
+
+# ---- 3. resets: no reply is taken back -----------------------------------
+# replies FILE: how many replies FILE holds.
+replies() { wc -l <"$1"; }
+
+# reset_cuts: n resets at random instants, each once the boot before has
+# answered anew; 1 if a boot never answered.
+reset_cuts() {
+	local had
+	for i in $(seq 1 "$n"); do
+		had=$(replies "$out/reset-replies.txt")
+		for _ in $(seq 600); do
+			[ "$(replies "$out/reset-replies.txt")" -gt "$had" ] && break
+			kill -0 "$qpid" 2>/dev/null || return 1
+			sleep 0.1
+		done
+		[ "$(replies "$out/reset-replies.txt")" -gt "$had" ] || return 1
+		rand_sleep 1000
+		echo '{"execute": "system_reset"}' >&3
+		sleep 0.2
+	done
+}
+
+rm -f "$out/disk.img" "$out/reset.log"
+truncate -s 64M "$out/disk.img"
+mkfifo "$out/qmp.in" "$out/qmp.out"
+qemu_timeout=$((60 + n * 10))
+boot_bg "$out/reset.log" "$out/disk.img" "$out/syncecho.iso" -action reboot=reset \
+	-chardev "pipe,id=qmp,path=$out/qmp" -mon chardev=qmp,mode=control
+cat "$out/qmp.out" >"$out/qmp.log" &
+drain=$!
+exec 3<>"$out/qmp.in"
+echo '{"execute": "qmp_capabilities"}' >&3
+"$bin/udpcount" -p $((port + 1)) -t 60 >"$out/reset-replies.txt" 2>"$out/reset-replies.err" &
+cpid=$!
+reset_cuts
+answered=$?
+# The last boot's answers after its resume.
+had=$(replies "$out/reset-replies.txt")
+sleep 2
+echo '{"execute": "quit"}' >&3
+exec 3>&-
+sleep 1
+stop_qemu
+kill "$cpid" "$drain" 2>/dev/null
+wait "$cpid" "$drain" 2>/dev/null
+cpid=""
+resumed=$(grep -ac '^strata: checkpoint: resuming checkpoint' "$out/reset.log")
+fell=$(awk 'NR > 1 && $1 + 0 <= last { print NR ": " $1 " after " last; exit } { last = $1 + 0 }' \
+	"$out/reset-replies.txt")
+if [ "$answered" != 0 ]; then
+	fail extsync-reset "a boot after a reset never answered: $(cat "$out/reset-replies.err")" \
+		"$out/reset.log"
+elif [ "$resumed" != "$n" ]; then
+	fail extsync-reset "$n resets, but $resumed boots resumed a checkpoint" "$out/reset.log"
+elif [ -n "$fell" ]; then
+	fail extsync-reset "a count the host had seen was taken back: reply $fell" "$out/reset.log"
+elif [ "$(replies "$out/reset-replies.txt")" -le "$had" ]; then
+	fail extsync-reset "no reply after the last reset's resume" "$out/reset.log"
+else
+	ok "extsync-reset ($n resets, $(replies "$out/reset-replies.txt") replies, every one above \
+those before it)"
+fi
+rm -f "$out/disk.img" "$out/syncecho.iso" "$out/qmp.in" "$out/qmp.out"
