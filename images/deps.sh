@@ -10,6 +10,9 @@ xorriso mtools qemu-system-x86 ovmf check pkg-config clang gdb dpkg-dev e2fsprog
 # memccat; a host memcached to count memccapable's tests against; twemproxy.
 SERVICES="memcached nutcracker"
 PACKAGES="$PACKAGES libmemcached-tools $SERVICES"
+# The Linux guest that benchmarks compare with (images/linux-initramfs.sh):
+# Debian's kernel, busybox, and liburing for its random-read tool.
+PACKAGES="$PACKAGES linux-image-amd64 busybox-static liburing-dev"
 
 missing=""
 for p in $PACKAGES; do
@@ -28,6 +31,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "strata: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# QEMU boots Debian's kernel with an initramfs of our own: INITRD=No spares
+# initramfs-tools' kernel hook the minutes of building one for this host.
+export INITRD=No
 apt-get update -q >&2
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >&2

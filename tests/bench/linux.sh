@@ -1,0 +1,94 @@
+#!/bin/bash
+# tests/bench/linux.sh BUILD: prints "NAME VALUE UNIT" lines for a Linux
+# guest, the yardstick of issues 16 and 17: Debian's kernel with an
+# initramfs of Debian's memcached, busybox and our static tools
+# (images/linux-initramfs.sh), booted by images/qemu.sh in the machine
+# Strata's benchmarks use (q35, TCG, 128 MiB, virtio-net-pci on QEMU's user
+# network, virtio-blk-pci), each figure measured the way Strata's is:
+#   linux_udp_echo_rtt_us     tests/net/udpecho, 3000 datagrams one in
+#                             flight, median round trip, to tests/linux/
+#                             udpechod on the guest's port 7: as
+#                             net_udp_echo_rtt_us (tests/bench/net.sh)
+#   linux_memcached_ops_per_s tests/net/kvload.sh, memcaslap's load for
+#   linux_memcached_p99_us    STRATA_KV_SECONDS (20) against memcached (its
+#                             Debian defaults: 4 threads, 64 MiB) through a
+#                             forwarded port, as kvstore's kv_ops_per_s_*
+#   linux_randread_qd1_per_s  tests/linux/randread on a 256 MiB raw disk,
+#   linux_randread_qd32_per_s fully allocated, cache=none, -mem-prealloc
+#                             (tests/bench/random.sh's disk): random 4 KiB
+#                             O_DIRECT reads for 5 s by one thread's pread,
+#                             then for 5 s 32 in flight through io_uring
+# Each is the median of RUNS boots of each kind (STRATA_BENCH_RUNS, 3).
+# Without the guest's Debian packages it prints a skip line on stderr, no
+# figures, and exits 0 (images/deps.sh installs them).
+set -u
+build=$1
+images=$(cd "$(dirname "$0")/../../images" && pwd)
+here=$(cd "$(dirname "$0")/.." && pwd)
+runs=${STRATA_BENCH_RUNS:-3}
+kvsecs=${STRATA_KV_SECONDS:-20}
+secs=5
+dir=$build/bench/linux
+bin=$build/bin
+disk=$dir/disk.img
+mkdir -p "$dir"
+[ -x "$bin/udpecho" ] || { echo "linux.sh: $bin/udpecho not built" >&2; exit 1; }
+# shellcheck source=../linux/guest.sh
+. "$here/linux/guest.sh"
+trap netecho_stop EXIT
+linux_build 2>"$dir/build.err"
+case $? in
+0) ;;
+3) echo "linux.sh: skip, no Linux guest: $(cat "$dir/build.err")" >&2; exit 0 ;;
+*) echo "linux.sh: the Linux guest did not build:" >&2; cat "$dir/build.err" >&2; exit 1 ;;
+esac
+# Ports of this script's own range (32000..32499), from our pid.
+port=$((32000 + ($$ % 250) * 2))
+
+# One boot of mode=net: the echo, then memcached.
+net() {
+	linux_start "$dir" net "user,hostfwd=udp:127.0.0.1:$port-:7,hostfwd=tcp:127.0.0.1:$((port + 1))-:11211"
+	linux_up "$dir" net 180 ||
+		{ echo "linux.sh: the guest never came up" >&2; tail -n 20 "$dir/net.log" "$dir/net.err" >&2; return 1; }
+	"$bin/udpecho" -p "$port" -n 3000 -w 1 >"$dir/rtt.out" 2>&1 ||
+		{ echo "linux.sh: the echo failed:" >&2; cat "$dir/rtt.out" >&2; return 1; }
+	rtt+=("$(sed -nE 's/.* rtt_median_us ([0-9]+) .*/\1/p' "$dir/rtt.out")")
+	local kv
+	kv=$("$here/net/kvload.sh" "127.0.0.1:$((port + 1))" "$kvsecs") || return 1
+	ops+=("${kv% *}") p99+=("${kv#* }")
+	netecho_stop
+}
+
+linux_qemu_disk() {
+	"$images/qemu.sh" "${linux_boot[@]}" --append "$linux_append mode=disk secs=$secs" \
+		--timeout 600 --log "$dir/disk.log" -- \
+		-drive "file=$disk,if=none,id=d0,format=raw,cache=none" -device virtio-blk-pci,drive=d0 \
+		-mem-prealloc </dev/null 2>"$dir/disk.log.err"
+}
+
+# One boot of mode=disk: randread at depth 1, then 32 (O_DIRECT and
+# cache=none: no cache between it and the host's storage).
+disk() {
+	linux_qemu_disk || true # it powers itself off: qemu.sh's 125
+	grep -aq '^linux: done' "$dir/disk.log" ||
+		{ echo "linux.sh: randread failed:" >&2; tail -n 20 "$dir/disk.log" "$dir/disk.log.err" >&2; return 1; }
+	qd1+=("$(sed -nE 's/^randread: depth 1 .* per_s ([0-9]+).*/\1/p' "$dir/disk.log")")
+	qd32+=("$(sed -nE 's/^randread: depth 32 .* per_s ([0-9]+).*/\1/p' "$dir/disk.log")")
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# 256 MiB of real blocks, as random.sh's.
+rm -f "$disk"
+dd if=/dev/zero of="$disk" bs=1M count=256 status=none
+rtt=() ops=() p99=() qd1=() qd32=()
+for _ in $(seq "$runs"); do
+	net || exit 1
+	disk || exit 1
+done
+rm -f "$disk"
+echo "linux_udp_echo_rtt_us $(median "${rtt[@]}") us"
+echo "linux_memcached_ops_per_s $(median "${ops[@]}") ops/s"
+echo "linux_memcached_p99_us $(median "${p99[@]}") us"
+echo "linux_randread_qd1_per_s $(median "${qd1[@]}") reads/s"
+echo "linux_randread_qd32_per_s $(median "${qd32[@]}") reads/s"
