@@ -19,7 +19,8 @@ kvtool=$build/bin/kvtool
 n=$((mib * 1024 * 1024 / size))
 # The disk: the values, a fifth more for the chunks' rounding up to their
 # slab class and the index, and 96 MiB for the image, the journal and the table's alignment.
-disk_mib=$((mib + mib / 5 + 96))
+# KVFILL_DISK_MIB= gives another size (a disk much larger than the store).
+disk_mib=${KVFILL_DISK_MIB:-$((mib + mib / 5 + 96))}
 # A port of the range 31000-31999, from the pid, so parallel runs differ.
 port=$((31000 + ($$ % 250) * 4))
 rm -rf "$dir"
