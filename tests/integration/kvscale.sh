@@ -10,8 +10,8 @@
 #   kvscale-restart    one machine killed (SIGKILL of its QEMU) and booted
 #                      again on its disk resumes, and serves every key it held,
 #                      read directly and through the proxy
-# Ports: four consecutive ones of 31000-31999 picked from the pid, so runs
-# of different engineers and shells differ.  Every QEMU and nutcracker it
+# Ports: five consecutive free ones of 31000-31999 (the proxy, the three
+# machines, nutcracker's stats), the search starting from the pid.  Every QEMU and nutcracker it
 # starts is killed on exit.
 # integration: sequential
 set -u
@@ -32,26 +32,32 @@ if ! command -v nutcracker >/dev/null || ! command -v memcaslap >/dev/null; then
 	exit 0
 fi
 
-base=$((31000 + ($$ % 240) * 4 + 40))
+# shellcheck source=../net/ports.sh
+. "$here/../net/ports.sh"
+base=$(free_ports 5) || { fail kvscale "no 5 free ports in 31000-31999"; exit 0; }
 proxy=$base
 names=(a b c)
-declare -A port qpid qsh
+declare -A port qpid qsh qlog
 for i in 0 1 2; do
 	port[${names[$i]}]=$((base + 1 + i))
 done
 nutpid=""
 
-# stop NAME: SIGKILL of machine NAME's QEMU, waited for.
+# stop NAME: SIGKILL of machine NAME's QEMU, waited for (its pid from its
+# pidfile if it was not read yet).
 stop() {
+	[ -z "${qpid[$1]:-}" ] && [ -n "${qlog[$1]:-}" ] && [ -s "${qlog[$1]}.pid" ] &&
+		qpid[$1]=$(cat "${qlog[$1]}.pid")
 	[ -n "${qpid[$1]:-}" ] && kill -9 "${qpid[$1]}" 2>/dev/null
 	[ -n "${qsh[$1]:-}" ] && wait "${qsh[$1]}" 2>/dev/null
-	qpid[$1]="" qsh[$1]=""
+	qpid[$1]="" qsh[$1]="" qlog[$1]=""
 }
 cleanup() {
 	for m in "${names[@]}"; do stop "$m"; done
 	[ -n "$nutpid" ] && kill "$nutpid" 2>/dev/null && wait "$nutpid" 2>/dev/null
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 "$images/mkiso.sh" "$out/kvstore.iso" "$build/layer0.elf" "$build/layer1/kvstore.elf" \
 	"durable=sync" "" >/dev/null || { fail kvscale "no ISO"; exit 0; }
@@ -65,7 +71,7 @@ start() {
 	"$images/qemu.sh" --iso "$out/kvstore.iso" --disk "$out/$m.img" --disk-cache unsafe \
 		--mem 64M --timeout 600 --net "user,hostfwd=tcp:127.0.0.1:${port[$m]}-:11211" \
 		--log "$log" --quiet -- -pidfile "$log.pid" </dev/null 2>>"$out/qemu.err" &
-	qsh[$m]=$!
+	qsh[$m]=$! qlog[$m]=$log
 }
 
 # serving NAME LOG: waits until machine NAME says it serves; 1 if its QEMU

@@ -21,12 +21,14 @@ n=$((mib * 1024 * 1024 / size))
 # slab class and the index, and 96 MiB for the image, the journal and the table's alignment.
 # KVFILL_DISK_MIB= gives another size (a disk much larger than the store).
 disk_mib=${KVFILL_DISK_MIB:-$((mib + mib / 5 + 96))}
-# A port of the range 31000-31999, from the pid, so parallel runs differ.
-port=$((31000 + ($$ % 250) * 4))
+# shellcheck source=ports.sh
+. "$(dirname "$0")/ports.sh"
 rm -rf "$dir"
 mkdir -p "$dir"
 qpid=""
-trap '[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null' EXIT
+# QEMU's pid from its pidfile, even if the wait for it was cut short.
+trap '[ -z "$qpid" ] && [ -s "$dir/qemu.pid" ] && qpid=$(cat "$dir/qemu.pid"); [ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null' EXIT
+trap 'exit 1' INT TERM HUP
 
 die() {
 	echo "kvfill: $1"
@@ -34,6 +36,7 @@ die() {
 	exit 1
 }
 
+port=$(free_ports 1) || die "no free port in 31000-31999"
 "$images/mkiso.sh" "$dir/kvstore.iso" "$build/layer0.elf" "$build/layer1/kvstore.elf" \
 	"durable=interval" "" >/dev/null || die "no ISO"
 truncate -s "${disk_mib}M" "$dir/disk.img"
