@@ -7,12 +7,14 @@
 #   kvscale-memcaslap  memcaslap through the proxy runs clean (values verified)
 #   kvscale-spread     sets through the proxy read back through the proxy, and
 #                      the keys lie on all three machines, each on one only
-#   kvscale-restart    one machine killed (SIGKILL of its QEMU) and booted
-#                      again on its disk resumes, and serves every key it held,
-#                      read directly and through the proxy
+#   kvscale-down       machine b killed (SIGKILL of its QEMU): a's keys are
+#                      served through the proxy, b's refused with an error,
+#                      not remapped to the others
+#   kvscale-restart    b booted again on its disk resumes, and serves every
+#                      key it held, read directly and through the proxy
 # Ports: five consecutive free ones of 31000-31999 (the proxy, the three
-# machines, nutcracker's stats), the search starting from the pid.  Every QEMU and nutcracker it
-# starts is killed on exit.
+# machines, nutcracker's stats), the search starting from the pid.  Every
+# QEMU and nutcracker it starts is killed on exit.
 # integration: sequential
 set -u
 build=${1:-build}
@@ -152,6 +154,17 @@ ok "kvscale-spread ($keys sets through the proxy read back through it; a/b/c hol
 # The kill: machine b's QEMU, SIGKILLed with every set answered (durable=sync:
 # each was committed before its reply), then booted again on its disk.
 stop b
+# While b is down, no ejection: a's keys are served, b's are refused with an
+# error, not answered as misses (which would mean they map elsewhere, where
+# a set would strand a newer value than b brings back).
+ka=$(head -1 "$out/held-a") kb=$(head -1 "$out/held-b")
+printf 'get key:%s\r\nget key:%s\r\n' "$ka" "$kb" | "$kvtool" talk -p "$proxy" -q 3000 >"$out/down.log"
+if grep -q "^VALUE key:$ka " "$out/down.log" && grep -q '^SERVER_ERROR' "$out/down.log" &&
+	! grep -q "^VALUE key:$kb " "$out/down.log"; then
+	ok "kvscale-down (b killed: a's key:$ka served, b's key:$kb refused: $(grep -m1 '^SERVER_ERROR' "$out/down.log" | tr -d '\r'))"
+else
+	fail kvscale-down "with b down, expected a's key:$ka served and b's key:$kb refused" "$out/down.log"
+fi
 start b "$out/b-1.log"
 if ! serving b "$out/b-1.log"; then
 	fail kvscale-restart "machine b never served again after the kill" "$out/b-1.log"
