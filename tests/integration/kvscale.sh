@@ -5,6 +5,7 @@
 # (ketama over the three, memcache protocol, no ejection: doc/kvscale.md says
 # why).  Checks, one "ok"/"FAIL" line each:
 #   kvscale-memcaslap  memcaslap through the proxy runs clean (values verified)
+#   kvscale-memccp     memccp and memccat through the proxy round-trip files
 #   kvscale-spread     sets through the proxy read back through the proxy, and
 #                      the keys lie on all three machines, each on one only
 #   kvscale-down       machine b killed (SIGKILL of its QEMU): a's keys are
@@ -125,6 +126,20 @@ if memcaslap -s "127.0.0.1:$proxy" -T 1 -c 16 -t 5s -X 1024 -v 0.1 >"$out/memcas
 	ok "kvscale-memcaslap ($tps ops/s through the proxy, values verified)"
 else
 	fail kvscale-memcaslap "memcaslap through the proxy did not run clean" "$out/memcaslap.log"
+fi
+
+# Files through the proxy with memccp and back with memccat, byte for byte.
+head -c 102400 /dev/urandom >"$out/file-100k"
+head -c 1000000 /dev/urandom >"$out/file-1m"
+# (memccp names each value by the path it is given: from $out, the file's name.)
+if (cd "$out" && timeout 120 memccp --servers="127.0.0.1:$proxy" file-100k file-1m) >"$out/memccp.log" 2>&1 &&
+	timeout 120 memccat --servers="127.0.0.1:$proxy" --file="$out/copy-100k" file-100k >>"$out/memccp.log" 2>&1 &&
+	timeout 120 memccat --servers="127.0.0.1:$proxy" --file="$out/copy-1m" file-1m >>"$out/memccp.log" 2>&1 &&
+	cmp "$out/file-100k" "$out/copy-100k" >>"$out/memccp.log" 2>&1 &&
+	cmp "$out/file-1m" "$out/copy-1m" >>"$out/memccp.log" 2>&1; then
+	ok "kvscale-memccp (100 KiB and 1,000,000 bytes through the proxy, byte-exact)"
+else
+	fail kvscale-memccp "memccp/memccat through the proxy did not round-trip byte-exact" "$out/memccp.log"
 fi
 
 # The verify pass: KEYS sets through the proxy, read back through it.
