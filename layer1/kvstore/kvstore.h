@@ -94,6 +94,8 @@ struct kv_header {
 	uint64_t index_slots;	/* a power of two */
 	uint64_t index_used;
 	uint64_t index_max;	/* index_used may not pass this (7/8 full) */
+	uint64_t index_at;	/* where the index is now: it moves as it grows */
+	uint64_t index_cap;	/* the most slots it may grow to */
 	uint64_t storage;	/* where slabs start */
 	uint64_t slab_next;	/* where the next slab starts */
 	uint64_t cas_next;

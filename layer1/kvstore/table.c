@@ -5,7 +5,7 @@
  * count is as the checkpoint left it, so there is no recovery pass.
  *
  *   base                 the header (one page)
- *   base + 4 KiB         the index: index_slots entries of 8 bytes
+ *   base + 4 KiB         the index's reserve: 2 * index_cap entries of 8 bytes
  *   storage              slabs (slab.c), up to the journal
  *
  * base is the free area's start rounded up to 4 MiB, so a new build whose
@@ -17,7 +17,16 @@
  * only when its hash matches: one or two pages of the window per request
  * however large the store.  Deletion shifts the following entries back
  * (no tombstones), so a probe always ends at the first empty entry.  The
- * index is sized for items of 256 bytes on average and is full at 7/8.
+ * index may grow to one entry per 256 bytes of the area (index_cap) and is
+ * full at 7/8 of that.
+ *
+ * It starts small and doubles when 7/8 full, so that it stays as dense as
+ * the items it holds: one sized for the whole area from the start spreads
+ * few items over many pages, one page of index read (and dirtied, by a set)
+ * per request, however small the store.  An index of n slots lives at n
+ * entries into the reserve, so each doubling has a place of its own past
+ * the one it copies from: the reserve is twice the largest index, disk
+ * space that is never touched until the index grows into it.
  *
  * A fresh start (a new build, or layer 0's `fresh`) keeps a table only
  * when the last run closed it cleanly: a run cut anywhere else may have
@@ -26,9 +35,10 @@
 #include "kvstore.h"
 
 #define KV_MAGIC	0x3130564b41525453ULL	/* "STRAKV01" */
-#define KV_VERSION	1
+#define KV_VERSION	2
 #define TABLE_ALIGN	(4ULL * 1024 * 1024)
 #define INDEX_BYTES_PER_ITEM	256
+#define INDEX_FIRST	4096	/* slots of a new table's index: 32 KiB */
 /* References are 32 bits of KV_REF_UNIT: the most storage they reach. */
 #define TABLE_MAX	((uint64_t)UINT32_MAX * KV_REF_UNIT)
 
@@ -55,21 +65,62 @@ static uint64_t pow2_floor(uint64_t n)
 	return p;
 }
 
+/* Where an index of n slots lives: n entries into the reserve. */
+static uint64_t *index_place(uint64_t n)
+{
+	return (uint64_t *)(kv->base + STRATA_PAGE_SIZE + n * sizeof(uint64_t));
+}
+
+/* Makes an index of n slots, empty, the table's index. */
+static void index_use(uint64_t n)
+{
+	index_slots = index_place(n);
+	memset(index_slots, 0, n * sizeof(uint64_t));
+	kv->index_slots = n;
+	kv->index_max = n / 8 * 7;
+	kv->index_at = (uint64_t)index_slots;
+}
+
+/*
+ * Doubles the index, moving every entry to its new place; false when it is
+ * at index_cap.  Each entry is put back as a set would put it, at the first
+ * empty slot from its home on, which is all a lookup and index_remove()'s
+ * shifting rely on.
+ */
+static bool index_grow(void)
+{
+	uint64_t *old = index_slots, n = kv->index_slots * 2;
+
+	if (n > kv->index_cap)
+		return false;
+	index_use(n);
+	for (uint64_t i = 0; i < n / 2; i++) {
+		uint64_t j = (old[i] >> 32) & (n - 1);
+
+		if (old[i] == 0)
+			continue;
+		while (index_slots[j] != 0)
+			j = (j + 1) & (n - 1);
+		index_slots[j] = old[i];
+	}
+	kv_dirty = true;
+	return true;
+}
+
 /* Lays out an empty table over [base, end). */
 static void table_format(uint64_t base, uint64_t end)
 {
-	uint64_t slots = pow2_floor((end - base) / INDEX_BYTES_PER_ITEM);
+	uint64_t cap = pow2_floor((end - base) / INDEX_BYTES_PER_ITEM);
 
 	kv = (struct kv_header *)base;
 	memset(kv, 0, sizeof *kv);
 	kv->base = base;
 	kv->end = end;
-	kv->index_slots = slots;
-	kv->index_max = slots / 8 * 7;
-	kv->storage = base + STRATA_PAGE_SIZE + slots * sizeof(uint64_t);
+	kv->index_cap = cap;
+	kv->storage = base + STRATA_PAGE_SIZE + 2 * cap * sizeof(uint64_t);
 	kv->slab_next = kv->storage;
 	kv->cas_next = 1;
-	memset((void *)(base + STRATA_PAGE_SIZE), 0, slots * sizeof(uint64_t));
+	index_use(cap < INDEX_FIRST ? cap : INDEX_FIRST);
 	kv->version = KV_VERSION;
 	kv->magic = KV_MAGIC;
 }
@@ -96,10 +147,11 @@ bool table_open(uint64_t now_unix)
 		if (h->magic == KV_MAGIC)
 			strata_printf("kvstore: the table was not closed cleanly or moved: starting empty\n");
 		table_format(base, end);
-		strata_printf("kvstore: new table: %llu MiB, index of %llu slots\n",
-		    (unsigned long long)((end - base) >> 20), (unsigned long long)kv->index_slots);
+		strata_printf("kvstore: new table: %llu MiB, index of %llu slots, up to %llu\n",
+		    (unsigned long long)((end - base) >> 20), (unsigned long long)kv->index_slots,
+		    (unsigned long long)kv->index_cap);
 	}
-	index_slots = (uint64_t *)(base + STRATA_PAGE_SIZE);
+	index_slots = (uint64_t *)kv->index_at;
 	if (now_unix != 0)
 		kv->unix_offset_s = (int64_t)now_unix - (int64_t)(strata_now_ns() / 1000000000);
 	kv->clean = 0;
@@ -200,11 +252,11 @@ struct kv_item *table_find(const char *key, uint32_t klen)
 bool table_link(struct kv_item *it, struct kv_item *old)
 {
 	bool found;
-	uint64_t i = index_pos(it->key, it->klen, it->hash, &found);
-	uint64_t e = (uint64_t)it->hash << 32 | kv_ref_of(it);
+	uint64_t i, e = (uint64_t)it->hash << 32 | kv_ref_of(it);
 
-	if (old == NULL && kv->index_used >= kv->index_max)
+	if (old == NULL && kv->index_used >= kv->index_max && !index_grow())
 		return false;
+	i = index_pos(it->key, it->klen, it->hash, &found);
 	it->linked = 1;
 	it->cas = kv->cas_next++;
 	it->stored_ns = strata_now_ns();

@@ -17,6 +17,12 @@
  *       "kvtool: load: CONNS connections" once all are open, before any set.
  *   kvtool verify -p PORT -f FILE [-s SIZE]
  *       Gets every key FILE lists and checks its value byte for byte.
+ *   kvtool verify -p PORT -n N [-r SEED] [-s SIZE]
+ *       The same for every key of key:0 .. key:N-1, as load sets them, in a
+ *       random order (a shuffle seeded with SEED, default 1): the values
+ *       come from the keys, so no host copy of the store is needed, and the
+ *       order makes the reads random over the store.  Says how long the gets
+ *       took, as "in S s, R gets/s".
  *
  * Prints "kvtool: load: N stored" or "kvtool: verify: ok N keys".  Exit 0
  * when all is well, 1 when verify finds a key missing or wrong (the line
@@ -36,6 +42,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STALL_MS	30000
@@ -292,6 +299,56 @@ static bool verify_batch(struct reader *r, const uint64_t *keys, int n, size_t s
 	return true;
 }
 
+/* Milliseconds of the monotonic clock. */
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* A step of xorshift64: the shuffle's random numbers, the same for a seed. */
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* verify -n: every key below n, in an order shuffled from seed. */
+static int verify_random(uint64_t n, uint64_t seed, size_t size)
+{
+	static struct reader r;
+	uint64_t *keys = malloc(n * sizeof *keys), s = seed | 1;
+	double start;
+
+	if (keys == NULL)
+		die(2, "verify: no memory for the keys");
+	for (uint64_t i = 0; i < n; i++)
+		keys[i] = i;
+	for (uint64_t i = n; i > 1; i--) {	/* Fisher-Yates */
+		uint64_t j = next_random(&s) % i, t = keys[i - 1];
+
+		keys[i - 1] = keys[j];
+		keys[j] = t;
+	}
+	r.fd = dial();
+	start = now_ms();
+	for (uint64_t i = 0; i < n; i += BATCH) {
+		int k = n - i < BATCH ? (int)(n - i) : BATCH;
+
+		if (!verify_batch(&r, keys + i, k, size))
+			return 1;
+	}
+	double s_taken = (now_ms() - start) / 1e3;
+	printf("kvtool: verify: ok %llu keys in %.3f s, %.0f gets/s\n", (unsigned long long)n,
+	    s_taken, s_taken > 0 ? (double)n / s_taken : 0.0);
+	free(keys);
+	return 0;
+}
+
 static int verify(const char *file, size_t size)
 {
 	static struct reader r;
@@ -327,10 +384,11 @@ int main(int argc, char **argv)
 	pid_t victim = 0;
 	uint64_t kill_at = 0;
 	size_t size = 100;
+	uint64_t seed = 1;
 	bool vanish = false;
 
 	optind = 2;
-	while ((opt = getopt(argc, argv, "p:q:xn:c:s:o:f:k:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:q:xn:c:s:o:f:k:a:r:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'q': quiet_ms = atoi(optarg); break;
@@ -341,6 +399,7 @@ int main(int argc, char **argv)
 		case 'o': case 'f': file = optarg; break;
 		case 'k': victim = (pid_t)atoi(optarg); break;
 		case 'a': kill_at = strtoull(optarg, NULL, 10); break;
+		case 'r': seed = strtoull(optarg, NULL, 10); break;
 		default: die(2, "usage: see the comment at the top of tests/net/kvtool.c");
 		}
 	}
@@ -352,5 +411,7 @@ int main(int argc, char **argv)
 		return load(n, conns, size, file, victim, kill_at);
 	if (strcmp(mode, "verify") == 0 && file != NULL)
 		return verify(file, size);
+	if (strcmp(mode, "verify") == 0 && n > 0)
+		return verify_random(n, seed, size);
 	die(2, "usage: kvtool talk|load|verify (see tests/net/kvtool.c)");
 }
