@@ -18,6 +18,7 @@
 #include "defs.h"
 #include "blkdev.h"
 #include "pager_impl.h"
+#include "profile.h"
 
 struct pager_state pg;
 
@@ -158,8 +159,12 @@ static bool referenced(struct cpage *c)
  */
 static bool may_go_home(struct cpage *c)
 {
-	if (!home_write_allowed(c) && pg.steal != 0)
+	if (!home_write_allowed(c) && pg.steal != 0) {
+		uint64_t t0 = prof_begin();
+
 		pg.steal();
+		prof_end(PROF_STEAL, t0);
+	}
 	return home_write_allowed(c);
 }
 
@@ -198,13 +203,17 @@ static bool evict_sweep(void)
  */
 static bool evict_one(void)
 {
+	uint64_t t0 = prof_begin();
+	bool done;
+
 	home_reap(false);
-	if (evict_sweep() || (home_reap(true) && evict_sweep()))
-		return true;
-	if (pg.drain == 0)
-		return false;
-	pg.drain();
-	return evict_sweep();
+	done = evict_sweep() || (home_reap(true) && evict_sweep());
+	if (!done && pg.drain != 0) {
+		pg.drain();
+		done = evict_sweep();
+	}
+	prof_end(PROF_EVICT, t0);
+	return done;
 }
 
 /*
@@ -231,13 +240,16 @@ static uint32_t take_descriptor(void)
  */
 uint32_t page_alloc(uint64_t dpn, bool zero)
 {
-	uint64_t pa;
+	uint64_t pa, t0;
 	uint32_t i;
 
 	while (pmm_free_pages() < LOW_WATER || pg.free == NIL)
 		if (!evict_one())
 			return NIL;
-	if ((pa = zero ? pmm_alloc() : pmm_alloc_uninit()) == 0)
+	t0 = prof_begin();
+	pa = zero ? pmm_alloc() : pmm_alloc_uninit();
+	prof_end(PROF_ALLOC, t0);
+	if (pa == 0)
 		return NIL;
 	i = take_descriptor();
 	pg.cp[i] = (struct cpage){ .dpn = dpn, .pa = pa, .flags = CP_REF | CP_BUSY };
@@ -253,13 +265,16 @@ uint32_t page_alloc(uint64_t dpn, bool zero)
  */
 uint32_t huge_alloc(uint64_t dpn)
 {
-	uint64_t pa = 0;
+	uint64_t pa, t0;
 	uint32_t i;
 
 	while (pmm_free_pages() < LOW_WATER + HUGE_PAGES || pg.free == NIL)
 		if (!evict_one())
 			return NIL;
-	if ((pa = pmm_alloc_huge()) == 0)
+	t0 = prof_begin();
+	pa = pmm_alloc_huge();
+	prof_end(PROF_ALLOC, t0);
+	if (pa == 0)
 		return NIL;
 	i = take_descriptor();
 	pg.cp[i] = (struct cpage){ .dpn = dpn, .pa = pa,
@@ -438,7 +453,10 @@ static uint32_t fault_page(uint64_t dpn, bool sequential)
 	uint32_t i = desc_holding(dpn);
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
+		uint64_t t0 = prof_begin();
+
 		prefetch_wait(dpn);
+		prof_end(PROF_WAIT, t0);
 		i = desc_holding(dpn);	/* gone if that read failed */
 	}
 	if (i != NIL && (pg.cp[i].flags & (CP_HUGE | CP_MAPPED)) == (CP_HUGE | CP_MAPPED)) {
@@ -456,24 +474,32 @@ static uint32_t fault_page(uint64_t dpn, bool sequential)
 
 int pager_fault(uint64_t off, bool write)
 {
-	uint64_t dpn = off / PAGE_SIZE;
+	uint64_t dpn = off / PAGE_SIZE, t0 = prof_begin(), t;
 	bool sequential;
 	uint32_t i;
 
 	pg.st.faults++;
+	t = prof_begin();
 	prefetch_reap();
+	prof_end(PROF_REAP, t);
 	sequential = pg.dev != 0 && dpn == pg.seq_next;
 	if ((i = fault_page(dpn, sequential)) == NIL)
 		return -1;
+	t = prof_begin();
 	map(i);
 	if (sequential) {
 		/* Map what the stream has in, and keep reads going ahead of it. */
 		pg.seq_next = pg.faultaround > 1 ? map_run(dpn, (uint32_t)pg.ra_limit) : dpn + 1;
+		prof_end(PROF_MAP, t);
+		t = prof_begin();
 		prefetch_more();
+		prof_end(PROF_ISSUE, t);
 	} else {
 		fault_around(dpn);
+		prof_end(PROF_MAP, t);
 	}
 	pg.cp[i].flags &= ~CP_BUSY;
+	prof_end(PROF_FAULT, t0);
 	return write ? pager_write_fault(off) : 0;
 }
 

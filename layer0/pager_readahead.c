@@ -14,6 +14,7 @@
 #include "defs.h"
 #include "blkdev.h"
 #include "pager_impl.h"
+#include "profile.h"
 
 #define RA_INFLIGHT	4	/* background reads ahead of a sequential stream */
 
@@ -74,6 +75,7 @@ uint32_t read_in(uint64_t dpn, uint32_t n, uint32_t *nread, bool *err)
 {
 	uint32_t idx[RA_MAX], got;
 	enum blk_status s;
+	uint64_t t0;
 
 	*err = false;
 	if ((got = gather(dpn, n, idx, list, 0)) == 0)
@@ -83,7 +85,9 @@ uint32_t read_in(uint64_t dpn, uint32_t n, uint32_t *nread, bool *err)
 		return idx[0];		/* the frame is zero: that is the page */
 	pg.st.reads++;
 	pg.st.read_pages += got;
+	t0 = prof_begin();
 	s = blk_rw_sync(pg.dev, BLK_READ, dpn * BLK_SECTORS_PER_PAGE, got * BLK_SECTORS_PER_PAGE, list);
+	prof_end(PROF_READ, t0);
 	for (uint32_t k = 1; k < got; k++)
 		pg.cp[idx[k]].flags &= ~CP_BUSY;
 	if (s == BLK_OK)
@@ -201,6 +205,7 @@ void prefetch_more(void)
 {
 	for (int k = 0; k < RA_INFLIGHT; k++) {
 		struct prefetch *p = &prefetches[k];
+		uint64_t t0;
 		uint32_t i;
 
 		if (p->active)
@@ -223,7 +228,9 @@ void prefetch_more(void)
 		p->active = true;
 		pg.st.reads++;
 		pg.st.read_pages += p->n;
+		t0 = prof_begin();
 		blk_submit(pg.dev, &p->req);	/* a final status at once is kept in req.status */
+		prof_end(PROF_SUBMIT, t0);
 	}
 }
 
