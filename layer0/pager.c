@@ -168,8 +168,14 @@ static bool may_go_home(struct cpage *c)
 	return home_write_allowed(c);
 }
 
-/* CLOCK: evicts one page that was not referenced since the hand last passed it. */
-static bool evict_sweep(void)
+/*
+ * CLOCK: evicts one page that was not referenced since the hand last passed
+ * it, a dirty one only if dirty_ok.  evict_one asks for a clean page first:
+ * a dirty page costs a write and, before a checkpoint holds it, a
+ * checkpoint (the steal), so a stream passing through the cache would
+ * otherwise checkpoint and write layer 1's stack and data in its middle.
+ */
+static bool evict_sweep(bool dirty_ok)
 {
 	for (uint64_t step = 0; step < 3ULL * pg.used; step++) {
 		uint32_t i = pg.hand;
@@ -180,6 +186,8 @@ static bool evict_sweep(void)
 			continue;
 		harvest(c);
 		if (c->flags & CP_DIRTY) {
+			if (!dirty_ok)
+				continue;
 			if (pg.dev == 0) {
 				c->flags |= CP_NO_WRITEBACK;	/* RAM is its only home */
 				continue;
@@ -197,6 +205,12 @@ static bool evict_sweep(void)
 	return false;
 }
 
+/* One page evicted: a clean one if the CLOCK finds one, else a dirty one. */
+static bool evict_clean_first(void)
+{
+	return evict_sweep(false) || evict_sweep(true);
+}
+
 /*
  * One page evicted, waiting for the background home writes, then for the
  * checkpoint records in flight, if they pin every candidate.
@@ -207,10 +221,10 @@ static bool evict_one(void)
 	bool done;
 
 	home_reap(false);
-	done = evict_sweep() || (home_reap(true) && evict_sweep());
+	done = evict_clean_first() || (home_reap(true) && evict_clean_first());
 	if (!done && pg.drain != 0) {
 		pg.drain();
-		done = evict_sweep();
+		done = evict_clean_first();
 	}
 	prof_end(PROF_EVICT, t0);
 	return done;
