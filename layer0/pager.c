@@ -221,8 +221,11 @@ static bool evict_one(void)
 	bool done;
 
 	home_reap(false);
-	done = evict_clean_first() || (home_reap(true) && evict_clean_first());
-	if (!done && pg.drain != 0) {
+	if (pg.no_wait)
+		done = evict_sweep(false);
+	else
+		done = evict_clean_first() || (home_reap(true) && evict_clean_first());
+	if (!done && !pg.no_wait && pg.drain != 0) {
 		pg.drain();
 		done = evict_clean_first();
 	}

@@ -128,14 +128,19 @@ static void prefetch_finish(struct prefetch *p)
 	p->active = false;
 }
 
+/* Whether a background read is in flight. */
+static bool prefetch_active(void)
+{
+	for (int k = 0; k < RA_INFLIGHT; k++)
+		if (prefetches[k].active)
+			return true;
+	return false;
+}
+
 /* Finishes the background reads that completed, without waiting. */
 void prefetch_reap(void)
 {
-	bool any = false;
-
-	for (int k = 0; k < RA_INFLIGHT; k++)
-		any |= prefetches[k].active;
-	if (!any)
+	if (!prefetch_active())
 		return;
 	blk_poll(pg.dev);
 	for (int k = 0; k < RA_INFLIGHT; k++)
@@ -232,6 +237,19 @@ void prefetch_more(void)
 		blk_submit(pg.dev, &p->req);	/* a final status at once is kept in req.status */
 		prof_end(PROF_SUBMIT, t0);
 	}
+}
+
+void pager_interrupt(void)
+{
+	uint64_t t0 = prof_begin();
+
+	if (pg.dev == 0 || !prefetch_active())
+		return;		/* no stream is reading: nothing to keep going */
+	prefetch_reap();
+	pg.no_wait = true;
+	prefetch_more();
+	pg.no_wait = false;
+	prof_end(PROF_IRQ, t0);
 }
 
 /* Maps the run of cached pages after dpn (up to n of them): a stream reads them next. */

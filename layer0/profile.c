@@ -11,7 +11,7 @@ static const char *const names[PROF_N] = {
 	[PROF_FAULT] = "fault", [PROF_REAP] = "reap", [PROF_WAIT] = "wait",
 	[PROF_READ] = "read", [PROF_EVICT] = "evict", [PROF_STEAL] = "steal",
 	[PROF_ALLOC] = "alloc", [PROF_MAP] = "map", [PROF_ISSUE] = "issue", [PROF_SUBMIT] = "submit",
-	[PROF_TX] = "tx",
+	[PROF_IRQ] = "irq", [PROF_TX] = "tx",
 };
 
 /* ns for TSC ticks: mult is 32.32, the product wider than 64 bits. */

@@ -21,6 +21,7 @@ enum prof_stage {
 	PROF_MAP,		/* mapping the fault's page and the stream's run */
 	PROF_ISSUE,		/* starting background reads */
 	PROF_SUBMIT,		/* of which handing them to the driver */
+	PROF_IRQ,		/* pager_interrupt: read-ahead moved on from a disk interrupt */
 	PROF_TX,		/* a TX doorbell: its frames to the NIC */
 	PROF_N
 };
