@@ -1132,6 +1132,23 @@ START_TEST(streaming_past_the_cache_evicts_2mib_pages_and_leaks_nothing)
 }
 END_TEST
 
+/* A stream past the cache takes the frames of its own old 2 MiB pages: the small pages stay. */
+START_TEST(a_stream_recycles_its_2mib_pages_and_leaves_small_pages_cached)
+{
+	uint64_t free0;
+
+	boot(24, &disk, 16);
+	free0 = pmm_free_pages();
+	for (uint64_t k = 0; k < 100; k++)
+		touch(40000 + 64 * k);
+	stream(0, 16384);
+	ck_assert_uint_gt(pager_stats()->evictions, 8192);
+	for (uint64_t k = 0; k < 100; k++)
+		ck_assert_msg(mapped(40000 + 64 * k), "page %lu", (unsigned long)(40000 + 64 * k));
+	ck_assert_uint_eq(free0 - pmm_free_pages(), cached_pages() + window_tables());
+}
+END_TEST
+
 /* ---- everything at once ----------------------------------------------------- */
 
 #define MODEL_MAX	12000
@@ -1409,6 +1426,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pager_page_for_write_splits_a_2mib_page);
 	tcase_add_test(tc, a_failed_2mib_read_fails_only_the_bad_page);
 	tcase_add_test(tc, streaming_past_the_cache_evicts_2mib_pages_and_leaks_nothing);
+	tcase_add_test(tc, a_stream_recycles_its_2mib_pages_and_leaves_small_pages_cached);
 	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);
 	tcase_add_test(tc, without_a_disk_all_dirty_means_out_of_memory);
 	tcase_add_test(tc, out_of_memory_held_by_layer_0_says_so);
