@@ -10,8 +10,8 @@ struct prof_total prof[PROF_N];
 static const char *const names[PROF_N] = {
 	[PROF_FAULT] = "fault", [PROF_REAP] = "reap", [PROF_WAIT] = "wait",
 	[PROF_READ] = "read", [PROF_EVICT] = "evict", [PROF_STEAL] = "steal",
-	[PROF_ALLOC] = "alloc", [PROF_MAP] = "map", [PROF_ISSUE] = "issue", [PROF_SUBMIT] = "submit",
-	[PROF_IRQ] = "irq", [PROF_TX] = "tx",
+	[PROF_ALLOC] = "alloc", [PROF_RECYCLE] = "recycle", [PROF_MAP] = "map", [PROF_ISSUE] = "issue", [PROF_SUBMIT] = "submit",
+	[PROF_IRQ] = "irq", [PROF_TX] = "tx", [PROF_TX_BATCH] = "txbatch", [PROF_TX_WAIT] = "txwait",
 };
 
 /* ns for TSC ticks: mult is 32.32, the product wider than 64 bits. */
@@ -29,7 +29,7 @@ void profile_print(void)
 
 		if (prof[s].calls == 0)
 			continue;
-		kprintf("strata: profile: %-6s %8lu calls %9lu us %7lu ns each\n", names[s],
+		kprintf("strata: profile: %-7s %8lu calls %9lu us %7lu ns each\n", names[s],
 		    (unsigned long)prof[s].calls, (unsigned long)(ns / 1000),
 		    (unsigned long)(ns / prof[s].calls));
 	}

@@ -18,11 +18,14 @@ enum prof_stage {
 	PROF_EVICT,		/* evict_one: CLOCK sweeps, write-outs, steals */
 	PROF_STEAL,		/* checkpoints the CLOCK asked for */
 	PROF_ALLOC,		/* frames from the physical allocator for the cache */
+	PROF_RECYCLE,		/* 2 MiB frames taken from 2 MiB pages the CLOCK passed */
 	PROF_MAP,		/* mapping the fault's page and the stream's run */
 	PROF_ISSUE,		/* starting background reads */
 	PROF_SUBMIT,		/* of which handing them to the driver */
 	PROF_IRQ,		/* pager_interrupt: read-ahead moved on from a disk interrupt */
-	PROF_TX,		/* a TX doorbell: its frames to the NIC */
+	PROF_TX,		/* a TX doorbell of one frame: the frame to the NIC */
+	PROF_TX_BATCH,		/* TX doorbells of several frames, counted in frames */
+	PROF_TX_WAIT,		/* layer 1 waiting for a TX slot the NIC still holds */
 	PROF_N
 };
 
@@ -40,12 +43,18 @@ static inline uint64_t prof_begin(void)
 	return prof_on ? rdtsc() : 0;
 }
 
-static inline void prof_end(enum prof_stage s, uint64_t t0)
+/* The end of a stage that did n things: "calls" counts them. */
+static inline void prof_end_n(enum prof_stage s, uint64_t t0, uint64_t n)
 {
 	if (t0 != 0) {
 		prof[s].ticks += rdtsc() - t0;
-		prof[s].calls++;
+		prof[s].calls += n;
 	}
+}
+
+static inline void prof_end(enum prof_stage s, uint64_t t0)
+{
+	prof_end_n(s, t0, 1);
 }
 
 #endif
