@@ -895,6 +895,32 @@ START_TEST(eviction_takes_clean_pages_before_dirty_ones)
 }
 END_TEST
 
+/*
+ * A disk interrupt moves a stream's read-ahead on, but never writes or
+ * waits there: with the cache full of dirty pages it evicts clean pages
+ * only, and reads less if it has to.
+ */
+START_TEST(the_disk_interrupt_moves_read_ahead_on_without_writing)
+{
+	uint64_t reads = 0, stream = 100;
+
+	boot(32, &disk, 16);
+	scribble_randomly(40001, 7600, 0x5a);	/* before checkpoints: they could go home freely */
+	for (int round = 0; round < 40; round++) {
+		for (int k = 0; k < 8; k++)
+			touch(stream++);
+		nlog = 0;
+		pager_interrupt();
+		reads += (uint64_t)count_ops(BLK_READ);
+		ck_assert_int_eq(count_ops(BLK_WRITE), 0);
+	}
+	ck_assert_uint_gt(reads, 0);
+	ck_assert_uint_gt(pager_stats()->evictions, 0);
+	for (uint64_t p = 100; p < stream; p++)
+		touch(p);
+}
+END_TEST
+
 START_TEST(a_dirty_victim_is_written_with_its_dirty_neighbours_then_dropped)
 {
 	uint64_t p = 30001;
@@ -1413,6 +1439,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_failed_flush_fails_the_sync);
 	tcase_add_test(tc, eviction_gives_pages_with_the_accessed_bit_a_second_chance);
 	tcase_add_test(tc, eviction_takes_clean_pages_before_dirty_ones);
+	tcase_add_test(tc, the_disk_interrupt_moves_read_ahead_on_without_writing);
 	tcase_add_test(tc, a_dirty_victim_is_written_with_its_dirty_neighbours_then_dropped);
 	tcase_add_test(tc, a_victim_whose_write_fails_stays_until_a_sync_writes_it);
 	tcase_add_test(tc, evicting_a_sparse_window_gives_its_page_tables_back);
