@@ -415,15 +415,18 @@ int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cooki
 	vq->nfree -= n;
 	vq->cookie[head] = cookie;
 	vq->avail->ring[vq->avail_idx & (vq->size - 1)] = head;
-	barrier();		/* the ring entry before the index that publishes it */
-	vq->avail->idx = ++vq->avail_idx;
+	vq->avail_idx++;	/* published by virtq_kick, once for the batch */
 	return head;
 }
 
-/* The full fence orders our avail->idx store before the load of the used
- * flags, so a device that just turned notifications back on is not missed. */
+/* Publishes every chain submitted since the last kick with one store of
+ * avail->idx, so the device never sees half a batch.  The full fence orders
+ * that store before the load of the used flags, so a device that just
+ * turned notifications back on is not missed. */
 void virtq_kick(struct virtq *vq)
 {
+	barrier();		/* the ring entries before the index that publishes them */
+	vq->avail->idx = vq->avail_idx;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!(vq->used->flags & USED_F_NO_NOTIFY))
 		*vq->notify = vq->index;

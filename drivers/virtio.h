@@ -91,7 +91,7 @@ uint16_t virtio_num_queues(const struct virtio_dev *vd);
 uint64_t virtio_cfg_read(const struct virtio_dev *vd, uint32_t off, int width); /* width 1, 2, 4 or 8 */
 
 int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cookie); /* head, or -1 if too few free */
-void virtq_kick(struct virtq *vq);		/* tells the device about new chains, unless it asked not to be */
+void virtq_kick(struct virtq *vq);		/* publishes the new chains; notifies the device unless it asked not to be */
 void *virtq_reap(struct virtq *vq, uint32_t *written); /* one completed chain's cookie (freed), or 0 */
 
 /* virtio_blk.c, virtio_net.c: each brings up one function of its type (drivers/probe.c) */

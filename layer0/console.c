@@ -7,6 +7,7 @@
 #include "layer1.h"
 #include "nic.h"
 #include "pager.h"
+#include "profile.h"
 #include "strata/abi.h"
 
 /* The console's take: print the slot, done with it at once. */
@@ -60,6 +61,7 @@ void l1_exit(uint32_t code)
 {
 	pager_print_stats();
 	nic_print_stats();
+	profile_print();
 	kprintf("strata: console: %lu slots in %lu doorbells\n",
 	    (unsigned long)l1.console.taken, (unsigned long)l1.console.doorbells);
 	kprintf("strata: layer 1 exited with code %u\n", code);

@@ -8,6 +8,7 @@
 #include "layer1.h"
 #include "nic.h"
 #include "pager.h"
+#include "profile.h"
 #include "strata/abi.h"
 
 #define PF_PRESENT	0x1	/* page-fault error code bits */
@@ -115,9 +116,16 @@ static void ring_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64
 /* The NIC regions: a ring if one was granted, else nothing is there. */
 static void nic_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64_t err)
 {
+	uint64_t t0 = r == &l1.tx ? prof_begin() : 0, taken = r->taken;
+	uint32_t i;
+
 	if (r->nslots == 0)
 		violation(tf, STRATA_EXIT_V_OUTSIDE, "no NIC ring was granted (no NIC, or the header asked for none)");
 	ring_fault(tf, r, va, err);
+	if (ring_locate(r, va, &i) != RING_DOORBELL)
+		prof_end(PROF_TX_WAIT, t0);
+	else	/* counted in frames: a batch's cost per frame */
+		prof_end_n(r->taken - taken > 1 ? PROF_TX_BATCH : PROF_TX, t0, r->taken - taken);
 }
 
 /* The PTE flags of a payload segment's pages. */

@@ -7,6 +7,7 @@
 #include "defs.h"
 #include "blkdev.h"
 #include "netdev.h"
+#include "profile.h"
 #include "strata/version.h"
 
 #define MB2_BOOT_MAGIC	0x36d76289
@@ -51,6 +52,7 @@ void kmain(uint64_t mbi_phys, uint32_t magic)
 	if (magic != MB2_BOOT_MAGIC)
 		panic("not started by a multiboot2 loader (magic %#x)", magic);
 	mb2_parse(mbi_phys, &bi);
+	prof_on = cmdline_option(bi.cmdline, "profile") != 0;
 	if (bi.cmdline[0] != '\0')
 		kprintf("strata: command line: %s\n", bi.cmdline);
 	pmm_init(bi.avail, bi.navail, bi.reserved, bi.nreserved);

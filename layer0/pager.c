@@ -18,6 +18,7 @@
 #include "defs.h"
 #include "blkdev.h"
 #include "pager_impl.h"
+#include "profile.h"
 
 struct pager_state pg;
 
@@ -119,24 +120,34 @@ static void unmap(struct cpage *c)
 	c->flags &= ~CP_MAPPED;
 }
 
-void drop(uint32_t i)
+/* Takes page i out of the cache, its descriptor freed: its frame, which the caller now owns. */
+static uint64_t forget(uint32_t i)
 {
 	struct cpage *c = &pg.cp[i];
+	uint64_t pa = c->pa;
 
 	unmap(c);
 	dirty_list_remove(i);
 	hash_remove(i);
 	pg.st.evictions += pages_of(c);
-	if (c->flags & CP_HUGE) {
-		pmm_free_huge(c->pa);
+	if (c->flags & CP_HUGE)
 		pg.nhuge--;
-	} else {
-		pmm_free(c->pa);
-	}
 	c->pa = 0;
 	c->flags = 0;
 	c->next = pg.free;
 	pg.free = i;
+	return pa;
+}
+
+void drop(uint32_t i)
+{
+	bool huge = (pg.cp[i].flags & CP_HUGE) != 0;
+	uint64_t pa = forget(i);
+
+	if (huge)
+		pmm_free_huge(pa);
+	else
+		pmm_free(pa);
 }
 
 /* Clears the page's referenced state; true if it had been referenced. */
@@ -158,13 +169,23 @@ static bool referenced(struct cpage *c)
  */
 static bool may_go_home(struct cpage *c)
 {
-	if (!home_write_allowed(c) && pg.steal != 0)
+	if (!home_write_allowed(c) && pg.steal != 0) {
+		uint64_t t0 = prof_begin();
+
 		pg.steal();
+		prof_end(PROF_STEAL, t0);
+	}
 	return home_write_allowed(c);
 }
 
-/* CLOCK: evicts one page that was not referenced since the hand last passed it. */
-static bool evict_sweep(void)
+/*
+ * CLOCK: evicts one page that was not referenced since the hand last passed
+ * it, a dirty one only if dirty_ok.  evict_one asks for a clean page first:
+ * a dirty page costs a write and, before a checkpoint holds it, a
+ * checkpoint (the steal), so a stream passing through the cache would
+ * otherwise checkpoint and write layer 1's stack and data in its middle.
+ */
+static bool evict_sweep(bool dirty_ok)
 {
 	for (uint64_t step = 0; step < 3ULL * pg.used; step++) {
 		uint32_t i = pg.hand;
@@ -175,6 +196,8 @@ static bool evict_sweep(void)
 			continue;
 		harvest(c);
 		if (c->flags & CP_DIRTY) {
+			if (!dirty_ok)
+				continue;
 			if (pg.dev == 0) {
 				c->flags |= CP_NO_WRITEBACK;	/* RAM is its only home */
 				continue;
@@ -193,18 +216,51 @@ static bool evict_sweep(void)
 }
 
 /*
+ * The CLOCK over 2 MiB pages alone: the frames of one not referenced since
+ * the hand last passed it, taken out of the cache, or 0.  A stream's frames
+ * go round this way, without a trip through the allocator and without
+ * evicting small pages one at a time until an aligned run is free.  (A
+ * 2 MiB page is never dirty: the first write splits it.)
+ */
+static uint64_t huge_recycle(void)
+{
+	for (uint64_t step = 0; pg.nhuge > 0 && step < 3ULL * pg.used; step++) {
+		uint32_t i = pg.hand;
+		struct cpage *c = &pg.cp[i];
+
+		pg.hand = pg.hand + 1 >= pg.used ? 0 : pg.hand + 1;
+		if (c->pa != 0 && (c->flags & (CP_HUGE | CP_PINNED)) == CP_HUGE && !referenced(c))
+			return forget(i);
+	}
+	return 0;
+}
+
+/* One page evicted: a clean one if the CLOCK finds one, else a dirty one. */
+static bool evict_clean_first(void)
+{
+	return evict_sweep(false) || evict_sweep(true);
+}
+
+/*
  * One page evicted, waiting for the background home writes, then for the
  * checkpoint records in flight, if they pin every candidate.
  */
 static bool evict_one(void)
 {
+	uint64_t t0 = prof_begin();
+	bool done;
+
 	home_reap(false);
-	if (evict_sweep() || (home_reap(true) && evict_sweep()))
-		return true;
-	if (pg.drain == 0)
-		return false;
-	pg.drain();
-	return evict_sweep();
+	if (pg.no_wait)
+		done = evict_sweep(false);
+	else
+		done = evict_clean_first() || (home_reap(true) && evict_clean_first());
+	if (!done && !pg.no_wait && pg.drain != 0) {
+		pg.drain();
+		done = evict_clean_first();
+	}
+	prof_end(PROF_EVICT, t0);
+	return done;
 }
 
 /*
@@ -231,13 +287,16 @@ static uint32_t take_descriptor(void)
  */
 uint32_t page_alloc(uint64_t dpn, bool zero)
 {
-	uint64_t pa;
+	uint64_t pa, t0;
 	uint32_t i;
 
 	while (pmm_free_pages() < LOW_WATER || pg.free == NIL)
 		if (!evict_one())
 			return NIL;
-	if ((pa = zero ? pmm_alloc() : pmm_alloc_uninit()) == 0)
+	t0 = prof_begin();
+	pa = zero ? pmm_alloc() : pmm_alloc_uninit();
+	prof_end(PROF_ALLOC, t0);
+	if (pa == 0)
 		return NIL;
 	i = take_descriptor();
 	pg.cp[i] = (struct cpage){ .dpn = dpn, .pa = pa, .flags = CP_REF | CP_BUSY };
@@ -253,14 +312,24 @@ uint32_t page_alloc(uint64_t dpn, bool zero)
  */
 uint32_t huge_alloc(uint64_t dpn)
 {
-	uint64_t pa = 0;
+	uint64_t pa = 0, t0;
 	uint32_t i;
 
-	while (pmm_free_pages() < LOW_WATER + HUGE_PAGES || pg.free == NIL)
-		if (!evict_one())
+	if (pmm_free_pages() < LOW_WATER + HUGE_PAGES) {
+		t0 = prof_begin();
+		pa = huge_recycle();
+		prof_end(PROF_RECYCLE, t0);
+	}
+	if (pa == 0) {
+		while (pmm_free_pages() < LOW_WATER + HUGE_PAGES || pg.free == NIL)
+			if (!evict_one())
+				return NIL;
+		t0 = prof_begin();
+		pa = pmm_alloc_huge();
+		prof_end(PROF_ALLOC, t0);
+		if (pa == 0)
 			return NIL;
-	if ((pa = pmm_alloc_huge()) == 0)
-		return NIL;
+	}
 	i = take_descriptor();
 	pg.cp[i] = (struct cpage){ .dpn = dpn, .pa = pa,
 	    .flags = CP_REF | CP_BUSY | CP_INFLIGHT | CP_HUGE };
@@ -438,7 +507,10 @@ static uint32_t fault_page(uint64_t dpn, bool sequential)
 	uint32_t i = desc_holding(dpn);
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
+		uint64_t t0 = prof_begin();
+
 		prefetch_wait(dpn);
+		prof_end(PROF_WAIT, t0);
 		i = desc_holding(dpn);	/* gone if that read failed */
 	}
 	if (i != NIL && (pg.cp[i].flags & (CP_HUGE | CP_MAPPED)) == (CP_HUGE | CP_MAPPED)) {
@@ -456,24 +528,32 @@ static uint32_t fault_page(uint64_t dpn, bool sequential)
 
 int pager_fault(uint64_t off, bool write)
 {
-	uint64_t dpn = off / PAGE_SIZE;
+	uint64_t dpn = off / PAGE_SIZE, t0 = prof_begin(), t;
 	bool sequential;
 	uint32_t i;
 
 	pg.st.faults++;
+	t = prof_begin();
 	prefetch_reap();
+	prof_end(PROF_REAP, t);
 	sequential = pg.dev != 0 && dpn == pg.seq_next;
 	if ((i = fault_page(dpn, sequential)) == NIL)
 		return -1;
+	t = prof_begin();
 	map(i);
 	if (sequential) {
 		/* Map what the stream has in, and keep reads going ahead of it. */
 		pg.seq_next = pg.faultaround > 1 ? map_run(dpn, (uint32_t)pg.ra_limit) : dpn + 1;
+		prof_end(PROF_MAP, t);
+		t = prof_begin();
 		prefetch_more();
+		prof_end(PROF_ISSUE, t);
 	} else {
 		fault_around(dpn);
+		prof_end(PROF_MAP, t);
 	}
 	pg.cp[i].flags &= ~CP_BUSY;
+	prof_end(PROF_FAULT, t0);
 	return write ? pager_write_fault(off) : 0;
 }
 

@@ -95,6 +95,12 @@ uint32_t pager_pages_max(void);
 uint32_t pager_checkpoint_pages(struct jpage *out);
 /* The record of those pages is durable (they are journaled), or failed (they stay for the next one). */
 void pager_checkpoint_done(const struct jpage *pages, uint32_t n, bool durable);
+/*
+ * A device interrupted layer 1: finishes the background reads that are done
+ * and starts the next ones of the stream, so that its read-ahead keeps going
+ * between its faults.  Never waits, and evicts only clean pages.
+ */
+void pager_interrupt(void);
 const struct pager_stats *pager_stats(void);
 void pager_print_stats(void);
 

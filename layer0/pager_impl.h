@@ -70,6 +70,7 @@ struct pager_state {
 	uint32_t ra_pages;	/* the size of its last read */
 	uint64_t ra_limit;	/* pages a stream may have read ahead: a slice of the cache */
 	uint32_t *order;	/* scratch: dirty descriptors sorted by page */
+	bool no_wait;		/* in an interrupt: evict clean pages only, wait for nothing */
 	struct pager_stats st;
 };
 extern struct pager_state pg;

@@ -14,6 +14,7 @@
 #include "defs.h"
 #include "blkdev.h"
 #include "pager_impl.h"
+#include "profile.h"
 
 #define RA_INFLIGHT	4	/* background reads ahead of a sequential stream */
 
@@ -74,6 +75,7 @@ uint32_t read_in(uint64_t dpn, uint32_t n, uint32_t *nread, bool *err)
 {
 	uint32_t idx[RA_MAX], got;
 	enum blk_status s;
+	uint64_t t0;
 
 	*err = false;
 	if ((got = gather(dpn, n, idx, list, 0)) == 0)
@@ -83,7 +85,9 @@ uint32_t read_in(uint64_t dpn, uint32_t n, uint32_t *nread, bool *err)
 		return idx[0];		/* the frame is zero: that is the page */
 	pg.st.reads++;
 	pg.st.read_pages += got;
+	t0 = prof_begin();
 	s = blk_rw_sync(pg.dev, BLK_READ, dpn * BLK_SECTORS_PER_PAGE, got * BLK_SECTORS_PER_PAGE, list);
+	prof_end(PROF_READ, t0);
 	for (uint32_t k = 1; k < got; k++)
 		pg.cp[idx[k]].flags &= ~CP_BUSY;
 	if (s == BLK_OK)
@@ -124,14 +128,19 @@ static void prefetch_finish(struct prefetch *p)
 	p->active = false;
 }
 
+/* Whether a background read is in flight. */
+static bool prefetch_active(void)
+{
+	for (int k = 0; k < RA_INFLIGHT; k++)
+		if (prefetches[k].active)
+			return true;
+	return false;
+}
+
 /* Finishes the background reads that completed, without waiting. */
 void prefetch_reap(void)
 {
-	bool any = false;
-
-	for (int k = 0; k < RA_INFLIGHT; k++)
-		any |= prefetches[k].active;
-	if (!any)
+	if (!prefetch_active())
 		return;
 	blk_poll(pg.dev);
 	for (int k = 0; k < RA_INFLIGHT; k++)
@@ -201,6 +210,7 @@ void prefetch_more(void)
 {
 	for (int k = 0; k < RA_INFLIGHT; k++) {
 		struct prefetch *p = &prefetches[k];
+		uint64_t t0;
 		uint32_t i;
 
 		if (p->active)
@@ -223,8 +233,23 @@ void prefetch_more(void)
 		p->active = true;
 		pg.st.reads++;
 		pg.st.read_pages += p->n;
+		t0 = prof_begin();
 		blk_submit(pg.dev, &p->req);	/* a final status at once is kept in req.status */
+		prof_end(PROF_SUBMIT, t0);
 	}
+}
+
+void pager_interrupt(void)
+{
+	uint64_t t0 = prof_begin();
+
+	if (pg.dev == 0 || !prefetch_active())
+		return;		/* no stream is reading: nothing to keep going */
+	prefetch_reap();
+	pg.no_wait = true;
+	prefetch_more();
+	pg.no_wait = false;
+	prof_end(PROF_IRQ, t0);
 }
 
 /* Maps the run of cached pages after dpn (up to n of them): a stream reads them next. */

@@ -12,6 +12,7 @@
 #include "defs.h"
 #include "checkpoint.h"
 #include "nic.h"
+#include "pager.h"
 #include "strata/exit.h"
 #include "strata/trap.h"
 
@@ -121,8 +122,10 @@ static void interrupt(struct trapframe *tf)
 	}
 	if (irq_dispatch(tf->vector)) {
 		lapic_eoi();
-		if (trap_from_layer1(tf))
+		if (trap_from_layer1(tf)) {
 			checkpoint_interrupt(tf);	/* the disk's: a record moves on */
+			pager_interrupt();		/* and a stream's read-ahead */
+		}
 		return;
 	}
 	report_fault(tf, trap_from_layer1(tf) ? "layer 1" : "layer 0",

@@ -1,0 +1,36 @@
+/*
+ * The stage profile of profile.h: the totals and their report.
+ */
+#include "defs.h"
+#include "profile.h"
+
+bool prof_on;
+struct prof_total prof[PROF_N];
+
+static const char *const names[PROF_N] = {
+	[PROF_FAULT] = "fault", [PROF_REAP] = "reap", [PROF_WAIT] = "wait",
+	[PROF_READ] = "read", [PROF_EVICT] = "evict", [PROF_STEAL] = "steal",
+	[PROF_ALLOC] = "alloc", [PROF_RECYCLE] = "recycle", [PROF_MAP] = "map", [PROF_ISSUE] = "issue", [PROF_SUBMIT] = "submit",
+	[PROF_IRQ] = "irq", [PROF_TX] = "tx", [PROF_TX_BATCH] = "txbatch", [PROF_TX_WAIT] = "txwait",
+};
+
+/* ns for TSC ticks: mult is 32.32, the product wider than 64 bits. */
+static uint64_t ns_of(uint64_t ticks)
+{
+	return (uint64_t)(((unsigned __int128)ticks * timer_tsc_ns_mult()) >> 32);
+}
+
+void profile_print(void)
+{
+	if (!prof_on)
+		return;
+	for (int s = 0; s < PROF_N; s++) {
+		uint64_t ns = ns_of(prof[s].ticks);
+
+		if (prof[s].calls == 0)
+			continue;
+		kprintf("strata: profile: %-7s %8lu calls %9lu us %7lu ns each\n", names[s],
+		    (unsigned long)prof[s].calls, (unsigned long)(ns / 1000),
+		    (unsigned long)(ns / prof[s].calls));
+	}
+}

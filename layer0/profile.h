@@ -1,0 +1,60 @@
+/*
+ * Layer 0's stage profile (L0ARGS=profile): TSC ticks and calls summed per
+ * stage of the paths worth timing, printed when layer 1 exits.  Off, each
+ * probe is one load and a branch; on, two rdtsc.  Stages nest (a fault
+ * holds its waits and evictions), so each total is inclusive: read one
+ * against the stage that holds it.
+ */
+#ifndef PROFILE_H
+#define PROFILE_H
+
+#include "defs.h"
+
+enum prof_stage {
+	PROF_FAULT,		/* pager_fault, all of it */
+	PROF_REAP,		/* finishing completed background reads */
+	PROF_WAIT,		/* a fault waiting for a background read of its page */
+	PROF_READ,		/* a synchronous read of a miss */
+	PROF_EVICT,		/* evict_one: CLOCK sweeps, write-outs, steals */
+	PROF_STEAL,		/* checkpoints the CLOCK asked for */
+	PROF_ALLOC,		/* frames from the physical allocator for the cache */
+	PROF_RECYCLE,		/* 2 MiB frames taken from 2 MiB pages the CLOCK passed */
+	PROF_MAP,		/* mapping the fault's page and the stream's run */
+	PROF_ISSUE,		/* starting background reads */
+	PROF_SUBMIT,		/* of which handing them to the driver */
+	PROF_IRQ,		/* pager_interrupt: read-ahead moved on from a disk interrupt */
+	PROF_TX,		/* a TX doorbell of one frame: the frame to the NIC */
+	PROF_TX_BATCH,		/* TX doorbells of several frames, counted in frames */
+	PROF_TX_WAIT,		/* layer 1 waiting for a TX slot the NIC still holds */
+	PROF_N
+};
+
+extern bool prof_on;		/* set by kmain for L0ARGS=profile */
+struct prof_total {
+	uint64_t ticks, calls;
+};
+extern struct prof_total prof[PROF_N];
+
+void profile_print(void);		/* the totals, if on */
+
+/* The start of a stage: 0 when profiling is off. */
+static inline uint64_t prof_begin(void)
+{
+	return prof_on ? rdtsc() : 0;
+}
+
+/* The end of a stage that did n things: "calls" counts them. */
+static inline void prof_end_n(enum prof_stage s, uint64_t t0, uint64_t n)
+{
+	if (t0 != 0) {
+		prof[s].ticks += rdtsc() - t0;
+		prof[s].calls += n;
+	}
+}
+
+static inline void prof_end(enum prof_stage s, uint64_t t0)
+{
+	prof_end_n(s, t0, 1);
+}
+
+#endif
