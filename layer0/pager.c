@@ -123,6 +123,8 @@ void drop(uint32_t i)
 {
 	struct cpage *c = &pg.cp[i];
 
+	if (c->flags & CP_PREFETCHED)
+		pager_prefetch_dropped(i);	/* evicted before its touch: cancelled */
 	unmap(c);
 	dirty_list_remove(i);
 	hash_remove(i);
@@ -439,6 +441,7 @@ static uint32_t fault_page(uint64_t dpn, bool sequential)
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
 		prefetch_wait(dpn);
+		pager_prefetch_wait(dpn);
 		i = desc_holding(dpn);	/* gone if that read failed */
 	}
 	if (i != NIL && (pg.cp[i].flags & (CP_HUGE | CP_MAPPED)) == (CP_HUGE | CP_MAPPED)) {
@@ -447,6 +450,7 @@ static uint32_t fault_page(uint64_t dpn, bool sequential)
 	}
 	if (i != NIL) {
 		pg.st.hits++;
+		pager_prefetch_touched(i);
 		pg.cp[i].flags |= CP_BUSY;
 		return i;
 	}
@@ -462,6 +466,7 @@ int pager_fault(uint64_t off, bool write)
 
 	pg.st.faults++;
 	prefetch_reap();
+	pager_prefetch_reap();
 	sequential = pg.dev != 0 && dpn == pg.seq_next;
 	if ((i = fault_page(dpn, sequential)) == NIL)
 		return -1;
@@ -484,8 +489,11 @@ uint32_t desc_split_out(uint64_t dpn)
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
 		prefetch_wait(dpn);
+		pager_prefetch_wait(dpn);
 		i = desc_holding(dpn);
 	}
+	if (i != NIL)
+		pager_prefetch_touched(i);
 	if (i != NIL && (pg.cp[i].flags & CP_HUGE)) {
 		split(i);
 		i = desc_keyed(dpn);
@@ -528,6 +536,7 @@ void pager_print_stats(void)
 	    "(%lu waited), %lu evictions, %lu syncs\n",
 	    s->faults, s->hits, s->misses, s->write_faults, s->reads, s->read_pages, s->huge_reads,
 	    s->splits, s->writes, s->write_pages, s->cow_copies, s->cow_waits, s->evictions, s->syncs);
+	pager_prefetch_print();
 	memory_now(&m);
 	print_memory("memory", &m);
 }
