@@ -375,6 +375,7 @@ void map(uint32_t i)
 
 	if (c->flags & CP_INFLIGHT)
 		panic("pager: mapping page %#lx while a read is filling it", (unsigned long)c->dpn);
+	pager_prefetch_touched(i);	/* mapped: layer 1 has it, by a fault or fault-around */
 	if (c->flags & CP_HUGE) {
 		map_huge(c);
 		return;
@@ -450,7 +451,6 @@ static uint32_t fault_page(uint64_t dpn, bool sequential)
 	}
 	if (i != NIL) {
 		pg.st.hits++;
-		pager_prefetch_touched(i);
 		pg.cp[i].flags |= CP_BUSY;
 		return i;
 	}

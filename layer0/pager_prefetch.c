@@ -18,8 +18,8 @@
  *
  * The share bound: pages prefetched and not yet touched (PREFETCHED) are at
  * most a sixteenth of the cache, so prefetching cannot push the working set
- * out.  A touch (the fault that maps the page, or layer 0 taking it) clears
- * the flag; a prefetched page the CLOCK evicts first is simply dropped (it is
+ * out.  A touch clears the flag: the page mapped (by its fault, or with a
+ * neighbour's by fault-around or a stream) or taken by layer 0; a prefetched page the CLOCK evicts first is simply dropped (it is
  * clean) and counted as cancelled.  Checkpoints never see these pages: a
  * page being read is not dirty, and nothing of a prefetch is state.
  */
