@@ -31,6 +31,7 @@ static const struct check {
 	{ "empty-slot", check_empty_slot },
 	{ "full-batch", check_full_batch },
 	{ "doorbell-loads", check_doorbell_loads },
+	{ "prefetch", check_prefetch },
 };
 
 int passed(void)

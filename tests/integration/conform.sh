@@ -44,6 +44,21 @@ t crash-exit-64 crash 87 "exit-64" "" 'rule: V-TRAP' '^strata: exit 87 '
 # A reserved vector, before its ABI minor defines it, is V-TRAP.
 t crash-commit-flags crash 87 "commit-flags" "" 'rule: V-TRAP' 'commit: rdi' '^strata: exit 87 '
 t crash-sync-flags crash 87 "sync-flags" "" 'rule: V-TRAP' 'sync: rdi' '^strata: exit 87 '
+# Prefetch (ABI 1.5): whole pages, at least one, all layer 1's; a page read
+# ahead is the disk's, a cached one costs no read (conform prefetch).
+t crash-prefetch-misaligned crash 87 "prefetch-misaligned" "" 'rule: V-TRAP' \
+	'prefetch: rdi and rsi must be whole pages' '^strata: exit 87 '
+t crash-prefetch-empty crash 87 "prefetch-empty" "" 'rule: V-TRAP' \
+	'prefetch: rdi and rsi must be whole pages' '^strata: exit 87 '
+t crash-prefetch-outside crash 80 "prefetch-outside" "" 'rule: V-OUTSIDE' \
+	'prefetch: the range leaves the disk window' '^strata: exit 80 '
+t crash-prefetch-head crash 80 "prefetch-head" "" 'rule: V-OUTSIDE' \
+	'prefetch: the page at disk offset 0x0 is not layer 1' '^strata: exit 80 '
+DISK=64M t crash-prefetch-journal crash 80 "prefetch-journal" "" 'rule: V-OUTSIDE' \
+	'prefetch: the page at disk offset 0x[0-9a-f]+ is not layer 1' '^strata: exit 80 '
+DISK=64M t conform-prefetch conform 0 "prefetch" "" '^conform: prefetch ok' \
+	'^strata: pager: prefetch: 3 traps, 1 reads \(16 pages\), [0-9]+ runs cached, 16 pages used' \
+	'^strata: exit 0 '
 
 # Address map, disk window: the whole stack is layer 1's, and layer 0 takes
 # interrupts on its own stacks (nothing below rsp changes).
