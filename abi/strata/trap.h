@@ -59,10 +59,10 @@
  * Prefetch (ABI 1.5): rdi = a window address, rsi = a length in bytes, both
  * multiples of STRATA_PAGE_SIZE, rsi > 0, and every page of the range layer
  * 1's (its stack, its image, the free area).  Layer 0 starts reading the
- * pages of the range that are not in RAM and returns at once, never waiting
- * for the disk; rax = how many page reads it started (0 when every page is
- * cached, reads are already in flight for them, or prefetch has its share of
- * the cache).  A later touch of a page still being read waits for that read
+ * pages of the range that are not in RAM and returns without waiting for
+ * them (making room may evict pages, as a fault does); rax = how many page
+ * reads it started (0 when every page is cached, reads are already in flight
+ * for them, or prefetch has its share of the cache).  A later touch of a page still being read waits for that read
  * alone; a page that could not be read is reported at its touch (DISK-IO),
  * as without prefetch.  A misaligned or empty range is V-TRAP; a range with
  * a page that is not layer 1's is V-OUTSIDE.  Purely a hint: dropping it
