@@ -1,7 +1,7 @@
 /*
- * randread n=N prefetch=K seed=S blank=B: N reads of one word each from
- * pages picked at random over the whole free area (larger than RAM on the
- * bench's disk, so nearly every read misses), each word checked, timed as a
+ * randread n=N prefetch=K seed=S blank=B: N reads of one word each from N
+ * distinct pages picked at random over the whole free area (larger than RAM
+ * on the bench's disk), so every read misses, each word checked, timed as a
  * whole: reads per second.  With K > 0 the payload names the page K reads
  * ahead with strata_prefetch (ABI 1.5) before each read, after naming the
  * first K, so up to K disk reads are in flight while it waits on one; K = 0
@@ -29,15 +29,26 @@ int do_randread(struct area a, const struct opts *o)
 	uint64_t pages = (a.hi - a.lo) / PAGE, st = o->seed ^ 0x72616e64, k = o->prefetch;
 	uint64_t bad = 0, first_bad = 0, first_val = 0, start, ns;
 
-	if (o->n == 0 || o->n > RANDREAD_MAX || k > o->n) {
+	if (o->n == 0 || o->n > RANDREAD_MAX || o->n > pages || k > o->n) {
 		strata_printf("disktest: randread: n must be 1..%llu and prefetch at most n\n",
-		    ULL(RANDREAD_MAX));
+		    ULL(pages < RANDREAD_MAX ? pages : RANDREAD_MAX));
 		return 2;
 	}
+	/*
+	 * n distinct pages: one from each of n equal bins of the area, at a
+	 * random place in it, then shuffled, so every read is of a page not
+	 * read before and no order runs through the area.
+	 */
 	for (uint64_t i = 0; i < o->n; i++) {
 		uint64_t r = rnd(&st);
 
-		where[i] = word_of(a.lo + r % pages * PAGE, r);
+		where[i] = word_of(a.lo + (i * (pages / o->n) + r % (pages / o->n)) * PAGE, r);
+	}
+	for (uint64_t i = o->n - 1; i > 0; i--) {
+		uint64_t j = rnd(&st) % (i + 1), t = where[i];
+
+		where[i] = where[j];
+		where[j] = t;
 	}
 	start = strata_now_ns();
 	for (uint64_t i = 0; i < k; i++)

@@ -17,7 +17,7 @@ set -u
 build=$1
 images=$(dirname "$0")/../../images
 runs=${STRATA_BENCH_RUNS:-5}
-n=${STRATA_RANDOM_READS:-8000}
+n=${STRATA_RANDOM_READS:-16000}
 window=32
 dir=$build/bench/random
 disk=$dir/disk.img
