@@ -15,7 +15,6 @@
 # kept for the comparison with a Linux guest's pread and queue-depth-32 rates.
 set -u
 build=$1
-images=$(dirname "$0")/../../images
 runs=${STRATA_BENCH_RUNS:-5}
 n=${STRATA_RANDOM_READS:-16000}
 window=32
@@ -25,22 +24,13 @@ mkdir -p "$dir"
 rm -f "$disk"
 dd if=/dev/zero of="$disk" bs=1M count=256 status=none
 
+# shellcheck source=lib/disktest.sh
+. "$(dirname "$0")/lib/disktest.sh"
+
 # boot NAME K: one boot of disktest randread with prefetch=K, its log in $dir/NAME.log.
-boot() {
-	local iso=$dir/$1.iso log=$dir/$1.log
-	"$images/mkiso.sh" "$iso" "$build/layer0.elf" "$build/layer1/disktest.elf" \
-		"randread n=$n prefetch=$2 blank=1" "" >/dev/null || return 1
-	"$images/qemu.sh" --iso "$iso" --mem 128M --timeout 600 --log "$log" --quiet -- \
-		-drive "file=$disk,if=none,id=d0,format=raw,cache=none" -device virtio-blk-pci,drive=d0 -mem-prealloc \
-		2>"$log.err" && return 0
-	echo "random.sh: disktest randread prefetch=$2 failed:" >&2
-	tail -n 20 "$log" "$log.err" >&2
-	return 1
-}
+boot() { disktest_boot "$build" "$dir" "$disk" "$1" "randread n=$n prefetch=$2 blank=1" "" --mem 128M --timeout 600; }
 
 rate() { sed -nE 's/.*disktest: randread .* = ([0-9]+) reads\/s.*/\1/p' "$dir/$1.log" | head -1 | tr -d '\r'; }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 fault=() pf=()
 for _ in $(seq "$runs"); do
