@@ -1278,6 +1278,40 @@ START_TEST(prefetch_never_holds_more_than_its_share_of_the_cache)
 }
 END_TEST
 
+/*
+ * Checkpoints and syncs see nothing of a prefetch: a page in flight, or read
+ * and not touched, is not dirty.  Layer 0 taking a page in flight (as a
+ * resume or an install would) waits for its read first; then it is dirty
+ * like any page layer 0 fills, and the next checkpoint holds it.
+ */
+START_TEST(a_prefetched_page_is_in_no_checkpoint_until_written)
+{
+	uint64_t *mem;
+	uint32_t n;
+
+	boot(8, &disk, 1);
+	pager_checkpoints(steal_none, drain_none);
+	scribble(50, 5);
+	ck_assert_uint_eq(prefetch(400, 8), 8);
+	ck_assert_uint_eq(pager_dirty_count(), 1);
+	n = pager_checkpoint_pages(cp_pages);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(in_checkpoint(n, 50));
+	pager_checkpoint_done(cp_pages, n, true);
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(count_ops(BLK_WRITE), 1);	/* page 50 alone went home */
+	ck_assert(disk_pristine(400));
+	mem = pager_page_for_write(403 * PAGE_SIZE, true);
+	ck_assert_ptr_nonnull(mem);
+	ck_assert(holds_disk(mem, 403));		/* its read was over first */
+	ck_assert_uint_eq(pager_prefetch_stats()->untouched, 7);
+	n = pager_checkpoint_pages(cp_pages);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(in_checkpoint(n, 403));
+	pager_checkpoint_done(cp_pages, n, true);
+}
+END_TEST
+
 /* Without a disk there is nothing to read. */
 START_TEST(without_a_disk_a_prefetch_does_nothing)
 {
@@ -1569,6 +1603,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_prefetched_page_evicted_untouched_is_cancelled);
 	tcase_add_test(tc, a_prefetch_read_error_is_reported_at_the_touch);
 	tcase_add_test(tc, prefetch_never_holds_more_than_its_share_of_the_cache);
+	tcase_add_test(tc, a_prefetched_page_is_in_no_checkpoint_until_written);
 	tcase_add_test(tc, without_a_disk_a_prefetch_does_nothing);
 	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);
 	tcase_add_test(tc, without_a_disk_all_dirty_means_out_of_memory);
