@@ -34,6 +34,7 @@ int check_exit_max(int argc, char **argv);
 /* ---- prefetch.c: the prefetch trap, with a disk ------------------------ */
 
 int check_prefetch(int argc, char **argv);
+int check_prefetch_error(int argc, char **argv);
 
 /* ---- ring.c: the console ring driven by hand, no runtime output ------- */
 

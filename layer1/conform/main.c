@@ -32,6 +32,7 @@ static const struct check {
 	{ "full-batch", check_full_batch },
 	{ "doorbell-loads", check_doorbell_loads },
 	{ "prefetch", check_prefetch },
+	{ "prefetch-error", check_prefetch_error },
 };
 
 int passed(void)

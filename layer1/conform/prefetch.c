@@ -5,6 +5,10 @@
  * disk's (zero on the new disk of the case); after the touch, a third
  * prefetch starts none either.  conform.sh checks layer 0's count of one
  * read of 16 pages, all 16 used.
+ *
+ * prefetch-error, on a disk that fails reads of the free area's first page:
+ * the trap starts the read and returns as ever; the touch is what stops the
+ * machine with the DISK-IO report (conform.sh checks the exit code).
  */
 #include "conform.h"
 
@@ -34,4 +38,24 @@ int check_prefetch(int argc, char **argv)
 	if ((r = strata_prefetch((const void *)(uintptr_t)lo, bytes)) != 0)
 		return failed("a prefetch of cached pages started %ld reads, not 0", r);
 	return passed();
+}
+
+int check_prefetch_error(int argc, char **argv)
+{
+	const struct strata_info *in = strata_info();
+	const volatile uint64_t *w = (const volatile uint64_t *)(uintptr_t)in->image_end;
+	uint64_t bytes = PAGES * STRATA_PAGE_SIZE;
+	long r;
+
+	(void)argc;
+	(void)argv;
+	if (in->disk_bytes == 0)
+		return failed("needs a disk");
+	r = strata_prefetch((const void *)(uintptr_t)in->image_end, bytes);
+	strata_printf("conform: prefetch-error trap returned %ld\n", r);
+	strata_flush();
+	if (r != PAGES)
+		return failed("the prefetch started %ld page reads, not %d", r, PAGES);
+	return failed("the touch of a page the disk cannot read went on, reading %#llx",
+	    (unsigned long long)w[0]);
 }
