@@ -95,6 +95,8 @@ uint32_t pager_pages_max(void);
 uint32_t pager_checkpoint_pages(struct jpage *out);
 /* The record of those pages is durable (they are journaled), or failed (they stay for the next one). */
 void pager_checkpoint_done(const struct jpage *pages, uint32_t n, bool durable);
+const struct pager_stats *pager_stats(void);
+void pager_print_stats(void);
 /*
  * Prefetch (pager_prefetch.c): starts reading the pages of [off, off + len)
  * that are not cached, without waiting; how many page reads it started.
@@ -113,7 +115,5 @@ struct pager_prefetch_stats {
 };
 const struct pager_prefetch_stats *pager_prefetch_stats(void);
 void pager_prefetch_print(void);
-const struct pager_stats *pager_stats(void);
-void pager_print_stats(void);
 
 #endif

@@ -112,11 +112,10 @@ void prefetch_reap(void);
 void prefetch_wait(uint64_t dpn);
 void prefetch_more(void);
 
-/* pager_prefetch.c: the hooks of the fault path and of drop() */
-void pager_prefetch_reap(void);		/* finishes the prefetch reads that completed */
-void pager_prefetch_wait(uint64_t dpn);	/* waits for the prefetch read of page dpn, if any */
-void pager_prefetch_touched(uint32_t i);	/* a fault or layer 0 took page i */
-void pager_prefetch_dropped(uint32_t i);	/* the PREFETCHED page i goes untouched */
+/* pager_prefetch.c: the hooks of the fault path, map() and hash_remove() */
+uint32_t desc_settled(uint64_t dpn);	/* desc_holding, once a prefetch read of dpn is over; a touch */
+void pager_prefetch_touched(uint32_t i);	/* page i mapped or taken by layer 0 */
+void pager_prefetch_dropped(uint32_t i);	/* the PREFETCHED page i leaves the cache untouched */
 
 /* pager_writeback.c */
 int page_out_cluster(uint32_t victim);

@@ -11,7 +11,8 @@
  *
  * Reads finish when a poll finds them complete (each fault and each prefetch
  * trap polls), or when a touch waits for one: a fault on a page still in
- * flight waits for that read alone (pager_prefetch_wait).  A read that
+ * flight waits for that read alone (desc_settled, which the fault path and
+ * layer 0's taking of a page call).  A read that
  * failed leaves nothing behind: its pages are dropped, so the touch reads the
  * page again, and a second failure is the fault's DISK-IO report, as without
  * prefetch; the trap never reports one.
@@ -78,7 +79,7 @@ static void finish(struct pf_read *r)
 	nactive--;
 }
 
-void pager_prefetch_reap(void)
+static void reap(void)
 {
 	if (nactive == 0)
 		return;
@@ -88,7 +89,8 @@ void pager_prefetch_reap(void)
 			finish(&reads[k]);
 }
 
-void pager_prefetch_wait(uint64_t dpn)
+/* Waits for the read of page dpn, if one is in flight. */
+static void wait_for(uint64_t dpn)
 {
 	for (uint32_t k = 0; k < PF_SLOTS && nactive > 0; k++) {
 		struct pf_read *r = &reads[k];
@@ -100,6 +102,23 @@ void pager_prefetch_wait(uint64_t dpn)
 			return;
 		}
 	}
+}
+
+/*
+ * The fault path and layer 0's taking of a page ask here first: the reads
+ * that are over are finished (so their pages are cached, and their slots and
+ * share free), page dpn's own is waited for if it is still in flight, and
+ * the page, now taken, no longer counts against the share.
+ */
+uint32_t desc_settled(uint64_t dpn)
+{
+	uint32_t i;
+
+	reap();
+	wait_for(dpn);
+	if ((i = desc_holding(dpn)) != NIL)
+		pager_prefetch_touched(i);
+	return i;
 }
 
 void pager_prefetch_touched(uint32_t i)
@@ -163,7 +182,7 @@ uint64_t pager_prefetch(uint64_t off, uint64_t len)
 	if (pg.dev == 0)
 		return 0;
 	pst.traps++;
-	pager_prefetch_reap();
+	reap();
 	/* A range much longer than the share is cut there: the trap must return soon. */
 	while (dpn < end && looked++ < share()) {
 		struct pf_read *r;
