@@ -59,6 +59,9 @@ static void hash_remove(uint32_t i)
 {
 	uint32_t *p = &pg.hash[hash_of(pg.cp[i].dpn)];
 
+	if (pg.cp[i].flags & CP_PREFETCHED)
+		pager_prefetch_dropped(i);	/* leaves the cache before its touch: cancelled */
+
 	while (*p != i)
 		p = &pg.cp[*p].next;
 	*p = pg.cp[i].next;
@@ -123,8 +126,6 @@ void drop(uint32_t i)
 {
 	struct cpage *c = &pg.cp[i];
 
-	if (c->flags & CP_PREFETCHED)
-		pager_prefetch_dropped(i);	/* evicted before its touch: cancelled */
 	unmap(c);
 	dirty_list_remove(i);
 	hash_remove(i);
@@ -438,11 +439,10 @@ static void split(uint32_t i)
  */
 static uint32_t fault_page(uint64_t dpn, bool sequential)
 {
-	uint32_t i = desc_holding(dpn);
+	uint32_t i = desc_settled(dpn);
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
 		prefetch_wait(dpn);
-		pager_prefetch_wait(dpn);
 		i = desc_holding(dpn);	/* gone if that read failed */
 	}
 	if (i != NIL && (pg.cp[i].flags & (CP_HUGE | CP_MAPPED)) == (CP_HUGE | CP_MAPPED)) {
@@ -466,7 +466,6 @@ int pager_fault(uint64_t off, bool write)
 
 	pg.st.faults++;
 	prefetch_reap();
-	pager_prefetch_reap();
 	sequential = pg.dev != 0 && dpn == pg.seq_next;
 	if ((i = fault_page(dpn, sequential)) == NIL)
 		return -1;
@@ -485,15 +484,12 @@ int pager_fault(uint64_t off, bool write)
 /* Page dpn's own descriptor, its read over, split out of a 2 MiB page; NIL if not cached. */
 uint32_t desc_split_out(uint64_t dpn)
 {
-	uint32_t i = desc_holding(dpn);
+	uint32_t i = desc_settled(dpn);
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
 		prefetch_wait(dpn);
-		pager_prefetch_wait(dpn);
 		i = desc_holding(dpn);
 	}
-	if (i != NIL)
-		pager_prefetch_touched(i);
 	if (i != NIL && (pg.cp[i].flags & CP_HUGE)) {
 		split(i);
 		i = desc_keyed(dpn);
