@@ -33,11 +33,13 @@ boot() { disktest_boot "$build" "$dir" "$disk" "$1" "randread n=$n prefetch=$2 b
 rate() { sed -nE 's/.*disktest: randread .* = ([0-9]+) reads\/s.*/\1/p' "$dir/$1.log" | head -1 | tr -d '\r'; }
 
 fault=() pf=()
-for _ in $(seq "$runs"); do
+for k in $(seq "$runs"); do
 	boot fault 0 || exit 1
 	fault+=("$(rate fault)")
 	boot prefetch "$window" || exit 1
 	pf+=("$(rate prefetch)")
+	# Each pair on stderr: on a loaded host the spread says how far to trust the medians.
+	echo "random.sh: run $k: ${fault[-1]} reads/s without prefetch, ${pf[-1]} with" >&2
 done
 f=$(median "${fault[@]}") p=$(median "${pf[@]}")
 echo "disk_random_fault_per_s $f reads/s"
