@@ -245,12 +245,14 @@ static void trap_exit(struct trapframe *tf)
 /*
  * Prefetch (ABI 1.5): rdi, rsi name whole pages, every one layer 1's; the
  * reads start and the trap returns (pager_prefetch.c).  The free area is one
- * run, checked at its ends; elsewhere (the stack, the image's segments) each
- * page is asked, which stops at the first one that is not layer 1's.
+ * run, passed in one step (it may be terabytes); elsewhere (the stack, the
+ * image's segments, at most a few hundred MiB) each page is asked, up to
+ * the first one that is not layer 1's.
  */
 static void trap_prefetch(struct trapframe *tf)
 {
 	uint64_t va = tf->rdi, len = tf->rsi, off = va - STRATA_DISK_WINDOW_BASE;
+	uint64_t free_lo = l1.img.image_end - STRATA_DISK_WINDOW_BASE;
 	char detail[96];
 
 	if (va % STRATA_PAGE_SIZE != 0 || len % STRATA_PAGE_SIZE != 0 || len == 0)
@@ -259,14 +261,16 @@ static void trap_prefetch(struct trapframe *tf)
 	if (!in(va, STRATA_DISK_WINDOW_BASE, STRATA_DISK_WINDOW_SIZE) ||
 	    len > STRATA_DISK_WINDOW_SIZE - off)
 		violation(tf, STRATA_EXIT_V_OUTSIDE, "prefetch: the range leaves the disk window");
-	if (!(l1.dev != 0 && va >= l1.img.image_end && off + len <= l1.geom.l1_disk_limit)) {
-		for (uint64_t p = off; p < off + len; p += STRATA_PAGE_SIZE) {
-			if (l1_window_perm(p) != 0)
-				continue;
-			snprintf_(detail, sizeof(detail),
-			    "prefetch: the page at disk offset %#lx is not layer 1's", (unsigned long)p);
-			violation(tf, STRATA_EXIT_V_OUTSIDE, detail);
+	for (uint64_t p = off; p < off + len; p += STRATA_PAGE_SIZE) {
+		if (l1.dev != 0 && p >= free_lo && p < l1.geom.l1_disk_limit) {
+			p = l1.geom.l1_disk_limit - STRATA_PAGE_SIZE;	/* the free area's last page */
+			continue;
 		}
+		if (l1_window_perm(p) != 0)
+			continue;
+		snprintf_(detail, sizeof(detail),
+		    "prefetch: the page at disk offset %#lx is not layer 1's", (unsigned long)p);
+		violation(tf, STRATA_EXIT_V_OUTSIDE, detail);
 	}
 	tf->rax = pager_prefetch(off, len);
 }

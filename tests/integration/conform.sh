@@ -56,6 +56,11 @@ t crash-prefetch-head crash 80 "prefetch-head" "" 'rule: V-OUTSIDE' \
 	'prefetch: the page at disk offset 0x0 is not layer 1' '^strata: exit 80 '
 DISK=64M t crash-prefetch-journal crash 80 "prefetch-journal" "" 'rule: V-OUTSIDE' \
 	'prefetch: the page at disk offset 0x[0-9a-f]+ is not layer 1' '^strata: exit 80 '
+# The free area to the window's end on a disk as large as the window (QEMU's
+# null-co): V-OUTSIDE at the journal, without walking 64 TiB page by page.
+QEMUARGS="-blockdev driver=null-co,size=$((65 << 40)),read-zeroes=on,node-name=nul0 -device virtio-blk-pci,drive=nul0" \
+	t crash-prefetch-huge crash 80 "prefetch-huge" "" 'rule: V-OUTSIDE' \
+	'prefetch: the page at disk offset 0x3f[0-9a-f]+ is not layer 1' '^strata: exit 80 '
 DISK=64M t conform-prefetch conform 0 "prefetch" "" '^conform: prefetch ok' \
 	'^strata: pager: prefetch: 3 traps, 1 reads \(16 pages\), [0-9]+ runs cached, 16 pages used' \
 	'^strata: exit 0 '
