@@ -250,6 +250,39 @@ static void trap_exit(struct trapframe *tf)
 	l1_exit((uint32_t)tf->rdi);
 }
 
+/*
+ * Prefetch (ABI 1.5): rdi, rsi name whole pages, every one layer 1's; the
+ * reads start and the trap returns (pager_prefetch.c).  The free area is one
+ * run, passed in one step (it may be terabytes); elsewhere (the stack, the
+ * image's segments, at most a few hundred MiB) each page is asked, up to
+ * the first one that is not layer 1's.
+ */
+static void trap_prefetch(struct trapframe *tf)
+{
+	uint64_t va = tf->rdi, len = tf->rsi, off = va - STRATA_DISK_WINDOW_BASE;
+	uint64_t free_lo = l1.img.image_end - STRATA_DISK_WINDOW_BASE;
+	char detail[96];
+
+	if (va % STRATA_PAGE_SIZE != 0 || len % STRATA_PAGE_SIZE != 0 || len == 0)
+		violation(tf, STRATA_EXIT_V_TRAP,
+		    "prefetch: rdi and rsi must be whole pages, rsi not 0");
+	if (!in(va, STRATA_DISK_WINDOW_BASE, STRATA_DISK_WINDOW_SIZE) ||
+	    len > STRATA_DISK_WINDOW_SIZE - off)
+		violation(tf, STRATA_EXIT_V_OUTSIDE, "prefetch: the range leaves the disk window");
+	for (uint64_t p = off; p < off + len; p += STRATA_PAGE_SIZE) {
+		if (l1.dev != 0 && p >= free_lo && p < l1.geom.l1_disk_limit) {
+			p = l1.geom.l1_disk_limit - STRATA_PAGE_SIZE;	/* the free area's last page */
+			continue;
+		}
+		if (l1_window_perm(p) != 0)
+			continue;
+		snprintf_(detail, sizeof(detail),
+		    "prefetch: the page at disk offset %#lx is not layer 1's", (unsigned long)p);
+		violation(tf, STRATA_EXIT_V_OUTSIDE, detail);
+	}
+	tf->rax = pager_prefetch(off, len);
+}
+
 void l1_trap(struct trapframe *tf)
 {
 	char detail[80];
@@ -274,6 +307,9 @@ void l1_trap(struct trapframe *tf)
 		if (tf->rdi != 0)
 			violation(tf, STRATA_EXIT_V_TRAP, "commit: rdi (flags) must be 0");
 		tf->rax = checkpoint_commit(tf) == 0 ? STRATA_COMMIT_OK : STRATA_COMMIT_IO_ERROR;
+		return;
+	case STRATA_TRAP_PREFETCH:
+		trap_prefetch(tf);
 		return;
 	default:
 		snprintf_(detail, sizeof(detail), "int $%#lx: vector %lu (%s) is not a trap",

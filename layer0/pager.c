@@ -60,6 +60,9 @@ static void hash_remove(uint32_t i)
 {
 	uint32_t *p = &pg.hash[hash_of(pg.cp[i].dpn)];
 
+	if (pg.cp[i].flags & CP_PREFETCHED)
+		pager_prefetch_dropped(i);	/* leaves the cache before its touch: cancelled */
+
 	while (*p != i)
 		p = &pg.cp[*p].next;
 	*p = pg.cp[i].next;
@@ -442,6 +445,7 @@ void map(uint32_t i)
 
 	if (c->flags & CP_INFLIGHT)
 		panic("pager: mapping page %#lx while a read is filling it", (unsigned long)c->dpn);
+	pager_prefetch_touched(i);	/* mapped: layer 1 has it, by a fault or fault-around */
 	if (c->flags & CP_HUGE) {
 		map_huge(c);
 		return;
@@ -504,7 +508,7 @@ static void split(uint32_t i)
  */
 static uint32_t fault_page(uint64_t dpn, bool sequential)
 {
-	uint32_t i = desc_holding(dpn);
+	uint32_t i = desc_settled(dpn);
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
 		uint64_t t0 = prof_begin();
@@ -560,7 +564,7 @@ int pager_fault(uint64_t off, bool write)
 /* Page dpn's own descriptor, its read over, split out of a 2 MiB page; NIL if not cached. */
 uint32_t desc_split_out(uint64_t dpn)
 {
-	uint32_t i = desc_holding(dpn);
+	uint32_t i = desc_settled(dpn);
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
 		prefetch_wait(dpn);
@@ -608,6 +612,7 @@ void pager_print_stats(void)
 	    "(%lu waited), %lu evictions, %lu syncs\n",
 	    s->faults, s->hits, s->misses, s->write_faults, s->reads, s->read_pages, s->huge_reads,
 	    s->splits, s->writes, s->write_pages, s->cow_copies, s->cow_waits, s->evictions, s->syncs);
+	pager_prefetch_print();
 	memory_now(&m);
 	print_memory("memory", &m);
 }

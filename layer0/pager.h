@@ -103,5 +103,23 @@ void pager_checkpoint_done(const struct jpage *pages, uint32_t n, bool durable);
 void pager_interrupt(void);
 const struct pager_stats *pager_stats(void);
 void pager_print_stats(void);
+/*
+ * Prefetch (pager_prefetch.c): starts reading the pages of [off, off + len)
+ * that are not cached, without waiting; how many page reads it started.
+ * Every page must be layer 1's (the caller checks).
+ */
+uint64_t pager_prefetch(uint64_t off, uint64_t len);
+struct pager_prefetch_stats {
+	uint64_t traps, reads, pages;	/* calls; reads started and the pages they carry */
+	uint64_t cached;		/* runs skipped: in RAM or being read already */
+	uint64_t used, cancelled;	/* prefetched pages touched; evicted untouched */
+	uint64_t waits, errors;		/* touches that waited for their read; reads that failed */
+	uint64_t refused_share, refused_queue;	/* calls cut short by the share or the slots */
+	uint64_t untouched;		/* prefetched pages not touched yet (the share counts these) */
+	uint64_t share;			/* the most of those at once */
+	uint64_t inflight;		/* reads in flight */
+};
+const struct pager_prefetch_stats *pager_prefetch_stats(void);
+void pager_prefetch_print(void);
 
 #endif

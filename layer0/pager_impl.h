@@ -8,6 +8,8 @@
  *                      streams in the background, fault-around
  *   pager_writeback.c  writing dirty pages home: eviction's clusters and
  *                      pager_sync(), through page_out() alone
+ *   pager_prefetch.c   reads layer 1 asked for ahead of need (the prefetch
+ *                      trap), and their share of the cache
  *   pager_dirty.c      which pages are dirty since the last checkpoint, the
  *                      pages of the next one, and copies of pages written
  *                      while a checkpoint or a home write holds their frame
@@ -38,6 +40,7 @@
 #define CP_HOMING	0x400	/* journaled, this frame's home write in flight */
 #define CP_SNAP		0x800	/* this frame is in a checkpoint record being written */
 #define CP_GHOST	0x1000	/* an older frame of this page is being written home: no other home write yet */
+#define CP_PREFETCHED	0x2000	/* read by a prefetch, not touched yet: counts against its share */
 #define CP_PINNED	(CP_BUSY | CP_NO_WRITEBACK | CP_HOMING | CP_SNAP | CP_GHOST) /* the CLOCK passes it by */
 
 struct cpage {
@@ -109,6 +112,11 @@ uint64_t map_run(uint64_t dpn, uint32_t n);
 void prefetch_reap(void);
 void prefetch_wait(uint64_t dpn);
 void prefetch_more(void);
+
+/* pager_prefetch.c: the hooks of the fault path, map() and hash_remove() */
+uint32_t desc_settled(uint64_t dpn);	/* desc_holding, once a prefetch read of dpn is over; a touch */
+void pager_prefetch_touched(uint32_t i);	/* page i mapped or taken by layer 0 */
+void pager_prefetch_dropped(uint32_t i);	/* the PREFETCHED page i leaves the cache untouched */
 
 /* pager_writeback.c */
 int page_out_cluster(uint32_t victim);

@@ -55,7 +55,22 @@
 #define STRATA_COMMIT_OK		STRATA_U32(0)
 #define STRATA_COMMIT_IO_ERROR		STRATA_U32(1)
 
+/*
+ * Prefetch (ABI 1.5): rdi = a window address, rsi = a length in bytes, both
+ * multiples of STRATA_PAGE_SIZE, rsi > 0, and every page of the range layer
+ * 1's (its stack, its image, the free area).  Layer 0 starts reading the
+ * pages of the range that are not in RAM and returns without waiting for
+ * them (making room may evict pages, as a fault does); rax = how many page
+ * reads it started (0 when every page is cached, reads are already in flight
+ * for them, or prefetch has its share of the cache).  A later touch of a page still being read waits for that read
+ * alone; a page that could not be read is reported at its touch (DISK-IO),
+ * as without prefetch.  A misaligned or empty range is V-TRAP; a range with
+ * a page that is not layer 1's is V-OUTSIDE.  Purely a hint: dropping it
+ * changes no byte layer 1 reads.
+ */
+#define STRATA_TRAP_PREFETCH		STRATA_U32(0xe4)
+
 #define STRATA_TRAP_FIRST		STRATA_TRAP_EXIT
-#define STRATA_TRAP_LAST		STRATA_TRAP_COMMIT
+#define STRATA_TRAP_LAST		STRATA_TRAP_PREFETCH
 
 #endif

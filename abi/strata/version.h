@@ -13,6 +13,6 @@
 #include "types.h"
 
 #define STRATA_ABI_MAJOR	STRATA_U32(1)
-#define STRATA_ABI_MINOR	STRATA_U32(4)	/* 1.4: external synchrony (doc/abi.md, "Versions") */
+#define STRATA_ABI_MINOR	STRATA_U32(5)	/* 1.5: the prefetch trap (doc/abi.md, "Versions") */
 
 #endif

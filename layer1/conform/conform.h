@@ -31,6 +31,11 @@ int check_readonly_read(int argc, char **argv);
 int check_stack_untouched(int argc, char **argv);
 int check_exit_max(int argc, char **argv);
 
+/* ---- prefetch.c: the prefetch trap, with a disk ------------------------ */
+
+int check_prefetch(int argc, char **argv);
+int check_prefetch_error(int argc, char **argv);
+
 /* ---- ring.c: the console ring driven by hand, no runtime output ------- */
 
 int check_batch(int argc, char **argv);

@@ -31,6 +31,8 @@ static const struct check {
 	{ "empty-slot", check_empty_slot },
 	{ "full-batch", check_full_batch },
 	{ "doorbell-loads", check_doorbell_loads },
+	{ "prefetch", check_prefetch },
+	{ "prefetch-error", check_prefetch_error },
 };
 
 int passed(void)

@@ -308,6 +308,54 @@ CRASH crash_sync_flags(void)
 	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_SYNC), "D"(1ULL) : "rax", "memory");
 }
 
+/* The prefetch trap (ABI 1.5) raised by hand: the runtime's wrapper would widen a bad range. */
+static void prefetch(uint64_t addr, uint64_t len)
+{
+	__asm__ volatile("int %0" : : "i"(STRATA_TRAP_PREFETCH), "D"(addr), "S"(len) : "rax", "memory");
+}
+
+/* A range of the stack that does not start on a page: V-TRAP. */
+CRASH crash_prefetch_misaligned(void)
+{
+	prefetch(STRATA_L1_STACK_TOP - STRATA_PAGE_SIZE + 8, STRATA_PAGE_SIZE);
+}
+
+/* An empty range: V-TRAP. */
+CRASH crash_prefetch_empty(void)
+{
+	prefetch(STRATA_L1_STACK_TOP - STRATA_PAGE_SIZE, 0);
+}
+
+/* The info page is not in the disk window: V-OUTSIDE. */
+CRASH crash_prefetch_outside(void)
+{
+	prefetch(STRATA_INFO_BASE, STRATA_PAGE_SIZE);
+}
+
+/* The disk's head is layer 0's: V-OUTSIDE, not V-L0-REGION, for a prefetch. */
+CRASH crash_prefetch_head(void)
+{
+	prefetch(STRATA_DISK_WINDOW_BASE, STRATA_PAGE_SIZE);
+}
+
+/* The last free page and the journal's first (with a disk): V-OUTSIDE. */
+CRASH crash_prefetch_journal(void)
+{
+	prefetch(STRATA_DISK_WINDOW_BASE + strata_info()->l1_disk_limit - STRATA_PAGE_SIZE,
+	    2 * STRATA_PAGE_SIZE);
+}
+
+/*
+ * From the free area to the window's end (with a disk): V-OUTSIDE at the
+ * journal, found without walking the terabytes of the range page by page.
+ */
+CRASH crash_prefetch_huge(void)
+{
+	uint64_t lo = strata_info()->image_end;
+
+	prefetch(lo, STRATA_DISK_WINDOW_BASE + STRATA_DISK_WINDOW_SIZE - lo);
+}
+
 /*
  * A wait with no deadline and no RX ring (the header asks for none): nothing
  * could ever end it.
@@ -372,6 +420,12 @@ static const struct mode {
 	{ "int-13", crash_int_13 },		{ "int-14", crash_int_14 },
 	{ "int-18", crash_int_18 },		{ "int-0x20", crash_int_0x20 },
 	{ "int-0xff", crash_int_0xff },	{ "wait-forever", crash_wait_forever },
+	{ "prefetch-misaligned", crash_prefetch_misaligned },
+	{ "prefetch-empty", crash_prefetch_empty },
+	{ "prefetch-outside", crash_prefetch_outside },
+	{ "prefetch-head", crash_prefetch_head },
+	{ "prefetch-journal", crash_prefetch_journal },
+	{ "prefetch-huge", crash_prefetch_huge },
 };
 
 static void usage(void)

@@ -1,7 +1,8 @@
 /*
  * disktest.h: what disktest's files share.  main.c holds the disk window's
  * modes and the command line, cadence.c the modes of continuous checkpoints
- * (issue 15), which time layer 1 itself while layer 0 checkpoints it.
+ * (issue 15), which time layer 1 itself while layer 0 checkpoints it,
+ * randread.c random reads with and without prefetch (issue 17).
  */
 #ifndef DISKTEST_H
 #define DISKTEST_H
@@ -27,7 +28,21 @@ struct opts {
 	uint64_t syncs;
 	uint64_t pages;
 	uint64_t ms;
+	uint64_t prefetch;
+	uint64_t blank;
 };
+
+/*
+ * The word expected at addr: a bijection of addr for each seed (an odd
+ * multiply and a xorshift), so a word written to the wrong place shows as
+ * surely as a wrong word, and two seeds differ at every address.
+ */
+static inline uint64_t pattern(uint64_t addr, uint64_t seed)
+{
+	uint64_t x = (addr ^ seed * UINT64_C(0xd6e8feb86659fd93)) * UINT64_C(0x9e3779b97f4a7c15);
+
+	return x ^ x >> 31;
+}
 
 /*
  * lfence on both sides keeps the load being timed inside the interval: the
@@ -44,6 +59,10 @@ static inline uint64_t tsc(void)
 /* main.c */
 uint64_t ticks_ns(uint64_t ticks);
 void print_us(uint64_t ns);
+uint64_t rnd(uint64_t *state);
+
+/* randread.c */
+int do_randread(struct area a, const struct opts *o);
 
 /* cadence.c */
 int do_pause(struct area a, const struct opts *o);

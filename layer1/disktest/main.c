@@ -8,6 +8,9 @@
  *   verify seed=S        check the free area holds the pattern of S
  *   scan                 read every word of the free area: MB/s of a mapped scan
  *   random n=N seed=S    median cost of touching N pages far apart
+ *   randread n=N prefetch=K seed=S blank=B
+ *                        N random page reads, K prefetched ahead, checked
+ *                        against the pattern of S (0 with blank=1): reads/s
  *   sparse n=N           read a word of N pages spread evenly over the free
  *                        area, in order (on a huge disk, one per GiB or more)
  *   faults               median cost of a null fault, a hit and a miss
@@ -127,20 +130,8 @@ static void print_rate(uint64_t bytes, uint64_t ns)
 
 /* ---- pattern and randomness -------------------------------------------- */
 
-/*
- * The word expected at addr: a bijection of addr for each seed (an odd
- * multiply and a xorshift), so a word written to the wrong place shows as
- * surely as a wrong word, and two seeds differ at every address.
- */
-static inline uint64_t pattern(uint64_t addr, uint64_t seed)
-{
-	uint64_t x = (addr ^ seed * UINT64_C(0xd6e8feb86659fd93)) * UINT64_C(0x9e3779b97f4a7c15);
-
-	return x ^ x >> 31;
-}
-
 /* splitmix64: a full-period generator whose state is one word. */
-static uint64_t rnd(uint64_t *state)
+uint64_t rnd(uint64_t *state)
 {
 	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
 
@@ -808,6 +799,7 @@ static const struct mode modes[] = {
 	{ "verify", do_verify, false },
 	{ "scan", do_scan, false },
 	{ "random", do_random, false },
+	{ "randread", do_randread, false },
 	{ "sparse", do_sparse, false },
 	{ "faults", do_faults, true },
 	{ "writeback", do_writeback, false },
@@ -828,7 +820,7 @@ static const struct mode modes[] = {
 
 static void usage(void)
 {
-	strata_printf("usage: disktest MODE [seed=S] [n=N] [mib=M] [syncs=N] [pages=P] [ms=T]\nmodes:");
+	strata_printf("usage: disktest MODE [seed=S] [n=N] [mib=M] [syncs=N] [pages=P] [ms=T] [prefetch=K] [blank=B]\nmodes:");
 	for (size_t i = 0; i < NMODES; i++)
 		strata_printf(" %s", modes[i].name);
 	strata_puts("");
@@ -837,8 +829,10 @@ static void usage(void)
 /* Reads the key=value words after the mode; false, saying why, on any other word. */
 static bool parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const char *const keys[] = { "seed", "n", "mib", "syncs", "pages", "ms" };
-	uint64_t *vals[] = { &o->seed, &o->n, &o->mib, &o->syncs, &o->pages, &o->ms };
+	static const char *const keys[] = { "seed", "n", "mib", "syncs", "pages", "ms", "prefetch",
+	    "blank" };
+	uint64_t *vals[] = { &o->seed, &o->n, &o->mib, &o->syncs, &o->pages, &o->ms, &o->prefetch,
+	    &o->blank };
 	const size_t nkeys = sizeof keys / sizeof keys[0];
 
 	*o = (struct opts){ .seed = 1, .n = 1000, .mib = 16, .syncs = 1, .pages = 16, .ms = 2000 };

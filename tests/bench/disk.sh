@@ -19,7 +19,6 @@
 # has no such cost, so neither figure should carry it.
 set -u
 build=$1
-images=$(dirname "$0")/../../images
 runs=${STRATA_BENCH_RUNS:-5}
 dir=$build/bench/disk
 disk=$dir/disk.img
@@ -28,22 +27,14 @@ mkdir -p "$dir"
 rm -f "$disk"
 dd if=/dev/zero of="$disk" bs=1M count=256 status=none
 
+# shellcheck source=lib/disktest.sh
+. "$(dirname "$0")/lib/disktest.sh"
+
 # boot NAME ARGS L0ARGS: one boot of disktest on the disk, its log in $dir/NAME.log.
-boot() {
-	local iso=$dir/$1.iso log=$dir/$1.log
-	"$images/mkiso.sh" "$iso" "$build/layer0.elf" "$build/layer1/disktest.elf" "$2" "$3" >/dev/null || return 1
-	"$images/qemu.sh" --iso "$iso" --timeout 300 --log "$log" --quiet -- \
-		-drive "file=$disk,if=none,id=d0,format=raw,cache=none" -device virtio-blk-pci,drive=d0 -mem-prealloc \
-		2>"$log.err" && return 0
-	echo "disk.sh: disktest $2 failed:" >&2
-	tail -n 20 "$log" "$log.err" >&2
-	return 1
-}
+boot() { disktest_boot "$build" "$dir" "$disk" "$@"; }
 
 # The group of the extended regex $2 on the first line of $1's log that matches it.
 pick() { sed -nE "s|.*$2.*|\\1|p" "$dir/$1.log" | head -1 | tr -d '\r'; }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 raw=() seq=() null=() hit=() miss=() wb=()
 for _ in $(seq "$runs"); do

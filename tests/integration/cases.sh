@@ -65,7 +65,7 @@ t crash-wait-forever crash 87 "wait-forever" "" 'rule: V-TRAP' 'wait: no deadlin
 # Layer 0 refuses what it cannot run, with the reasons, before entering it.
 t refuse-no-payload - 66 "" "" 'no payload' '^strata: exit 66 '
 t refuse-abi-version tests/abi/bad/abi-version.elf 68 "" "" \
-	'abi-version: payload needs ABI 2\.0, this kernel implements 1\.4' '^strata: exit 68 '
+	'abi-version: payload needs ABI 2\.0, this kernel implements 1\.5' '^strata: exit 68 '
 t refuse-write-exec tests/abi/bad/write-exec.elf 67 "" "" 'write-exec: ' 'not loadable' '^strata: exit 67 '
 t refuse-not-elf tests/abi/bad/not-elf.elf 67 "" "" 'not-elf: ' '^strata: exit 67 '
 t refuse-bad-ring tests/abi/bad/bad-ring.elf 67 "" "" 'bad-ring: ' '^strata: exit 67 '

@@ -44,6 +44,37 @@ t crash-exit-64 crash 87 "exit-64" "" 'rule: V-TRAP' '^strata: exit 87 '
 # A reserved vector, before its ABI minor defines it, is V-TRAP.
 t crash-commit-flags crash 87 "commit-flags" "" 'rule: V-TRAP' 'commit: rdi' '^strata: exit 87 '
 t crash-sync-flags crash 87 "sync-flags" "" 'rule: V-TRAP' 'sync: rdi' '^strata: exit 87 '
+# Prefetch (ABI 1.5): whole pages, at least one, all layer 1's; a page read
+# ahead is the disk's, a cached one costs no read (conform prefetch).
+t crash-prefetch-misaligned crash 87 "prefetch-misaligned" "" 'rule: V-TRAP' \
+	'prefetch: rdi and rsi must be whole pages' '^strata: exit 87 '
+t crash-prefetch-empty crash 87 "prefetch-empty" "" 'rule: V-TRAP' \
+	'prefetch: rdi and rsi must be whole pages' '^strata: exit 87 '
+t crash-prefetch-outside crash 80 "prefetch-outside" "" 'rule: V-OUTSIDE' \
+	'prefetch: the range leaves the disk window' '^strata: exit 80 '
+t crash-prefetch-head crash 80 "prefetch-head" "" 'rule: V-OUTSIDE' \
+	'prefetch: the page at disk offset 0x0 is not layer 1' '^strata: exit 80 '
+DISK=64M t crash-prefetch-journal crash 80 "prefetch-journal" "" 'rule: V-OUTSIDE' \
+	'prefetch: the page at disk offset 0x[0-9a-f]+ is not layer 1' '^strata: exit 80 '
+# The free area to the window's end on a disk as large as the window (QEMU's
+# null-co): V-OUTSIDE at the journal, without walking 64 TiB page by page.
+QEMUARGS="-blockdev driver=null-co,size=$((65 << 40)),read-zeroes=on,node-name=nul0 -device virtio-blk-pci,drive=nul0" \
+	t crash-prefetch-huge crash 80 "prefetch-huge" "" 'rule: V-OUTSIDE' \
+	'prefetch: the page at disk offset 0x3f[0-9a-f]+ is not layer 1' '^strata: exit 80 '
+DISK=64M t conform-prefetch conform 0 "prefetch" "" '^conform: prefetch ok' \
+	'^strata: pager: prefetch: 3 traps, 1 reads \(16 pages\), [0-9]+ runs cached, 16 pages used' \
+	'^strata: exit 0 '
+# A read that fails is reported at the touch, not at the trap: QEMU's
+# blkdebug fails the free area's first page (conform's _end), which the
+# check prefetches and then reads (as disk.sh's disk-ioerror).
+pferr_conf=$out/conform-prefetch-error.blkdebug
+pferr_end=$(nm "$build/layer1/conform.elf" 2>/dev/null | awk '$3 == "_end" { print $1 }')
+printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%s"\n' \
+	"$(( (0x${pferr_end:-0} - 0x100000000000) / 512 ))" >"$pferr_conf"
+DISK=64M QEMUARGS=-drive\ if=none,id=d0,format=raw,file=blkdebug:$pferr_conf:@DISK@\ -device\ virtio-blk-pci,drive=d0 \
+	t conform-prefetch-error conform 72 "prefetch-error" "" '^conform: prefetch-error trap returned 16' \
+	'prefetch of 16 pages at disk offset .* failed: I/O error \(reported at the touch\)' \
+	'DISK-IO: a page of the window could not be brought in' '^strata: exit 72 '
 
 # Address map, disk window: the whole stack is layer 1's, and layer 0 takes
 # interrupts on its own stacks (nothing below rsp changes).

@@ -40,6 +40,13 @@ boot "$p" "" disk-persist-verify disktest 0 "verify seed=7" "" \
 	'^disktest: verified [0-9]+ MiB seed 7 ' '^strata: exit 0 '
 boot "$p" "" disk-persist-verify-wrong-seed disktest 1 "verify seed=8" "" \
 	'^disktest: FAILED verify seed 8: word at 0x' '^strata: exit 1 '
+# Random reads of what was written, 32 prefetched ahead (issue 17): every word
+# read is the written one, the reads were the prefetch's; the wrong seed fails.
+boot "$p" "" disk-persist-randread disktest 0 "randread n=2000 prefetch=32 seed=7" "" \
+	'^disktest: randread 2000 pages prefetch 32 in [0-9]+ ms = [0-9]+ reads/s, every word right' \
+	'^strata: pager: prefetch: 2000 traps, [1-9][0-9]* reads' '^strata: exit 0 '
+boot "$p" "" disk-persist-randread-wrong-seed disktest 1 "randread n=2000 prefetch=32 seed=8" "" \
+	'^disktest: FAILED randread: 2000 of 2000 words wrong' '^strata: exit 1 '
 broken=""
 
 # What the disk holds decides what an install may do; a boot without a

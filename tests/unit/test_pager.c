@@ -1405,6 +1405,231 @@ START_TEST(out_of_memory_held_by_the_windows_page_tables_says_so)
 }
 END_TEST
 
+/* ---- prefetch ---------------------------------------------------------------- */
+
+static uint64_t prefetch(uint64_t page, uint64_t n)
+{
+	return pager_prefetch(page * PAGE_SIZE, n * PAGE_SIZE);
+}
+
+/*
+ * The trap starts reads and returns: nothing completes before a touch, which
+ * waits for its own read alone and finds the disk's bytes; a run of pages is
+ * one read, pages apart are one read each, several dozen in flight at once.
+ */
+START_TEST(a_prefetch_starts_reads_and_a_touch_waits_for_its_own_alone)
+{
+	boot(8, &disk, 1);
+	ck_assert_uint_eq(prefetch(100, 4), 4);
+	ck_assert_int_eq(nlog, 1);
+	expect_req(0, BLK_READ, 100, 4);
+	ck_assert_int_eq(npending, 1);
+	touch(102);		/* its poll finishes the read: no wait, no other read */
+	ck_assert(holds_disk(frame(102), 102));
+	ck_assert_int_eq(nlog, 1);
+	ck_assert_uint_eq(pager_stats()->misses, 0);
+	ck_assert_uint_eq(pager_prefetch_stats()->waits, 0);
+	/* Every other page cached: one trap starts 40 one-page reads, all in flight. */
+	for (uint64_t k = 0; k <= 40; k++)
+		touch(1000 + 2 * k);
+	nlog = 0;
+	ck_assert_uint_eq(prefetch(1000, 81), 40);
+	ck_assert_int_eq(nlog, 40);
+	ck_assert_int_eq(npending, 40);
+	for (int k = 0; k < 40; k++)
+		expect_req(k, BLK_READ, 1001 + 2 * (uint64_t)k, 1);
+	ck_assert_uint_eq(pager_prefetch_stats()->inflight, 40);
+	/* The last one's touch waits for it (the fake completes the older ones first). */
+	touch(1079);
+	ck_assert_int_eq(npending, 0);
+	ck_assert(holds_disk(frame(1079), 1079));
+	ck_assert_uint_eq(pager_prefetch_stats()->waits, 1);
+	touch(1001);
+	ck_assert(holds_disk(frame(1001), 1001));
+	ck_assert_int_eq(nlog, 40);
+	ck_assert_uint_eq(pager_prefetch_stats()->waits, 1);
+	ck_assert_uint_eq(pager_prefetch_stats()->used, 3);
+}
+END_TEST
+
+/*
+ * A fault on a page still in flight waits for it: two reads in flight, and
+ * the fault's own poll finishes only the older (the fake completes one
+ * request a poll).
+ */
+START_TEST(a_touch_of_a_page_in_flight_waits_for_it)
+{
+	boot(8, &disk, 1);
+	touch(701);
+	ck_assert_uint_eq(prefetch(700, 3), 2);
+	ck_assert_int_eq(npending, 2);
+	ck_assert(!mapped(702));
+	touch(702);
+	ck_assert_int_eq(npending, 0);
+	ck_assert_int_eq(nlog, 3);
+	ck_assert(holds_disk(frame(702), 702));
+	ck_assert_uint_eq(pager_prefetch_stats()->waits, 1);
+	ck_assert(!mapped(700));
+	touch(700);
+	ck_assert(holds_disk(frame(700), 700));
+	ck_assert_uint_eq(pager_prefetch_stats()->waits, 1);
+	ck_assert_uint_eq(pager_prefetch_stats()->untouched, 0);
+}
+END_TEST
+
+/* A page in RAM, or being read, costs nothing: no read, 0 started. */
+START_TEST(a_prefetch_of_cached_pages_reads_nothing)
+{
+	boot(8, &disk, 1);
+	touch(300);
+	touch(302);
+	ck_assert_int_eq(nlog, 2);
+	ck_assert_uint_eq(prefetch(300, 1), 0);
+	ck_assert_int_eq(nlog, 2);
+	/* 301 alone is missing: one read of it, between the two cached pages. */
+	ck_assert_uint_eq(prefetch(300, 3), 1);
+	ck_assert_int_eq(nlog, 3);
+	expect_req(2, BLK_READ, 301, 1);
+	ck_assert_uint_eq(prefetch(300, 3), 0);	/* 301 in flight: not read twice */
+	ck_assert_int_eq(nlog, 3);
+	touch(301);
+	ck_assert(holds_disk(frame(301), 301));
+	ck_assert_uint_eq(prefetch(300, 3), 0);
+	ck_assert_int_eq(nlog, 3);
+}
+END_TEST
+
+/*
+ * A prefetched page the CLOCK evicts before its touch is dropped, never
+ * written, and counted as cancelled; its touch reads it again.
+ */
+START_TEST(a_prefetched_page_evicted_untouched_is_cancelled)
+{
+	uint64_t base = 10000, n = 0;
+
+	boot(4, &disk, 1);
+	ck_assert_uint_eq(prefetch(500, 8), 8);
+	touch(600);		/* polls: the read completes, the pages are evictable */
+	ck_assert_int_eq(npending, 0);
+	ck_assert_uint_eq(pager_prefetch_stats()->untouched, 8);
+	while (pager_prefetch_stats()->cancelled < 8) {
+		fault_randomly(base + 2 * n, 1, true);
+		ck_assert_uint_lt(++n, 8192);
+	}
+	ck_assert_uint_eq(pager_prefetch_stats()->untouched, 0);
+	ck_assert_uint_eq(pager_prefetch_stats()->used, 0);
+	ck_assert_int_eq(count_ops(BLK_WRITE), 0);
+	nlog = 0;
+	touch(503);
+	ck_assert_int_eq(nlog, 1);
+	expect_req(0, BLK_READ, 503, 1);
+	ck_assert(holds_disk(frame(503), 503));
+}
+END_TEST
+
+/*
+ * A read that fails is not the trap's error: the trap started it and
+ * returned; its pages go, and the touch reads again and fails there (the
+ * DISK-IO report l1fault.c makes of -1).
+ */
+START_TEST(a_prefetch_read_error_is_reported_at_the_touch)
+{
+	uint64_t free0;
+
+	boot(8, &disk, 1);
+	free0 = pmm_free_pages();
+	fail_pages(900, 1);
+	ck_assert_uint_eq(prefetch(899, 3), 3);
+	ck_assert_int_eq(nlog, 1);
+	ck_assert_int_eq(pager_fault_r(900 * PAGE_SIZE), -1);
+	ck_assert_uint_eq(pager_prefetch_stats()->errors, 1);
+	ck_assert_int_eq(nlog, 2);
+	expect_req(1, BLK_READ, 900, 1);
+	ck_assert_uint_eq(reqlog[1].status, BLK_IOERR);
+	ck_assert(!mapped(900));
+	ck_assert_uint_eq(pmm_free_pages(), free0);	/* its frames went back */
+	ck_assert_uint_eq(pager_prefetch_stats()->untouched, 0);
+	ck_assert_uint_eq(pager_prefetch_stats()->cancelled, 0);
+	/* The good pages of the failed read are read again at their touch. */
+	fail_pages(0, 0);
+	touch(899);
+	ck_assert(holds_disk(frame(899), 899));
+}
+END_TEST
+
+/*
+ * The share: pages prefetched and not touched stay within a sixteenth of
+ * the cache; a call that would pass it starts only what fits, the next none;
+ * a touch makes room for one more.
+ */
+START_TEST(prefetch_never_holds_more_than_its_share_of_the_cache)
+{
+	uint64_t share, started = 0;
+
+	boot(8, &disk, 1);
+	share = pager_prefetch_stats()->share;
+	ck_assert_uint_gt(share, 32);
+	ck_assert_uint_lt(share, pager_pages_max() / 8);
+	for (uint64_t k = 0; k < share + 10; k++)
+		started += prefetch(5000 + 2 * k, 1);
+	ck_assert_uint_eq(started, share);
+	ck_assert_uint_eq(pager_prefetch_stats()->untouched, share);
+	ck_assert_uint_ge(pager_prefetch_stats()->refused_share, 10);
+	ck_assert_uint_eq(prefetch(9000, 1), 0);
+	touch(5000);
+	ck_assert_uint_eq(pager_prefetch_stats()->untouched, share - 1);
+	ck_assert_uint_eq(prefetch(9000, 4), 1);
+	ck_assert_uint_eq(pager_prefetch_stats()->untouched, share);
+	/* A long range stops at the share too. */
+	touch(5002);
+	touch(5004);
+	ck_assert_uint_eq(prefetch(20000, 1000), 2);
+}
+END_TEST
+
+/*
+ * Checkpoints and syncs see nothing of a prefetch: a page in flight, or read
+ * and not touched, is not dirty.  Layer 0 taking a page in flight (as a
+ * resume or an install would) waits for its read first; then it is dirty
+ * like any page layer 0 fills, and the next checkpoint holds it.
+ */
+START_TEST(a_prefetched_page_is_in_no_checkpoint_until_written)
+{
+	uint64_t *mem;
+	uint32_t n;
+
+	boot(8, &disk, 1);
+	pager_checkpoints(steal_none, drain_none);
+	scribble(50, 5);
+	ck_assert_uint_eq(prefetch(400, 8), 8);
+	ck_assert_uint_eq(pager_dirty_count(), 1);
+	n = pager_checkpoint_pages(cp_pages);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(in_checkpoint(n, 50));
+	pager_checkpoint_done(cp_pages, n, true);
+	ck_assert_int_eq(pager_sync(), 0);
+	ck_assert_int_eq(count_ops(BLK_WRITE), 1);	/* page 50 alone went home */
+	ck_assert(disk_pristine(400));
+	mem = pager_page_for_write(403 * PAGE_SIZE, true);
+	ck_assert_ptr_nonnull(mem);
+	ck_assert(holds_disk(mem, 403));		/* its read was over first */
+	ck_assert_uint_eq(pager_prefetch_stats()->untouched, 7);
+	n = pager_checkpoint_pages(cp_pages);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(in_checkpoint(n, 403));
+	pager_checkpoint_done(cp_pages, n, true);
+}
+END_TEST
+
+/* Without a disk there is nothing to read. */
+START_TEST(without_a_disk_a_prefetch_does_nothing)
+{
+	boot(8, 0, 1);
+	ck_assert_uint_eq(prefetch(100, 16), 0);
+	ck_assert_int_eq(nlog, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pager");
@@ -1458,6 +1683,14 @@ static Suite *suite(void)
 	tcase_add_test(tc, without_a_disk_all_dirty_means_out_of_memory);
 	tcase_add_test(tc, out_of_memory_held_by_layer_0_says_so);
 	tcase_add_test(tc, out_of_memory_held_by_the_windows_page_tables_says_so);
+	tcase_add_test(tc, a_prefetch_starts_reads_and_a_touch_waits_for_its_own_alone);
+	tcase_add_test(tc, a_touch_of_a_page_in_flight_waits_for_it);
+	tcase_add_test(tc, a_prefetch_of_cached_pages_reads_nothing);
+	tcase_add_test(tc, a_prefetched_page_evicted_untouched_is_cancelled);
+	tcase_add_test(tc, a_prefetch_read_error_is_reported_at_the_touch);
+	tcase_add_test(tc, prefetch_never_holds_more_than_its_share_of_the_cache);
+	tcase_add_test(tc, a_prefetched_page_is_in_no_checkpoint_until_written);
+	tcase_add_test(tc, without_a_disk_a_prefetch_does_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -160,6 +160,17 @@ int strata_sync(void);
  */
 int strata_commit(void);
 
+/*
+ * Prefetch (STRATA_TRAP_PREFETCH, ABI 1.5): the payload will soon read
+ * [addr, addr + len) of the disk window, widened to whole pages, all of them
+ * its own (stack, image, free area; V-OUTSIDE otherwise).  Layer 0 starts
+ * reading the pages not in RAM and returns at once; a later touch of one
+ * waits only for its own read.  Returns how many page reads were started (0
+ * when all are cached or in flight, or prefetch already holds its share of
+ * the cache).  A hint: it changes no byte the payload reads.
+ */
+long strata_prefetch(const void *addr, size_t len);
+
 /* ---- console ------------------------------------------------------------ */
 
 /*
