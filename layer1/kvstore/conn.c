@@ -134,33 +134,34 @@ static void entry_done(struct conn *c)
 	c->out_sent = 0;
 }
 
-/* Copies released replies into lwIP's send buffer while it has room. */
-static void conn_send(struct conn *c)
+const char *conn_out_peek(struct conn *c, uint32_t *n)
 {
-	struct tcp_pcb *pcb = c->pcb;
-
 	while (c->out_head != c->out_ready) {
 		struct out_entry *e = out_at(c, c->out_head);
-		uint32_t n;
-		const char *p;
 
-		if (c->out_sent == entry_size(e)) {
-			entry_done(c);
-			continue;
-		}
-		p = entry_bytes(c, e, c->out_sent, &n);
-		if (n > tcp_sndbuf(pcb))
-			n = tcp_sndbuf(pcb);
-		if (n == 0 || tcp_write(pcb, p, (u16_t)(n > 0xffff ? 0xffff : n),
-		    TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE) != ERR_OK)
-			break;		/* full, or out of segments: sent or poll retries */
-		c->out_sent += n > 0xffff ? 0xffff : n;
+		if (c->out_sent < entry_size(e))
+			return entry_bytes(c, e, c->out_sent, n);
+		entry_done(c);
 	}
-	tcp_output(pcb);
+	*n = 0;
+	return NULL;
 }
 
-/* Lets go of everything c holds; its pcb is gone or going. */
-static void conn_free(struct conn *c)
+void conn_out_taken(struct conn *c, uint32_t n)
+{
+	c->out_sent += n;
+}
+
+uint32_t conn_out_released(struct conn *c)
+{
+	uint32_t total = 0;
+
+	for (uint32_t i = c->out_head; i != c->out_ready; i++)
+		total += entry_size(out_at(c, i));
+	return total - c->out_sent;
+}
+
+void conn_out_drop(struct conn *c)
 {
 	while (c->out_head != c->out_tail) {
 		struct out_entry *e = out_at(c, c->out_head++);
@@ -168,6 +169,34 @@ static void conn_free(struct conn *c)
 		if (e->ref != 0)
 			item_release(kv_item_at(e->ref));
 	}
+	c->out_ready = c->out_tail;
+	c->out_sent = 0;
+}
+
+/* Copies released replies into lwIP's send buffer while it has room. */
+static void conn_send(struct conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+	const char *p;
+	uint32_t n;
+
+	while ((p = conn_out_peek(c, &n)) != NULL) {
+		if (n > tcp_sndbuf(pcb))
+			n = tcp_sndbuf(pcb);
+		if (n > 0xffff)
+			n = 0xffff;
+		if (n == 0 || tcp_write(pcb, p, (u16_t)n,
+		    TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE) != ERR_OK)
+			break;		/* full, or out of segments: sent or poll retries */
+		conn_out_taken(c, n);
+	}
+	tcp_output(pcb);
+}
+
+/* Lets go of everything c holds; its pcb is gone or going. */
+static void conn_free(struct conn *c)
+{
+	conn_out_drop(c);
 	proto_abandon(c);
 	if (c->in != NULL)
 		pbuf_free(c->in);

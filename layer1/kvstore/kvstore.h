@@ -340,6 +340,21 @@ void conn_value(struct conn *c, struct kv_item *it, const char *fmt, ...);
 /* Queues n bytes as they are, then the value of it if it is not NULL (binary). */
 void conn_bytes(struct conn *c, const void *bytes, uint32_t n, struct kv_item *it);
 
+/*
+ * The released reply bytes at the head of c's queue, as many as lie in a
+ * row (*n), or NULL when none are released; entries wholly taken are let go.
+ */
+const char *conn_out_peek(struct conn *c, uint32_t *n);
+
+/* n bytes of what conn_out_peek gave were sent. */
+void conn_out_taken(struct conn *c, uint32_t n);
+
+/* The released bytes not sent yet. */
+uint32_t conn_out_released(struct conn *c);
+
+/* Drops every queued reply, sent or not, letting go of the items they hold. */
+void conn_out_drop(struct conn *c);
+
 /* Starts the TCP listener on port. */
 bool conn_listen(uint16_t port);
 
@@ -357,6 +372,20 @@ void conn_feed_all(void);
 
 /* Drops every connection: at exit, and after a resume, whose peers are gone. */
 void conn_abort_all(void);
+
+/* ---- udp.c ------------------------------------------------------------- */
+
+/* Starts answering memcached's UDP frames on port. */
+bool udp_listen(uint16_t port);
+
+/* Every UDP reply queued so far may go (as conn_release_all). */
+void udp_release_all(void);
+
+/* Sends released UDP replies; true if some wait for lwIP memory. */
+bool udp_flush_all(void);
+
+/* Datagrams dropped: runts, multi-datagram requests, all slots busy. */
+extern uint64_t udp_dropped;
 
 /* Connections now and since boot, for stats. */
 extern uint32_t conn_count;

@@ -1,7 +1,8 @@
 /*
  * kvstore: a memcached-compatible key-value store whose table is the disk
  * (table.c), speaking memcached's ASCII (proto.c) and binary (binary.c)
- * protocols on TCP port 11211 over lwIP on the NIC rings.
+ * protocols on TCP port 11211, and the ASCII one in memcached's UDP frames
+ * on UDP port 11211 (udp.c), over lwIP on the NIC rings.
  *
  * Arguments (any order):
  *   durable=sync       (default) a command's reply leaves only after a
@@ -102,6 +103,7 @@ static void release(enum durable mode)
 		kv_dirty = false;
 	}
 	conn_release_all();
+	udp_release_all();
 }
 
 int main(int argc, char **argv)
@@ -126,6 +128,10 @@ int main(int argc, char **argv)
 		strata_puts("kvstore: cannot listen on TCP port 11211");
 		return 3;
 	}
+	if (!udp_listen(KV_PORT)) {
+		strata_puts("kvstore: cannot listen on UDP port 11211");
+		return 3;
+	}
 	ip4addr_ntoa_r(netif_ip4_addr(netif), ip, sizeof ip);
 	strata_printf("kvstore: up %s port %u durable=%s\n", ip, KV_PORT,
 	    durable_names[cfg.durable]);
@@ -146,6 +152,7 @@ int main(int argc, char **argv)
 		conn_feed_all();
 		release(cfg.durable);
 		more = conn_flush_all();
+		more |= udp_flush_all();
 		table_crawl(CRAWL_PER_PASS);
 		if (end != 0 && strata_now_ns() >= end)
 			break;
