@@ -272,6 +272,7 @@ enum proto_state {
 	PS_VALUE,	/* reading a storage command's value into its item */
 	PS_SWALLOW,	/* discarding a refused value */
 	PS_GET,		/* a get line waits for room to go on */
+	PS_GETKEYS,	/* reading more keys of a get line longer than the buffer */
 	PS_BIN,		/* reading a binary request's header and body */
 	PS_CLOSE,	/* quit or a fatal error: close once sent */
 };
@@ -306,6 +307,8 @@ struct conn {
 	/* PS_GET: the rest of the line's keys from get_pos */
 	uint32_t get_pos;
 	bool get_cas, get_touch;
+	bool get_more;			/* the line goes on past line_len */
+	uint32_t get_tail;		/* bytes of an unfinished key after it */
 	uint64_t get_expire_ns;
 	/* output */
 	/*

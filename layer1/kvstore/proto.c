@@ -188,6 +188,13 @@ static bool get_continue(struct conn *c)
 
 		while (p < c->line_len && c->line[p] == ' ')
 			p++;
+		if (p == c->line_len && c->get_more) {
+			/* The line goes on: its unfinished last key leads the next part. */
+			memmove(c->line, c->line + c->line_len + 1, c->get_tail);
+			c->line_len = c->get_tail;
+			c->state = PS_GETKEYS;
+			return true;
+		}
 		if (p == c->line_len) {
 			if (!conn_room(c, 8))
 				return false;
@@ -476,6 +483,52 @@ static uint32_t value_input(struct conn *c, const char *buf, uint32_t n)
 	return take;
 }
 
+/* True if the line in c starts with a get, gets, gat or gats word. */
+static bool is_get_line(const struct conn *c)
+{
+	static const char *const words[] = { "get ", "gets ", "gat ", "gats " };
+
+	for (unsigned i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (c->line_len >= strlen(words[i]) &&
+		    memcmp(c->line, words[i], strlen(words[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The line buffer is full without a line end.  A get line may be longer
+ * than the buffer (libmemcached's mget sends all its keys on one line, as
+ * memcached takes them): its whole keys are answered now, without END, and
+ * the unfinished last one is kept to lead the next part.  False for any
+ * other line, or a get line whose one key fills the buffer.
+ */
+static bool get_line_part(struct conn *c)
+{
+	uint32_t cut = c->line_len;
+
+	if (c->state != PS_GETKEYS && !is_get_line(c))
+		return false;
+	while (cut > 0 && c->line[cut - 1] != ' ')
+		cut--;
+	if (cut <= 1)
+		return false;
+	cut--;					/* the blank before the unfinished key */
+	c->get_tail = c->line_len - cut - 1;
+	c->get_more = true;
+	c->line_len = cut;
+	if (c->state == PS_GETKEYS) {
+		c->get_pos = 0;
+		c->state = PS_GET;
+		get_continue(c);
+		return true;
+	}
+	command(c);
+	/* A get refused outright (gat's bad exptime): the rest of the line is no command. */
+	if (c->state == PS_LINE)
+		c->state = PS_CLOSE;
+	return true;
+}
+
 /* Takes command-line bytes; runs the command when its line is whole. */
 static uint32_t line_input(struct conn *c, const char *buf, uint32_t n)
 {
@@ -483,6 +536,11 @@ static uint32_t line_input(struct conn *c, const char *buf, uint32_t n)
 	uint32_t take = nl != NULL ? (uint32_t)(nl - buf) + 1 : n;
 
 	if (c->line_len + take > LINE_MAX_BYTES) {
+		take = LINE_MAX_BYTES - c->line_len;
+		memcpy(c->line + c->line_len, buf, take);
+		c->line_len += take;
+		if (get_line_part(c))
+			return take;
 		client_error(c, "line too long");
 		c->state = PS_CLOSE;
 		return n;
@@ -494,8 +552,15 @@ static uint32_t line_input(struct conn *c, const char *buf, uint32_t n)
 	c->line_len--;				/* the \n */
 	if (c->line_len > 0 && c->line[c->line_len - 1] == '\r')
 		c->line_len--;
-	command(c);
-	if (c->state != PS_GET)
+	c->get_more = false;
+	if (c->state == PS_GETKEYS) {
+		c->get_pos = 0;
+		c->state = PS_GET;
+		get_continue(c);
+	} else {
+		command(c);
+	}
+	if (c->state != PS_GET && c->state != PS_GETKEYS)
 		c->line_len = 0;
 	return take;
 }
@@ -529,6 +594,11 @@ uint32_t proto_input(struct conn *c, const char *buf, uint32_t n)
 			}
 			used += line_input(c, buf + used, n - used);
 			break;
+		case PS_GETKEYS:
+			if (!conn_room(c, REQUEST_REPLY_ROOM))
+				return used;
+			used += line_input(c, buf + used, n - used);
+			break;
 		case PS_BIN:
 			if (c->line_len == 0 && !conn_room(c, REQUEST_REPLY_ROOM))
 				return used;
@@ -545,7 +615,8 @@ bool proto_resume(struct conn *c)
 		return true;
 	if (!get_continue(c))
 		return false;
-	c->line_len = 0;
+	if (c->state == PS_LINE)
+		c->line_len = 0;
 	return true;
 }
 
