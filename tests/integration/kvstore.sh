@@ -70,7 +70,7 @@ kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null; mpid=""
 want=$(grep -oE '\[(pass|FAIL)\]' "$out/capable-stock.log" | wc -l)
 
 "$images/mkiso.sh" "$out/kvstore.iso" "$build/layer0.elf" "$build/layer1/kvstore.elf" \
-	"durable=sync exit-after=900" "" >/dev/null
+	"exit-after=900" "" >/dev/null
 truncate -s 256M "$out/disk.img"
 setsid "$images/qemu.sh" --iso "$out/kvstore.iso" --disk "$out/disk.img" \
 	--net "user,hostfwd=tcp:127.0.0.1:$port-:11211,hostfwd=udp:127.0.0.1:$port-:11211" --log "$out/serial.log" --quiet \
