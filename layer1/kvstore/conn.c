@@ -19,11 +19,10 @@
 #include "lwip/tcp.h"
 #include "strata_tcp.h"
 
-#define MAX_CONNS	128
 /* tcp_poll's interval, in lwIP's half-second ticks: retries after ERR_MEM. */
 #define POLL_TICKS	2
 
-static struct conn conns[MAX_CONNS];
+static struct conn conns[KV_TCP_CONNS];
 uint32_t conn_count;
 uint64_t conn_total;
 
@@ -305,14 +304,14 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	(void)arg;
 	if (err != ERR_OK || pcb == NULL)
 		return ERR_VAL;
-	for (int i = 0; i < MAX_CONNS && c == NULL; i++)
+	for (int i = 0; i < KV_TCP_CONNS && c == NULL; i++)
 		if (!conns[i].live)
 			c = &conns[i];
 	if (c == NULL) {
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
-	memset(c, 0, offsetof(struct conn, line));
+	memset(c, 0, offsetof(struct conn, out));
 	c->pcb = pcb;
 	c->state = PS_LINE;
 	c->live = true;
@@ -328,7 +327,7 @@ bool conn_listen(uint16_t port)
 
 	if (t == NULL || tcp_bind(t, IP4_ADDR_ANY, port) != ERR_OK)
 		return false;
-	if ((t = tcp_listen_with_backlog(t, MAX_CONNS)) == NULL)
+	if ((t = tcp_listen_with_backlog(t, KV_TCP_CONNS)) == NULL)
 		return false;
 	tcp_accept(t, on_accept);
 	return true;
@@ -336,15 +335,21 @@ bool conn_listen(uint16_t port)
 
 void conn_release_all(void)
 {
-	for (int i = 0; i < MAX_CONNS; i++)
-		conns[i].out_ready = conns[i].out_tail;
+	/*
+	 * Written only where it changes: a store to a connection's page, even
+	 * of the value it holds, makes the page one more for the next
+	 * checkpoint to write (it was all 128 of them, every pass).
+	 */
+	for (int i = 0; i < KV_TCP_CONNS; i++)
+		if (conns[i].live && conns[i].out_ready != conns[i].out_tail)
+			conns[i].out_ready = conns[i].out_tail;
 }
 
 bool conn_flush_all(void)
 {
 	bool more = false;
 
-	for (int i = 0; i < MAX_CONNS; i++) {
+	for (int i = 0; i < KV_TCP_CONNS; i++) {
 		struct conn *c = &conns[i];
 
 		if (!c->live)
@@ -362,14 +367,14 @@ bool conn_flush_all(void)
 
 void conn_feed_all(void)
 {
-	for (int i = 0; i < MAX_CONNS; i++)
+	for (int i = 0; i < KV_TCP_CONNS; i++)
 		if (conns[i].live)
 			conn_feed(&conns[i]);
 }
 
 void conn_abort_all(void)
 {
-	for (int i = 0; i < MAX_CONNS; i++) {
+	for (int i = 0; i < KV_TCP_CONNS; i++) {
 		struct conn *c = &conns[i];
 
 		if (c->live) {

@@ -41,10 +41,10 @@ struct kv_item {
 	uint32_t hash;
 	uint32_t vlen;
 	uint32_t flags;
-	uint16_t refs;		/* replies still sending its value */
+	uint16_t unused;	/* was a count of replies holding it: hold.c counts them */
 	uint8_t klen;
 	uint8_t cls;		/* its slab class */
-	uint8_t linked;		/* in the index; freed when unlinked and refs is 0 */
+	uint8_t linked;		/* in the index; freed when unlinked and no reply holds it */
 	uint8_t pad[7];
 	uint64_t cas;
 	uint64_t expire_ns;	/* on strata_now_ns(); 0: never */
@@ -56,6 +56,10 @@ static inline char *kv_value(struct kv_item *it)
 {
 	return it->key + it->klen;
 }
+
+/* Connections at once: TCP ones (conn.c), and UDP requests answered at once (udp.c). */
+#define KV_TCP_CONNS	128
+#define KV_UDP_SLOTS	16
 
 /* ---- slab.c ------------------------------------------------------------- */
 
@@ -150,9 +154,17 @@ struct kv_item *item_alloc(const char *key, uint32_t klen, uint32_t vlen);
 /* Frees an item no one links or holds. */
 void item_free(struct kv_item *it);
 
+/* ---- hold.c ------------------------------------------------------------- */
+
 /* A reply holds or lets go of an item's value while it sends it. */
 void item_hold(struct kv_item *it);
 void item_release(struct kv_item *it);
+
+/* True if a reply holds it. */
+bool item_held(const struct kv_item *it);
+
+/* Frees an unlinked item now, or (false) when its last hold is let go. */
+bool item_free_unheld(struct kv_item *it);
 
 /* Looks at n more index slots, reclaiming expired and flushed items. */
 void table_crawl(unsigned n);
@@ -320,11 +332,16 @@ struct conn {
 	uint32_t out_ready;		/* entries before this one may be sent (durable) */
 	uint32_t out_sent;		/* bytes of the head entry sent */
 	uint32_t olen;
-	/* the buffers last: a new connection clears what comes before them */
-	char line[LINE_MAX_BYTES];
+	/*
+	 * The buffers last: a new connection clears what comes before them.
+	 * A connection starts on a page, and a short request touches its
+	 * fields, out[] and the start of line[] in that page and the start of
+	 * obuf[] in one more: two pages a connection for a checkpoint to write.
+	 */
 	struct out_entry out[OUT_ENTRIES];
+	char line[LINE_MAX_BYTES];
 	char obuf[OUT_BYTES];
-};
+} __attribute__((aligned(4096)));
 
 /* Room a request may need for its reply (binary stats is the longest). */
 #define REQUEST_REPLY_ROOM	4096

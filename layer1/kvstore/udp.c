@@ -26,8 +26,6 @@
 /* memcached's UDP_MAX_PAYLOAD_SIZE: a reply datagram, header included. */
 #define UDP_DATAGRAM_MAX	1400
 #define UDP_CHUNK		(UDP_DATAGRAM_MAX - UDP_HEADER_BYTES)
-/* Requests whose replies may wait at once (for a commit, or a full ring). */
-#define UDP_SLOTS		16
 
 /* One request being answered. */
 struct udp_req {
@@ -40,7 +38,7 @@ struct udp_req {
 	struct conn c;
 };
 
-static struct udp_req reqs[UDP_SLOTS];
+static struct udp_req reqs[KV_UDP_SLOTS];
 static struct udp_pcb *upcb;
 uint64_t udp_dropped;
 
@@ -110,7 +108,7 @@ static void req_run(struct udp_req *r, const char *buf, uint32_t n)
 	struct conn *c = &r->c;
 	uint32_t used;
 
-	memset(c, 0, offsetof(struct conn, line));
+	memset(c, 0, offsetof(struct conn, out));
 	c->state = PS_LINE;
 	used = proto_input(c, buf, n);
 	if (c->state == PS_GET || (used < n && c->state != PS_CLOSE)) {
@@ -139,7 +137,7 @@ static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_add
 		udp_dropped++;
 		return;
 	}
-	for (int i = 0; i < UDP_SLOTS && r == NULL; i++)
+	for (int i = 0; i < KV_UDP_SLOTS && r == NULL; i++)
 		if (!reqs[i].busy)
 			r = &reqs[i];
 	if (r == NULL) {
@@ -165,7 +163,7 @@ bool udp_listen(uint16_t port)
 
 void udp_release_all(void)
 {
-	for (int i = 0; i < UDP_SLOTS; i++) {
+	for (int i = 0; i < KV_UDP_SLOTS; i++) {
 		struct udp_req *r = &reqs[i];
 
 		if (r->busy && r->count == 0) {
@@ -184,7 +182,7 @@ bool udp_flush_all(void)
 {
 	bool more = false;
 
-	for (int i = 0; i < UDP_SLOTS; i++)
+	for (int i = 0; i < KV_UDP_SLOTS; i++)
 		if (reqs[i].busy && reqs[i].count != 0 && !req_send(&reqs[i]))
 			more = true;
 	return more;
