@@ -30,15 +30,10 @@ for p in kvstore kvplain; do
 done
 command -v memcaslap >/dev/null || { echo "kv.sh: no memcaslap (images/deps.sh)" >&2; exit 1; }
 port=$((30500 + ($$ % 200) * 2))
-pgid=""
-stop() {
-	[ -n "$pgid" ] || return 0
-	kill -- "-$pgid" 2>/dev/null
-	wait "$pgid" 2>/dev/null
-	while kill -0 -- "-$pgid" 2>/dev/null; do sleep 0.1; done
-	pgid=""
-}
-trap stop EXIT
+# netecho_stop ends the QEMU started here (its process group in netecho_pgid).
+# shellcheck source=../net/netecho.sh
+. "$(dirname "$0")/../net/netecho.sh"
+trap netecho_stop EXIT
 
 # measure MODE PAYLOAD [CACHE]: one boot, one load; prints "OPS P99".
 measure() {
@@ -51,10 +46,10 @@ measure() {
 	setsid "$images/qemu.sh" --iso "$dir/$mode.iso" --mem "$mem" "${cache[@]}" --disk "$dir/$mode.img" \
 		--net "user,hostfwd=tcp:127.0.0.1:$port-:11211" --log "$dir/$mode.log" --quiet \
 		</dev/null 2>"$dir/$mode.err" &
-	pgid=$!
+	netecho_pgid=$!
 	for ((i = 0; i < 600; i++)); do
 		grep -aq '^kvstore: up' "$dir/$mode.log" 2>/dev/null && break
-		kill -0 "$pgid" 2>/dev/null || break
+		kill -0 "$netecho_pgid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if ! grep -aq '^kvstore: up' "$dir/$mode.log" 2>/dev/null; then
@@ -64,7 +59,7 @@ measure() {
 	fi
 	"$load" "127.0.0.1:$port" "$seconds" "$conns"
 	local rc=$?
-	stop
+	netecho_stop
 	return $rc
 }
 
