@@ -26,10 +26,11 @@
 #      and the count, byte-exact; a runt, a header alone and a request
 #      spread over two datagrams dropped without a reply, and the store
 #      still answering after them.
-#   6. memcslap's set, get and mget tests (500 keys; mget's one get line
-#      of 500 keys is longer than a connection's 8 KiB line buffer) and
-#      memcaslap over TCP (16 connections) and UDP, with every value read
-#      verified: each must end without an error, a miss or a failed check.
+#   6. memcslap's set, get and mget tests (300 keys; mget's one get line
+#      of 300 keys, some 16 KiB, is longer than a connection's 8 KiB line
+#      buffer) and memcaslap over TCP (16 connections, 5 s) and UDP (4,
+#      5 s), with every value read verified: each must end without an
+#      error, a miss or a failed check.
 # integration: sequential
 set -u
 build=${1:-build}
@@ -203,14 +204,14 @@ printf 'get viaudp\r\n' | udp udp-after-drops 'VALUE viaudp 3 5\r\nhello\r\nEND\
 # that have nothing to do with the payload (4 threads here: 1 s stalls, once
 # a "TIMEOUT OCCURRED"; memcaslap connects one after another).
 for t in set get mget; do
-	timeout 300 memcslap --servers=127.0.0.1:$port --concurrency=1 --execute-number=500 \
+	timeout 300 memcslap --servers=127.0.0.1:$port --concurrency=1 --execute-number=300 \
 		--test=$t >"$out/memcslap-$t.log" 2>&1
 	rc=$?
 	if [ $rc = 0 ] && ! grep -qiE 'error|fail|timeout' "$out/memcslap-$t.log" &&
-	    grep -qE "^Time to $t +500 keys" "$out/memcslap-$t.log"; then
+	    grep -qE "^Time to $t +300 keys" "$out/memcslap-$t.log"; then
 		ok "kvstore-memcslap-$t ($(grep -E "^Time to $t " "$out/memcslap-$t.log" | tr -s ' '))"
 	else
-		fail "kvstore-memcslap-$t" "exit $rc, or an error, or not 500 keys" "$out/memcslap-$t.log"
+		fail "kvstore-memcslap-$t" "exit $rc, or an error, or not 300 keys" "$out/memcslap-$t.log"
 	fi
 done
 # memcaslap_clean NAME FIELDS... [-- memcaslap ARGS]: each FIELD's count must be 0.
@@ -232,7 +233,7 @@ memcaslap_clean() {
 		fail "kvstore-$name" "$bad" "$out/$name.log"
 	fi
 }
-memcaslap_clean memcaslap-tcp get_misses verify_misses verify_failed -- -c 16 -t 10s
+memcaslap_clean memcaslap-tcp get_misses verify_misses verify_failed -- -c 16 -t 5s
 memcaslap_clean memcaslap-udp get_misses verify_misses verify_failed packet_drop packet_disorder \
 	udp_timeout -- -c 4 -t 5s -U
 
