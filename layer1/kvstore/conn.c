@@ -221,7 +221,7 @@ static void conn_feed(struct conn *c)
 	while (c->in != NULL) {
 		struct pbuf *q = c->in;
 		uint32_t avail = q->len - c->in_off;
-		uint32_t used = proto_input(c, (const char *)q->payload + c->in_off, avail);
+		uint32_t used = proto_input(c, (char *)q->payload + c->in_off, avail);
 
 		tcp_recved(c->pcb, (u16_t)used);
 		c->in_off += (u16_t)used;

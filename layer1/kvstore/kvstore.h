@@ -235,10 +235,11 @@ struct conn;
 
 /*
  * Consumes what it can of buf (n bytes) for connection c: command lines,
- * values, and their replies queued on c.  Returns the bytes consumed; fewer
+ * values, and their replies queued on c.  A command line wholly in buf is
+ * run where it lies, and changed there.  Returns the bytes consumed; fewer
  * than n when c's output is full (call again once it drained) or closing.
  */
-uint32_t proto_input(struct conn *c, const char *buf, uint32_t n);
+uint32_t proto_input(struct conn *c, char *buf, uint32_t n);
 
 /* Continues what proto_input had to stop (a long get); false if still blocked. */
 bool proto_resume(struct conn *c);
@@ -303,6 +304,7 @@ struct conn {
 	bool live;
 	enum proto_state state;
 	uint32_t line_len;
+	char *text;			/* the line being run: line, or where it lies in the input */
 	/* PS_VALUE and PS_SWALLOW */
 	uint32_t value_ref;		/* the new item, its value being filled */
 	uint32_t value_got, value_need;	/* bytes of value + its end */
@@ -334,13 +336,14 @@ struct conn {
 	uint32_t olen;
 	/*
 	 * The buffers last: a new connection clears what comes before them.
-	 * A connection starts on a page, and a short request touches its
-	 * fields, out[] and the start of line[] in that page and the start of
-	 * obuf[] in one more: two pages a connection for a checkpoint to write.
+	 * A connection starts on a page, and a short request touches only
+	 * that one: its fields, out[] and the start of obuf[] (its line is run
+	 * in the input, proto.c): one page a connection for a checkpoint to
+	 * write.
 	 */
 	struct out_entry out[OUT_ENTRIES];
-	char line[LINE_MAX_BYTES];
 	char obuf[OUT_BYTES];
+	char line[LINE_MAX_BYTES];
 } __attribute__((aligned(4096)));
 
 /* Room a request may need for its reply (binary stats is the longest). */

@@ -103,7 +103,7 @@ static bool req_send(struct udp_req *r)
 }
 
 /* Runs the request in buf (n bytes, past the header) on r's connection. */
-static void req_run(struct udp_req *r, const char *buf, uint32_t n)
+static void req_run(struct udp_req *r, char *buf, uint32_t n)
 {
 	struct conn *c = &r->c;
 	uint32_t used;
