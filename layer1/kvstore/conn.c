@@ -19,11 +19,10 @@
 #include "lwip/tcp.h"
 #include "strata_tcp.h"
 
-#define MAX_CONNS	128
 /* tcp_poll's interval, in lwIP's half-second ticks: retries after ERR_MEM. */
 #define POLL_TICKS	2
 
-static struct conn conns[MAX_CONNS];
+static struct conn conns[KV_TCP_CONNS];
 uint32_t conn_count;
 uint64_t conn_total;
 
@@ -134,33 +133,34 @@ static void entry_done(struct conn *c)
 	c->out_sent = 0;
 }
 
-/* Copies released replies into lwIP's send buffer while it has room. */
-static void conn_send(struct conn *c)
+const char *conn_out_peek(struct conn *c, uint32_t *n)
 {
-	struct tcp_pcb *pcb = c->pcb;
-
 	while (c->out_head != c->out_ready) {
 		struct out_entry *e = out_at(c, c->out_head);
-		uint32_t n;
-		const char *p;
 
-		if (c->out_sent == entry_size(e)) {
-			entry_done(c);
-			continue;
-		}
-		p = entry_bytes(c, e, c->out_sent, &n);
-		if (n > tcp_sndbuf(pcb))
-			n = tcp_sndbuf(pcb);
-		if (n == 0 || tcp_write(pcb, p, (u16_t)(n > 0xffff ? 0xffff : n),
-		    TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE) != ERR_OK)
-			break;		/* full, or out of segments: sent or poll retries */
-		c->out_sent += n > 0xffff ? 0xffff : n;
+		if (c->out_sent < entry_size(e))
+			return entry_bytes(c, e, c->out_sent, n);
+		entry_done(c);
 	}
-	tcp_output(pcb);
+	*n = 0;
+	return NULL;
 }
 
-/* Lets go of everything c holds; its pcb is gone or going. */
-static void conn_free(struct conn *c)
+void conn_out_taken(struct conn *c, uint32_t n)
+{
+	c->out_sent += n;
+}
+
+uint32_t conn_out_released(struct conn *c)
+{
+	uint32_t total = 0;
+
+	for (uint32_t i = c->out_head; i != c->out_ready; i++)
+		total += entry_size(out_at(c, i));
+	return total - c->out_sent;
+}
+
+void conn_out_drop(struct conn *c)
 {
 	while (c->out_head != c->out_tail) {
 		struct out_entry *e = out_at(c, c->out_head++);
@@ -168,6 +168,34 @@ static void conn_free(struct conn *c)
 		if (e->ref != 0)
 			item_release(kv_item_at(e->ref));
 	}
+	c->out_ready = c->out_tail;
+	c->out_sent = 0;
+}
+
+/* Copies released replies into lwIP's send buffer while it has room. */
+static void conn_send(struct conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+	const char *p;
+	uint32_t n;
+
+	while ((p = conn_out_peek(c, &n)) != NULL) {
+		if (n > tcp_sndbuf(pcb))
+			n = tcp_sndbuf(pcb);
+		if (n > 0xffff)
+			n = 0xffff;
+		if (n == 0 || tcp_write(pcb, p, (u16_t)n,
+		    TCP_WRITE_FLAG_COPY | TCP_WRITE_FLAG_MORE) != ERR_OK)
+			break;		/* full, or out of segments: sent or poll retries */
+		conn_out_taken(c, n);
+	}
+	tcp_output(pcb);
+}
+
+/* Lets go of everything c holds; its pcb is gone or going. */
+static void conn_free(struct conn *c)
+{
+	conn_out_drop(c);
 	proto_abandon(c);
 	if (c->in != NULL)
 		pbuf_free(c->in);
@@ -193,7 +221,7 @@ static void conn_feed(struct conn *c)
 	while (c->in != NULL) {
 		struct pbuf *q = c->in;
 		uint32_t avail = q->len - c->in_off;
-		uint32_t used = proto_input(c, (const char *)q->payload + c->in_off, avail);
+		uint32_t used = proto_input(c, (char *)q->payload + c->in_off, avail);
 
 		tcp_recved(c->pcb, (u16_t)used);
 		c->in_off += (u16_t)used;
@@ -276,14 +304,14 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	(void)arg;
 	if (err != ERR_OK || pcb == NULL)
 		return ERR_VAL;
-	for (int i = 0; i < MAX_CONNS && c == NULL; i++)
+	for (int i = 0; i < KV_TCP_CONNS && c == NULL; i++)
 		if (!conns[i].live)
 			c = &conns[i];
 	if (c == NULL) {
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
-	memset(c, 0, offsetof(struct conn, line));
+	memset(c, 0, offsetof(struct conn, out));
 	c->pcb = pcb;
 	c->state = PS_LINE;
 	c->live = true;
@@ -299,7 +327,7 @@ bool conn_listen(uint16_t port)
 
 	if (t == NULL || tcp_bind(t, IP4_ADDR_ANY, port) != ERR_OK)
 		return false;
-	if ((t = tcp_listen_with_backlog(t, MAX_CONNS)) == NULL)
+	if ((t = tcp_listen_with_backlog(t, KV_TCP_CONNS)) == NULL)
 		return false;
 	tcp_accept(t, on_accept);
 	return true;
@@ -307,15 +335,21 @@ bool conn_listen(uint16_t port)
 
 void conn_release_all(void)
 {
-	for (int i = 0; i < MAX_CONNS; i++)
-		conns[i].out_ready = conns[i].out_tail;
+	/*
+	 * Written only where it changes: a store to a connection's page, even
+	 * of the value it holds, makes the page one more for the next
+	 * checkpoint to write (it was all 128 of them, every pass).
+	 */
+	for (int i = 0; i < KV_TCP_CONNS; i++)
+		if (conns[i].live && conns[i].out_ready != conns[i].out_tail)
+			conns[i].out_ready = conns[i].out_tail;
 }
 
 bool conn_flush_all(void)
 {
 	bool more = false;
 
-	for (int i = 0; i < MAX_CONNS; i++) {
+	for (int i = 0; i < KV_TCP_CONNS; i++) {
 		struct conn *c = &conns[i];
 
 		if (!c->live)
@@ -333,14 +367,14 @@ bool conn_flush_all(void)
 
 void conn_feed_all(void)
 {
-	for (int i = 0; i < MAX_CONNS; i++)
+	for (int i = 0; i < KV_TCP_CONNS; i++)
 		if (conns[i].live)
 			conn_feed(&conns[i]);
 }
 
 void conn_abort_all(void)
 {
-	for (int i = 0; i < MAX_CONNS; i++) {
+	for (int i = 0; i < KV_TCP_CONNS; i++) {
 		struct conn *c = &conns[i];
 
 		if (c->live) {

@@ -41,10 +41,10 @@ struct kv_item {
 	uint32_t hash;
 	uint32_t vlen;
 	uint32_t flags;
-	uint16_t refs;		/* replies still sending its value */
+	uint16_t unused;	/* was a count of replies holding it: hold.c counts them */
 	uint8_t klen;
 	uint8_t cls;		/* its slab class */
-	uint8_t linked;		/* in the index; freed when unlinked and refs is 0 */
+	uint8_t linked;		/* in the index; freed when unlinked and no reply holds it */
 	uint8_t pad[7];
 	uint64_t cas;
 	uint64_t expire_ns;	/* on strata_now_ns(); 0: never */
@@ -56,6 +56,10 @@ static inline char *kv_value(struct kv_item *it)
 {
 	return it->key + it->klen;
 }
+
+/* Connections at once: TCP ones (conn.c), and UDP requests answered at once (udp.c). */
+#define KV_TCP_CONNS	128
+#define KV_UDP_SLOTS	16
 
 /* ---- slab.c ------------------------------------------------------------- */
 
@@ -152,9 +156,17 @@ struct kv_item *item_alloc(const char *key, uint32_t klen, uint32_t vlen);
 /* Frees an item no one links or holds. */
 void item_free(struct kv_item *it);
 
+/* ---- hold.c ------------------------------------------------------------- */
+
 /* A reply holds or lets go of an item's value while it sends it. */
 void item_hold(struct kv_item *it);
 void item_release(struct kv_item *it);
+
+/* True if a reply holds it. */
+bool item_held(const struct kv_item *it);
+
+/* Frees an unlinked item now, or (false) when its last hold is let go. */
+bool item_free_unheld(struct kv_item *it);
 
 /* Looks at n more index slots, reclaiming expired and flushed items. */
 void table_crawl(unsigned n);
@@ -225,10 +237,11 @@ struct conn;
 
 /*
  * Consumes what it can of buf (n bytes) for connection c: command lines,
- * values, and their replies queued on c.  Returns the bytes consumed; fewer
+ * values, and their replies queued on c.  A command line wholly in buf is
+ * run where it lies, and changed there.  Returns the bytes consumed; fewer
  * than n when c's output is full (call again once it drained) or closing.
  */
-uint32_t proto_input(struct conn *c, const char *buf, uint32_t n);
+uint32_t proto_input(struct conn *c, char *buf, uint32_t n);
 
 /* Continues what proto_input had to stop (a long get); false if still blocked. */
 bool proto_resume(struct conn *c);
@@ -274,6 +287,7 @@ enum proto_state {
 	PS_VALUE,	/* reading a storage command's value into its item */
 	PS_SWALLOW,	/* discarding a refused value */
 	PS_GET,		/* a get line waits for room to go on */
+	PS_GETKEYS,	/* reading more keys of a get line longer than the buffer */
 	PS_BIN,		/* reading a binary request's header and body */
 	PS_CLOSE,	/* quit or a fatal error: close once sent */
 };
@@ -292,6 +306,7 @@ struct conn {
 	bool live;
 	enum proto_state state;
 	uint32_t line_len;
+	char *text;			/* the line being run: line, or where it lies in the input */
 	/* PS_VALUE and PS_SWALLOW */
 	uint32_t value_ref;		/* the new item, its value being filled */
 	uint32_t value_got, value_need;	/* bytes of value + its end */
@@ -308,6 +323,8 @@ struct conn {
 	/* PS_GET: the rest of the line's keys from get_pos */
 	uint32_t get_pos;
 	bool get_cas, get_touch;
+	bool get_more;			/* the line goes on past line_len */
+	uint32_t get_tail;		/* bytes of an unfinished key after it */
 	uint64_t get_expire_ns;
 	/* output */
 	/*
@@ -319,11 +336,17 @@ struct conn {
 	uint32_t out_ready;		/* entries before this one may be sent (durable) */
 	uint32_t out_sent;		/* bytes of the head entry sent */
 	uint32_t olen;
-	/* the buffers last: a new connection clears what comes before them */
-	char line[LINE_MAX_BYTES];
+	/*
+	 * The buffers last: a new connection clears what comes before them.
+	 * A connection starts on a page, and a short request touches only
+	 * that one: its fields, out[] and the start of obuf[] (its line is run
+	 * in the input, proto.c): one page a connection for a checkpoint to
+	 * write.
+	 */
 	struct out_entry out[OUT_ENTRIES];
 	char obuf[OUT_BYTES];
-};
+	char line[LINE_MAX_BYTES];
+} __attribute__((aligned(4096)));
 
 /* Room a request may need for its reply (binary stats is the longest). */
 #define REQUEST_REPLY_ROOM	4096
@@ -342,6 +365,21 @@ void conn_value(struct conn *c, struct kv_item *it, const char *fmt, ...);
 /* Queues n bytes as they are, then the value of it if it is not NULL (binary). */
 void conn_bytes(struct conn *c, const void *bytes, uint32_t n, struct kv_item *it);
 
+/*
+ * The released reply bytes at the head of c's queue, as many as lie in a
+ * row (*n), or NULL when none are released; entries wholly taken are let go.
+ */
+const char *conn_out_peek(struct conn *c, uint32_t *n);
+
+/* n bytes of what conn_out_peek gave were sent. */
+void conn_out_taken(struct conn *c, uint32_t n);
+
+/* The released bytes not sent yet. */
+uint32_t conn_out_released(struct conn *c);
+
+/* Drops every queued reply, sent or not, letting go of the items they hold. */
+void conn_out_drop(struct conn *c);
+
 /* Starts the TCP listener on port. */
 bool conn_listen(uint16_t port);
 
@@ -359,6 +397,20 @@ void conn_feed_all(void);
 
 /* Drops every connection: at exit, and after a resume, whose peers are gone. */
 void conn_abort_all(void);
+
+/* ---- udp.c ------------------------------------------------------------- */
+
+/* Starts answering memcached's UDP frames on port. */
+bool udp_listen(uint16_t port);
+
+/* Every UDP reply queued so far may go (as conn_release_all). */
+void udp_release_all(void);
+
+/* Sends released UDP replies; true if some wait for lwIP memory. */
+bool udp_flush_all(void);
+
+/* Datagrams dropped: runts, multi-datagram requests, all slots busy. */
+extern uint64_t udp_dropped;
 
 /* Connections now and since boot, for stats. */
 extern uint32_t conn_count;

@@ -186,8 +186,15 @@ static bool get_continue(struct conn *c)
 		uint32_t p = c->get_pos, q;
 		struct kv_item *it;
 
-		while (p < c->line_len && c->line[p] == ' ')
+		while (p < c->line_len && c->text[p] == ' ')
 			p++;
+		if (p == c->line_len && c->get_more) {
+			/* The line goes on: its unfinished last key leads the next part. */
+			memmove(c->line, c->line + c->line_len + 1, c->get_tail);
+			c->line_len = c->get_tail;
+			c->state = PS_GETKEYS;
+			return true;
+		}
 		if (p == c->line_len) {
 			if (!conn_room(c, 8))
 				return false;
@@ -195,7 +202,7 @@ static bool get_continue(struct conn *c)
 			c->state = PS_LINE;
 			return true;
 		}
-		for (q = p; q < c->line_len && c->line[q] != ' '; q++)
+		for (q = p; q < c->line_len && c->text[q] != ' '; q++)
 			;
 		if (q - p > KV_KEY_MAX) {
 			client_error(c, "bad command line format");
@@ -206,16 +213,16 @@ static bool get_continue(struct conn *c)
 			return false;
 		c->get_pos = q;
 		if (c->get_touch)
-			it = store_touch(c->line + p, q - p, c->get_expire_ns);
+			it = store_touch(c->text + p, q - p, c->get_expire_ns);
 		else
-			it = store_get(c->line + p, q - p);
+			it = store_get(c->text + p, q - p);
 		if (it == NULL)
 			continue;
 		if (c->get_cas)
-			conn_value(c, it, "VALUE %.*s %u %u %llu\r\n", (int)(q - p), c->line + p,
+			conn_value(c, it, "VALUE %.*s %u %u %llu\r\n", (int)(q - p), c->text + p,
 			    it->flags, it->vlen, (unsigned long long)it->cas);
 		else
-			conn_value(c, it, "VALUE %.*s %u %u\r\n", (int)(q - p), c->line + p,
+			conn_value(c, it, "VALUE %.*s %u %u\r\n", (int)(q - p), c->text + p,
 			    it->flags, it->vlen);
 	}
 }
@@ -390,7 +397,7 @@ static void command(struct conn *c)
 
 	c->noreply = false;
 	/* get's keys are walked on the raw line: find where they start first. */
-	split(c->line, n, &ws);
+	split(c->text, n, &ws);
 	if (ws.n == 0) {
 		error(c);
 		return;
@@ -399,7 +406,7 @@ static void command(struct conn *c)
 	if (strcmp(w, "get") == 0 || strcmp(w, "gets") == 0 ||
 	    strcmp(w, "gat") == 0 || strcmp(w, "gats") == 0) {
 		bool touch = w[1] == 'a', cas = w[ws.len[0] - 1] == 's';
-		uint32_t rest = (uint32_t)(ws.w[touch ? 1 : 0] - c->line) + ws.len[touch ? 1 : 0];
+		uint32_t rest = (uint32_t)(ws.w[touch ? 1 : 0] - c->text) + ws.len[touch ? 1 : 0];
 
 		/*
 		 * The keys start past the NUL that ends the word before them;
@@ -408,8 +415,8 @@ static void command(struct conn *c)
 		if (rest < n)
 			rest++;
 		for (uint32_t i = rest; i < n; i++)
-			if (c->line[i] == '\0')
-				c->line[i] = ' ';
+			if (c->text[i] == '\0')
+				c->text[i] = ' ';
 		cmd_get(c, &ws, rest, cas, touch);
 	} else if (strcmp(w, "set") == 0) {
 		cmd_store(c, &ws, KV_SET);
@@ -476,13 +483,90 @@ static uint32_t value_input(struct conn *c, const char *buf, uint32_t n)
 	return take;
 }
 
+/* True if the line in c starts with a get, gets, gat or gats word. */
+static bool is_get_line(const struct conn *c)
+{
+	static const char *const words[] = { "get ", "gets ", "gat ", "gats " };
+
+	for (unsigned i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (c->line_len >= strlen(words[i]) &&
+		    memcmp(c->line, words[i], strlen(words[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The line buffer is full without a line end.  A get line may be longer
+ * than the buffer (libmemcached's mget sends all its keys on one line, as
+ * memcached takes them): its whole keys are answered now, without END, and
+ * the unfinished last one is kept to lead the next part.  False for any
+ * other line, or a get line whose one key fills the buffer.
+ */
+static bool get_line_part(struct conn *c)
+{
+	uint32_t cut = c->line_len;
+
+	if (c->state != PS_GETKEYS && !is_get_line(c))
+		return false;
+	while (cut > 0 && c->line[cut - 1] != ' ')
+		cut--;
+	if (cut <= 1)
+		return false;
+	cut--;					/* the blank before the unfinished key */
+	c->get_tail = c->line_len - cut - 1;
+	c->get_more = true;
+	c->line_len = cut;
+	if (c->state == PS_GETKEYS) {
+		c->get_pos = 0;
+		c->state = PS_GET;
+		get_continue(c);
+		return true;
+	}
+	command(c);
+	/* A get refused outright (gat's bad exptime): the rest of the line is no command. */
+	if (c->state == PS_LINE)
+		c->state = PS_CLOSE;
+	return true;
+}
+
+/*
+ * A whole command line at the start of the input (take bytes, its \n
+ * included): run where it lies, so that a short request never touches the
+ * connection's line buffer, a page more for the next checkpoint.  Only a
+ * get that must wait for room copies its line there.
+ */
+static uint32_t line_in_place(struct conn *c, char *buf, uint32_t take)
+{
+	c->text = buf;
+	c->line_len = take - 1;
+	if (c->line_len > 0 && buf[c->line_len - 1] == '\r')
+		c->line_len--;
+	c->get_more = false;
+	command(c);
+	if (c->state == PS_GET) {
+		memcpy(c->line, buf, c->line_len);
+		c->text = c->line;
+	} else {
+		c->line_len = 0;
+	}
+	return take;
+}
+
 /* Takes command-line bytes; runs the command when its line is whole. */
-static uint32_t line_input(struct conn *c, const char *buf, uint32_t n)
+static uint32_t line_input(struct conn *c, char *buf, uint32_t n)
 {
 	const char *nl = memchr(buf, '\n', n);
 	uint32_t take = nl != NULL ? (uint32_t)(nl - buf) + 1 : n;
 
+	if (nl != NULL && c->state == PS_LINE && c->line_len == 0 && take <= LINE_MAX_BYTES)
+		return line_in_place(c, buf, take);
+	c->text = c->line;
 	if (c->line_len + take > LINE_MAX_BYTES) {
+		take = LINE_MAX_BYTES - c->line_len;
+		memcpy(c->line + c->line_len, buf, take);
+		c->line_len += take;
+		if (get_line_part(c))
+			return take;
 		client_error(c, "line too long");
 		c->state = PS_CLOSE;
 		return n;
@@ -494,13 +578,20 @@ static uint32_t line_input(struct conn *c, const char *buf, uint32_t n)
 	c->line_len--;				/* the \n */
 	if (c->line_len > 0 && c->line[c->line_len - 1] == '\r')
 		c->line_len--;
-	command(c);
-	if (c->state != PS_GET)
+	c->get_more = false;
+	if (c->state == PS_GETKEYS) {
+		c->get_pos = 0;
+		c->state = PS_GET;
+		get_continue(c);
+	} else {
+		command(c);
+	}
+	if (c->state != PS_GET && c->state != PS_GETKEYS)
 		c->line_len = 0;
 	return take;
 }
 
-uint32_t proto_input(struct conn *c, const char *buf, uint32_t n)
+uint32_t proto_input(struct conn *c, char *buf, uint32_t n)
 {
 	uint32_t used = 0;
 
@@ -529,6 +620,11 @@ uint32_t proto_input(struct conn *c, const char *buf, uint32_t n)
 			}
 			used += line_input(c, buf + used, n - used);
 			break;
+		case PS_GETKEYS:
+			if (!conn_room(c, REQUEST_REPLY_ROOM))
+				return used;
+			used += line_input(c, buf + used, n - used);
+			break;
 		case PS_BIN:
 			if (c->line_len == 0 && !conn_room(c, REQUEST_REPLY_ROOM))
 				return used;
@@ -545,7 +641,8 @@ bool proto_resume(struct conn *c)
 		return true;
 	if (!get_continue(c))
 		return false;
-	c->line_len = 0;
+	if (c->state == PS_LINE)
+		c->line_len = 0;
 	return true;
 }
 

@@ -191,7 +191,7 @@ enum kv_arith_result store_arith(const char *key, uint32_t klen, bool incr, uint
 	v = incr ? v + delta : (delta > v ? 0 : v - delta);	/* incr wraps, decr stops at 0 */
 	*result = v;
 	n = (uint32_t)strata_snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
-	if (n <= it->vlen && it->refs == 0) {
+	if (n <= it->vlen && !item_held(it)) {
 		/* In place, blank-padded to the old length, as memcached does. */
 		memset(kv_value(it), ' ', it->vlen);
 		memcpy(kv_value(it), digits, n);

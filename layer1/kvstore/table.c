@@ -228,8 +228,7 @@ static void unlink_at(uint64_t i, struct kv_item *it)
 	it->linked = 0;
 	kv->curr_items--;
 	kv->bytes -= it->vlen;
-	if (it->refs == 0)
-		item_free(it);
+	item_free_unheld(it);
 	kv_dirty = true;
 }
 
@@ -269,8 +268,7 @@ bool table_link(struct kv_item *it, struct kv_item *old)
 		old->linked = 0;
 		kv->curr_items--;
 		kv->bytes -= old->vlen;
-		if (old->refs == 0)
-			item_free(old);
+		item_free_unheld(old);
 	} else {
 		kv->index_used++;
 	}
@@ -301,24 +299,13 @@ struct kv_item *item_alloc(const char *key, uint32_t klen, uint32_t vlen)
 	it->hash = kv_hash(key, klen);
 	it->vlen = vlen;
 	it->flags = 0;
-	it->refs = 0;
+	it->unused = 0;
 	it->klen = (uint8_t)klen;
 	it->cls = (uint8_t)cls;
 	it->linked = 0;
 	it->expire_ns = 0;
 	memcpy(it->key, key, klen);
 	return it;
-}
-
-void item_hold(struct kv_item *it)
-{
-	it->refs++;
-}
-
-void item_release(struct kv_item *it)
-{
-	if (--it->refs == 0 && !it->linked)
-		item_free(it);
 }
 
 void table_crawl(unsigned n)

@@ -13,7 +13,7 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../net/report.sh
 . "$here/../net/report.sh"
-lwip_payload_built kvstore kvstore-4x-ram || exit 0
+lwip_payload_built kvplain kvstore-4x-ram || exit 0
 if "$here/../net/kvfill.sh" "$build" 32M 128 32768 "$build/tests/out/kvbig" >"$build/tests/out/kvbig.out" 2>&1; then
 	ok "kvstore-4x-ram (32 MiB guest: $(sed -n 's/^kvfill: //p' "$build/tests/out/kvbig.out" | paste -sd ';'))"
 else

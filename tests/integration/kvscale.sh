@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/kvscale.sh BUILD: kvstore scaled out behind twemproxy.
-# Three kvstore machines (durable=sync, each its own disk and forwarded host
+# Three kvstore machines (kvplain durable=sync, each its own disk and forwarded host
 # port) and Debian's nutcracker in front of them, with a config written here
 # (ketama over the three, memcache protocol, no ejection: doc/kvscale.md says
 # why).  Checks, one "ok"/"FAIL" line each:
@@ -29,7 +29,7 @@ mkdir -p "$out"
 
 # shellcheck source=../net/report.sh
 . "$here/../net/report.sh"
-lwip_payload_built kvstore kvscale || exit 0
+lwip_payload_built kvplain kvscale || exit 0
 if ! command -v nutcracker >/dev/null || ! command -v memcaslap >/dev/null; then
 	echo "skip kvscale: nutcracker or memcaslap is not installed (images/deps.sh)"
 	exit 0
@@ -62,7 +62,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-"$images/mkiso.sh" "$out/kvstore.iso" "$build/layer0.elf" "$build/layer1/kvstore.elf" \
+"$images/mkiso.sh" "$out/kvstore.iso" "$build/layer0.elf" "$build/layer1/kvplain.elf" \
 	"durable=sync" "" >/dev/null || { fail kvscale "no ISO"; exit 0; }
 
 # start NAME LOG: boots machine NAME on its disk (made blank on first use),

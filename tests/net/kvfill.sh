@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/net/kvfill.sh BUILD MEM MIB SIZE DIR: the store larger than RAM.
-# Boots kvstore (durable=interval: a fill at the pager's pace, not a commit's)
+# Boots kvplain (kvstore, durable=interval: a fill at the pager's pace, not a commit's)
 # in a guest of MEM (QEMU's -m) on a blank disk sized for MIB MiB of values
 # plus the table's index and slack, fills it with MIB MiB of SIZE-byte values
 # (key:0 .. key:N-1, each value made from its key by tests/net/kvtool), then
@@ -37,7 +37,7 @@ die() {
 }
 
 port=$(free_ports 1) || die "no free port in 31000-31999"
-"$images/mkiso.sh" "$dir/kvstore.iso" "$build/layer0.elf" "$build/layer1/kvstore.elf" \
+"$images/mkiso.sh" "$dir/kvstore.iso" "$build/layer0.elf" "$build/layer1/kvplain.elf" \
 	"durable=interval" "" >/dev/null || die "no ISO"
 truncate -s "${disk_mib}M" "$dir/disk.img"
 "$images/qemu.sh" --iso "$dir/kvstore.iso" --disk "$dir/disk.img" --disk-cache unsafe \
