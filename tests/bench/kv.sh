@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/bench/kv.sh BUILD: prints "NAME VALUE UNIT" lines for kvstore under
 # load, one QEMU per durability mode, each on a fresh disk, all in the same
-# machine configuration (KV_BENCH_MEM of RAM, default 256M; a 256 MiB raw
+# machine configuration (KV_BENCH_MEM of RAM, default 128M as the Linux guest; a 256 MiB raw
 # disk with QEMU's default cache; virtio-net on QEMU's user network with a
 # host port forwarded to 11211), the one a Linux guest's memcached is
 # measured in for kv_vs_memcached_ratio_*:
@@ -10,7 +10,8 @@
 #                       holding the 99th percentile (a power of two)
 # for MODE interval and sync (payload kvplain) and extsync (kvstore), from
 # tests/net/kvload.sh: memcaslap, TCP, 90% get and 10% set of 1 KiB values,
-# KV_BENCH_CONNS connections (16) for KV_BENCH_SECONDS (10).  And
+# KV_BENCH_CONNS connections (16) for KV_BENCH_SECONDS (STRATA_KV_SECONDS, 20,
+# as linux.sh's memcached load).  And
 #   kv_ops_per_s_extsync_noflush, kv_p99_us_extsync_noflush
 # the extsync run again with the disk's cache `unsafe`: the guest's flushes
 # then cost the host nothing, which shows what kvstore and layer 0 cost
@@ -23,7 +24,7 @@ build=$1
 images=$(cd "$(dirname "$0")/../../images" && pwd)
 load=$(cd "$(dirname "$0")/../net" && pwd)/kvload.sh
 dir=$build/bench/kv
-mem=${KV_BENCH_MEM:-256M} seconds=${KV_BENCH_SECONDS:-10} conns=${KV_BENCH_CONNS:-16}
+mem=${KV_BENCH_MEM:-128M} seconds=${KV_BENCH_SECONDS:-${STRATA_KV_SECONDS:-20}} conns=${KV_BENCH_CONNS:-16}
 mkdir -p "$dir"
 for p in kvstore kvplain; do
 	[ -f "$build/layer1/$p.elf" ] || { echo "kv.sh: $build/layer1/$p.elf not built" >&2; exit 1; }
