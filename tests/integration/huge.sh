@@ -7,7 +7,7 @@
 # with a page table and a directory of its own, all but a few evicted again.
 # Prints, as tests/run.sh counts them, an "ok" or "FAIL" line for: edge
 # passes on 64 TiB; the time from layer 0's first line to the payload's
-# result on 64 TiB is within 10% or 5 ms of that on 64 MiB; after edge, layer 0's
+# result on 64 TiB is within 10% or 10 ms of that on 64 MiB; after edge, layer 0's
 # memory (its report at the payload's exit) differs between the two only by
 # the page tables of the far end; the sweep passes; after it, no page table
 # of the window is left empty (the tables went with the pages, at every level).
@@ -17,8 +17,10 @@
 # host and are not Strata's (the whole boots are printed too).  Of each, the
 # fastest: load only ever adds.  Layer 0 now reaches the result in about 25
 # ms, where the host's timestamps of serial lines jitter by 3 ms from boot
-# to boot: 10% alone would fail on noise; work per GiB of the disk would
-# still cost far more than 5 ms over 65536 of them.
+# to boot, and the fastest of 7 still differed by 6 ms once in a make test
+# of an idle host (38 against 32, then 32 against 30 alone): 10% alone
+# would fail on noise; work per GiB of the disk, even a microsecond, would
+# still cost far more than 10 ms over 65536 of them.
 # integration: sequential
 set -u
 build=${1:-build}
@@ -85,11 +87,11 @@ wh=$(fastest 1 "${huge[@]}") ws=$(fastest 1 "${small[@]}")
 reached=$(printf '%s\n' "${huge[@]}" "${small[@]}" | awk 'NF == 2' | wc -l)
 if [ "$reached" != $((2 * runs)) ]; then
 	echo "FAIL disk-huge-boot-time: only $reached of $((2 * runs)) boots reached the payload's result"
-elif [ $((mh * 10)) -le $((ms * 11)) ] || [ "$mh" -le $((ms + 5)) ]; then
+elif [ $((mh * 10)) -le $((ms * 11)) ] || [ "$mh" -le $((ms + 10)) ]; then
 	echo "ok   disk-huge-boot-time (layer 0 to result ${mh} ms on 64 TiB, ${ms} ms on 64 MiB;" \
 		"whole boot ${wh} and ${ws} ms)"
 else
-	echo "FAIL disk-huge-boot-time: layer 0 to result ${mh} ms on 64 TiB is over 110% and 5 ms more" \
+	echo "FAIL disk-huge-boot-time: layer 0 to result ${mh} ms on 64 TiB is over 110% and 10 ms more" \
 		"than ${ms} ms on 64 MiB (whole boot ${wh} and ${ws} ms)"
 fi
 
