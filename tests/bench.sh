@@ -21,8 +21,6 @@ for b in "$here"/bench/*.sh; do
 	"$b" "$build" >>"$figures" || { echo "bench: $(basename "$b") failed" >&2; exit 1; }
 done
 # Ratios the issues ask for, computed from figures measured in this run.
-awk '$1 == "boot_to_layer1_ms" { l = $2 } $1 == "boot_floor_ms" { f = $2 }
-	END { if (l && f) printf "boot_layer0_ratio %.3f x\n", l / f }' "$figures" >>"$figures"
 # ratio NAME A B: "NAME A/B x" when this run measured both A and B.
 ratio() {
 	awk -v n="$1" -v a="$2" -v b="$3" '$1 == a { x = $2 } $1 == b { y = $2 }
