@@ -85,8 +85,8 @@ bool l1_debug_trap(struct trapframe *tf)
 	return checkpoint_step(tf) || ours;
 }
 
-/* A fault in a ring: a doorbell, a wait on a held slot, or a broken rule. */
-static void ring_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64_t err)
+/* A fault in a ring: a doorbell, a wait on a held slot, or a broken rule; which part it was in. */
+static enum ring_part ring_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64_t err)
 {
 	char detail[96];
 	uint32_t i = 0;
@@ -106,23 +106,22 @@ static void ring_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64
 		if (err & PF_PRESENT)
 			violation(tf, STRATA_EXIT_V_RING, "unexpected protection fault on a ring slot");
 		ring_wait_slot(r, i);
-		return;
+		break;
 	case RING_DOORBELL:
 		doorbell_fault(tf, r, i, err);
-		return;
+		break;
 	}
+	return part;
 }
 
 /* The NIC regions: a ring if one was granted, else nothing is there. */
 static void nic_fault(struct trapframe *tf, struct ring *r, uint64_t va, uint64_t err)
 {
 	uint64_t t0 = r == &l1.tx ? prof_begin() : 0, taken = r->taken;
-	uint32_t i;
 
 	if (r->nslots == 0)
 		violation(tf, STRATA_EXIT_V_OUTSIDE, "no NIC ring was granted (no NIC, or the header asked for none)");
-	ring_fault(tf, r, va, err);
-	if (ring_locate(r, va, &i) != RING_DOORBELL)
+	if (ring_fault(tf, r, va, err) != RING_DOORBELL)
 		prof_end(PROF_TX_WAIT, t0);
 	else	/* counted in frames: a batch's cost per frame */
 		prof_end_n(r->taken - taken > 1 ? PROF_TX_BATCH : PROF_TX, t0, r->taken - taken);
