@@ -105,6 +105,7 @@ void drop(uint32_t i);
 NORETURN void out_of_memory(void);
 
 /* pager_readahead.c */
+uint32_t gather(uint64_t dpn, uint32_t n, uint32_t *idx, uint64_t *pages, uint32_t extra);
 uint32_t read_in(uint64_t dpn, uint32_t n, uint32_t *nread, bool *err);
 uint32_t read_miss(uint64_t dpn, bool sequential);
 void fault_around(uint64_t dpn);

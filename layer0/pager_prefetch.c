@@ -145,30 +145,6 @@ static struct pf_read *free_read(void)
 	return 0;
 }
 
-/*
- * Fills r with new cache pages for up to n pages from dpn (not cached),
- * stopping before a page that is cached or not layer 1's, or when no frame
- * can be had.  How many.
- */
-static uint32_t gather(struct pf_read *r, uint64_t dpn, uint32_t n)
-{
-	uint32_t got;
-
-	for (got = 0; got < n; got++) {
-		uint64_t p = dpn + got;
-		uint32_t i;
-
-		if ((got > 0 && desc_holding(p) != NIL) || pg.perm(p * PAGE_SIZE) == 0)
-			break;
-		if ((i = page_alloc(p, false)) == NIL)
-			break;
-		pg.cp[i].flags |= CP_INFLIGHT | CP_PREFETCHED;
-		r->idx[got] = i;
-		r->pages[got] = pg.cp[i].pa;
-	}
-	return got;
-}
-
 static uint64_t min64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -202,7 +178,7 @@ uint64_t pager_prefetch(uint64_t off, uint64_t len)
 			break;
 		}
 		n = (uint32_t)min64(min64(end - dpn, PF_RUN), share() - pst.untouched);
-		if ((n = gather(r, dpn, n)) == 0)
+		if ((n = gather(dpn, n, r->idx, r->pages, CP_INFLIGHT | CP_PREFETCHED)) == 0)
 			break;
 		pst.untouched += n;
 		r->dpn = dpn;

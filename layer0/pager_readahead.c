@@ -46,10 +46,10 @@ static uint32_t grow(void)
 
 /*
  * Gathers up to n new cache pages from dpn (which is not cached) for one
- * read, stopping before a page that is cached or not layer 1's; flags them
- * extra.  How many.
+ * read, stopping before a page that is cached or not layer 1's, or when no
+ * frame can be had; flags them extra.  How many.
  */
-static uint32_t gather(uint64_t dpn, uint32_t n, uint32_t *idx, uint64_t *pages, uint32_t extra)
+uint32_t gather(uint64_t dpn, uint32_t n, uint32_t *idx, uint64_t *pages, uint32_t extra)
 {
 	uint32_t got;
 
