@@ -206,7 +206,8 @@ static bool get_continue(struct conn *c)
 			;
 		if (q - p > KV_KEY_MAX) {
 			client_error(c, "bad command line format");
-			c->state = PS_LINE;
+			/* Mid-way through a line longer than the buffer, the rest is no command. */
+			c->state = c->get_more ? PS_CLOSE : PS_LINE;
 			return true;
 		}
 		if (!conn_room(c, VALUE_LINE_ROOM))
