@@ -162,12 +162,8 @@ uint32_t conn_out_released(struct conn *c)
 
 void conn_out_drop(struct conn *c)
 {
-	while (c->out_head != c->out_tail) {
-		struct out_entry *e = out_at(c, c->out_head++);
-
-		if (e->ref != 0)
-			item_release(kv_item_at(e->ref));
-	}
+	while (c->out_head != c->out_tail)
+		entry_done(c);
 	c->out_ready = c->out_tail;
 	c->out_sent = 0;
 }
