@@ -53,6 +53,13 @@ static void put_be16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* A reply that cannot be sent whole is replaced by memcached's words for it. */
+static void reply_too_long(struct conn *c)
+{
+	conn_out_drop(c);
+	conn_printf(c, "SERVER_ERROR out of memory writing get response\r\n");
+}
+
 static void req_free(struct udp_req *r)
 {
 	conn_out_drop(&r->c);
@@ -112,10 +119,9 @@ static void req_run(struct udp_req *r, char *buf, uint32_t n)
 	c->state = PS_LINE;
 	used = proto_input(c, buf, n);
 	if (c->state == PS_GET || (used < n && c->state != PS_CLOSE)) {
-		/* A reply longer than a connection's queue: memcached's words for it. */
-		conn_out_drop(c);
+		/* A reply longer than a connection's queue. */
 		proto_abandon(c);
-		conn_printf(c, "SERVER_ERROR out of memory writing get response\r\n");
+		reply_too_long(c);
 	} else if (c->state != PS_LINE && c->state != PS_CLOSE) {
 		proto_abandon(c);	/* a value or binary body cut short */
 	}
@@ -171,6 +177,12 @@ void udp_release_all(void)
 
 			r->c.out_ready = r->c.out_tail;
 			total = conn_out_released(&r->c);
+			if (total > UINT16_MAX * UDP_CHUNK) {
+				/* More datagrams than the header's 16-bit count can number. */
+				reply_too_long(&r->c);
+				r->c.out_ready = r->c.out_tail;
+				total = conn_out_released(&r->c);
+			}
 			r->count = (uint16_t)((total + UDP_CHUNK - 1) / UDP_CHUNK);
 			if (r->count == 0)
 				req_free(r);	/* noreply, or quit: nothing to send */
