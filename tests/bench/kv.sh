@@ -36,9 +36,10 @@ port=$((30500 + ($$ % 200) * 2))
 . "$(dirname "$0")/../net/netecho.sh"
 trap netecho_stop EXIT
 
-# measure MODE PAYLOAD [CACHE]: one boot, one load; prints "OPS P99".
+# measure MODE PAYLOAD [CACHE]: one boot, one load; writes "OPS P99" to
+# DIR/MODE.out.  Not run in $(...): its QEMU's group must reach the EXIT trap.
 measure() {
-	local mode=$1 payload=$2 cache=() i
+	local mode=$1 payload=$2 cache=()
 	[ -n "${3:-}" ] && cache=(--disk-cache "$3")
 	"$images/mkiso.sh" "$dir/$mode.iso" "$build/layer0.elf" "$build/layer1/$payload.elf" \
 		"durable=$mode exit-after=900" "" >/dev/null || return 1
@@ -48,17 +49,13 @@ measure() {
 		--net "user,hostfwd=tcp:127.0.0.1:$port-:11211" --log "$dir/$mode.log" --quiet \
 		</dev/null 2>"$dir/$mode.err" &
 	netecho_pgid=$!
-	for ((i = 0; i < 600; i++)); do
-		grep -aq '^kvstore: up' "$dir/$mode.log" 2>/dev/null && break
-		kill -0 "$netecho_pgid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if ! grep -aq '^kvstore: up' "$dir/$mode.log" 2>/dev/null; then
+	if ! netecho_await "$dir/$mode.log" '^kvstore: up' 60; then
 		echo "kv.sh: $payload durable=$mode never came up" >&2
 		tail -n 20 "$dir/$mode.log" >&2
+		netecho_stop
 		return 1
 	fi
-	"$load" "127.0.0.1:$port" "$seconds" "$conns"
+	"$load" "127.0.0.1:$port" "$seconds" "$conns" >"$dir/$mode.out"
 	local rc=$?
 	netecho_stop
 	return $rc
@@ -66,8 +63,9 @@ measure() {
 
 for m in interval:kvplain: sync:kvplain: extsync:kvstore: extsync:kvstore:unsafe; do
 	IFS=: read -r mode payload cache <<<"$m"
+	measure "$mode" "$payload" "$cache" || exit 1
 	# shellcheck disable=SC2046 # two words, split on purpose
-	set -- $(measure "$mode" "$payload" "$cache")
+	set -- $(cat "$dir/$mode.out")
 	[ $# = 2 ] || exit 1
 	name=$mode${cache:+_noflush}
 	echo "kv_ops_per_s_$name $1 ops/s"
