@@ -119,7 +119,7 @@ nutcracker -c "$out/nutcracker.yml" -s $((base + 4)) -o "$out/nutcracker.log" -v
 nutpid=$!
 
 # memcaslap's own check: a tenth of its gets compare the value with what it set.
-if memcaslap -s "127.0.0.1:$proxy" -T 1 -c 16 -t 5s -X 1024 -v 0.1 >"$out/memcaslap.log" 2>&1 &&
+if timeout 120 memcaslap -s "127.0.0.1:$proxy" -T 1 -c 16 -t 5s -X 1024 -v 0.1 >"$out/memcaslap.log" 2>&1 &&
 	tps=$(sed -nE 's/^Run time: .* TPS: ([0-9]+).*/\1/p' "$out/memcaslap.log" | tail -1) &&
 	[ "${tps:-0}" -gt 0 ] && grep -q '^verify_failed: 0$' "$out/memcaslap.log" &&
 	grep -q '^verify_misses: 0$' "$out/memcaslap.log" && ! grep -qi 'error' "$out/memcaslap.log"; then
