@@ -35,6 +35,8 @@ mkdir -p "$dir"
 [ -x "$bin/udpecho" ] || { echo "linux.sh: $bin/udpecho not built" >&2; exit 1; }
 # shellcheck source=../linux/guest.sh
 . "$here/linux/guest.sh"
+# shellcheck source=lib/disktest.sh
+. "$here/bench/lib/disktest.sh"	# median
 trap netecho_stop EXIT
 linux_build 2>"$dir/build.err"
 case $? in
@@ -76,7 +78,6 @@ disk() {
 	qd32+=("$(sed -nE 's/^randread: depth 32 .* per_s ([0-9]+).*/\1/p' "$dir/disk.log")")
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # 256 MiB of real blocks, as random.sh's.
 rm -f "$disk"
