@@ -92,7 +92,7 @@ void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t 
 	static const char *const ops[] = { "read", "write", "flush" };
 	const char *broken = dev->ops->broken ? dev->ops->broken(dev) : 0;
 	uint64_t waited = clock_ns() - start;
-	char device[32], what[80], why[64];
+	char device[32], what[80], why[192], state[128] = "";
 
 	if (broken == 0 && waited <= BLK_TIMEOUT_NS)
 		return;
@@ -102,9 +102,17 @@ void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t 
 	else
 		snprintf_(what, sizeof(what), "a %s of %u sectors at sector %lu", ops[req->op],
 		    req->nsectors, (unsigned long)req->sector);
-	snprintf_(why, sizeof(why), "the device completed nothing in %lu s",
-	    (unsigned long)(BLK_TIMEOUT_NS / 1000000000));
-	report_device(device, what, waited, broken ? broken : why);
+	/* Whether the device completed what it was given tells a lost wakeup from a silent device. */
+	if (dev->ops->state)
+		dev->ops->state(dev, state, sizeof(state));
+	if (broken)
+		snprintf_(why, sizeof(why), "%s", broken);
+	else
+		snprintf_(why, sizeof(why), "the device completed nothing in %lu s",
+		    (unsigned long)(BLK_TIMEOUT_NS / 1000000000));
+	if (state[0])
+		snprintf_(why + strlen(why), sizeof(why) - strlen(why), "; %s", state);
+	report_device(device, what, waited, why);
 }
 
 /*

@@ -12,6 +12,7 @@
 #ifndef BLKDEV_H
 #define BLKDEV_H
 
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -67,6 +68,8 @@ struct blkdev_ops {
 	void (*submit)(struct blkdev *dev, struct blkreq *req); /* req checked, BLK_PENDING */
 	int (*poll)(struct blkdev *dev);	/* reaps completions, runs done; how many finished */
 	const char *(*broken)(struct blkdev *dev); /* why it completes nothing more, or 0 (optional) */
+	/* Where its queue stands, for a DEVICE report: what it was given, what it completed (optional). */
+	void (*state)(struct blkdev *dev, char *buf, size_t len);
 };
 
 struct blkdev {

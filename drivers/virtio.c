@@ -432,6 +432,17 @@ void virtq_kick(struct virtq *vq)
 		*vq->notify = vq->index;
 }
 
+/*
+ * Where vq stands, as the device left it in memory: chains published
+ * (avail), completed (used) and reaped by the driver, and free descriptors.
+ * used ahead of reaped in a report means completions nobody polled for.
+ */
+void virtq_state(const struct virtq *vq, char *buf, size_t len)
+{
+	snprintf_(buf, len, "queue %u: avail %u, used %u, reaped %u, %u of %u descriptors free",
+	    vq->index, vq->avail->idx, vq->used->idx, vq->last_used, vq->nfree, vq->size);
+}
+
 /* Returns the chain at head to the free list. */
 static void free_chain(struct virtq *vq, uint16_t head)
 {

@@ -14,6 +14,7 @@
 #ifndef VIRTIO_H
 #define VIRTIO_H
 
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -93,6 +94,7 @@ uint64_t virtio_cfg_read(const struct virtio_dev *vd, uint32_t off, int width); 
 int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cookie); /* head, or -1 if too few free */
 void virtq_kick(struct virtq *vq);		/* publishes the new chains; notifies the device unless it asked not to be */
 void *virtq_reap(struct virtq *vq, uint32_t *written); /* one completed chain's cookie (freed), or 0 */
+void virtq_state(const struct virtq *vq, char *buf, size_t len); /* for a DEVICE report */
 
 /* virtio_blk.c, virtio_net.c: each brings up one function of its type (drivers/probe.c) */
 void virtio_blk_attach(const struct pci_dev *d);

@@ -299,10 +299,18 @@ static void vblk_intr(void *ctx)
 	b->dev.irq_count++;
 }
 
+static void vblk_state(struct blkdev *dev, char *buf, size_t len)
+{
+	struct vblk *b = dev->priv;
+
+	virtq_state(&b->vq, buf, len);
+}
+
 static const struct blkdev_ops vblk_ops = {
 	.submit = vblk_submit,
 	.poll = vblk_poll,
 	.broken = vblk_broken,
+	.state = vblk_state,
 };
 
 /*

@@ -117,6 +117,15 @@ cut_point() {
 	fi
 }
 
+# boot_end LOG FROM: what a boot that stopped short printed last (its output
+# past byte FROM of LOG) without the backtrace, so a report's own lines
+# (which device, what it waited for, the queue) show, then QEMU's complaints.
+boot_end() {
+	tail -c +"$(($2 + 1))" "$1" | grep -av '^  trace ' | tail -n 12 | sed 's/^/    | /' >&2
+	[ -s "$out/qemu.err" ] && tail -n 5 "$out/qemu.err" | sed 's/^/    | qemu: /' >&2
+	return 0
+}
+
 # stop_qemu: kills QEMU and waits for qemu.sh to notice.
 stop_qemu() {
 	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null

@@ -32,7 +32,7 @@ from=0
 for i in $(seq 0 "$n"); do
 	if [ -z "$qpid" ] || ! cut_point "$out/serial.log" "$from" "$i"; then
 		echo "  $kind: boot $((i + 1)) never got to its cut; its end:" >&2
-		tail -5 "$out/serial.log" | sed 's/^/    | /' >&2
+		boot_end "$out/serial.log" "$from"
 		break
 	fi
 	[ "$i" = "$n" ] && break

@@ -23,7 +23,7 @@ for i in $(seq 0 "$n"); do
 	{ cat "$out/boot.log"; echo; } >>"$out/serial.log"
 	if [ "$ok" = 0 ]; then
 		echo "  $kind: boot $((i + 1)) never got to its cut; its end:" >&2
-		tail -5 "$out/boot.log" | sed 's/^/    | /' >&2
+		boot_end "$out/boot.log" 0
 		break
 	fi
 done
