@@ -140,12 +140,14 @@ static void test_bad(struct blkdev *d)
 static void raw_read(struct blkdev *d)
 {
 	struct blkreq req[RAW_DEPTH];
-	uint64_t next = 0, chunk = RAW_PAGES * BLK_SECTORS_PER_PAGE, start, progress;
+	uint64_t next = 0, chunk = RAW_PAGES * BLK_SECTORS_PER_PAGE, start;
+	struct waited silent;
 	int busy = 0;
 
 	for (int i = 0; i < RAW_DEPTH; i++)
 		alloc_pages(raw[i], RAW_PAGES);
-	start = progress = clock_ns();
+	start = clock_ns();
+	waited_start(&silent);
 	for (;;) {
 		for (int i = 0; i < RAW_DEPTH; i++) {
 			if (busy & 1 << i) {
@@ -165,10 +167,10 @@ static void raw_read(struct blkdev *d)
 		if (!busy)
 			break;
 		if (blk_poll(d) > 0) {
-			progress = clock_ns();
+			waited_start(&silent);
 			continue;
 		}
-		blk_check_answering(d, &req[__builtin_ctz(busy)], progress);
+		blk_check_answering(d, &req[__builtin_ctz(busy)], waited_step(&silent));
 		__asm__ volatile("pause");
 	}
 	uint64_t ms = (clock_ns() - start) / 1000000;

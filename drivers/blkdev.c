@@ -83,15 +83,15 @@ int blk_poll(struct blkdev *dev)
 
 /*
  * Stops the machine with a DEVICE report when dev asked for a reset, or has
- * left req pending since start for longer than BLK_TIMEOUT_NS; returns while
- * dev may still complete it.  Either way the device still owns req's pages,
+ * left req pending for longer than BLK_TIMEOUT_NS (waited, the caller's
+ * struct waited: time the machine ran); returns while dev may still
+ * complete it.  Either way the device still owns req's pages,
  * so it is fatal, not an error a caller could handle.
  */
-void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t start)
+void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t waited)
 {
 	static const char *const ops[] = { "read", "write", "flush" };
 	const char *broken = dev->ops->broken ? dev->ops->broken(dev) : 0;
-	uint64_t waited = clock_ns() - start;
 	char device[32], what[80], why[192], state[128] = "";
 
 	if (broken == 0 && waited <= BLK_TIMEOUT_NS)
@@ -130,12 +130,13 @@ void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t 
  */
 enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
 {
-	uint64_t start = clock_ns();
+	struct waited w;
 
+	waited_start(&w);
 	while (req->status == BLK_PENDING) {
 		if (blk_poll(dev) > 0)
 			continue;
-		blk_check_answering(dev, req, start);
+		blk_check_answering(dev, req, waited_step(&w));
 		if (dev->irq)
 			sleep_until_interrupt();
 		else

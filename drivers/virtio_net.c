@@ -53,7 +53,7 @@ struct vnet {
 	int rx_vector;				/* -1: polled */
 	struct vnet_buf rx[VIRTQ_MAX_SIZE];	/* by head descriptor */
 	struct vnet_buf tx[VIRTQ_MAX_SIZE];
-	uint64_t tx_since;			/* the frames held have waited since */
+	struct waited tx_wait;			/* how long the frames held have waited */
 	uint64_t last_done;			/* the last completion, either queue */
 };
 
@@ -87,7 +87,7 @@ static int vnet_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *
 	if (v->txq.nfree == 0)
 		return -1;
 	if (v->txq.nfree == v->txq.size)
-		v->tx_since = clock_ns();
+		waited_start(&v->tx_wait);
 	/* Layer 1 left these zero; a stale byte would ask for an offload.
 	 * Two stores, not memset's byte loop: this runs for every frame. */
 	_Static_assert(NET_DEV_HDR_OFFSET == 4 && VNET_HDR_LEN == 12, "the header is a u32 and a u64");
@@ -174,8 +174,8 @@ static void check_answering(struct vnet *v)
 	if (virtio_needs_reset(&v->vio))
 		give_up(v, held, now - v->last_done,
 		    "the device needs a reset (virtio DEVICE_NEEDS_RESET) and completes nothing more");
-	if (held > 0 && now - v->tx_since > VNET_TX_TIMEOUT_NS)
-		give_up(v, held, now - v->tx_since, "the device sent nothing in 5 s");
+	if (held > 0 && waited_step(&v->tx_wait) > VNET_TX_TIMEOUT_NS)
+		give_up(v, held, v->tx_wait.ns, "the device sent nothing in 5 s");
 }
 
 /* TX first: a frame sent frees its page for the caller to reuse at once.
@@ -208,7 +208,7 @@ static int vnet_poll(struct netdev *d, void (*tx_done)(void *cookie),
 	}
 	v->last_done = clock_ns();
 	if (sent > 0)
-		v->tx_since = v->last_done;	/* the frames still held wait from here */
+		waited_start(&v->tx_wait);	/* the frames still held wait from here */
 	return n;
 }
 
@@ -294,7 +294,7 @@ void virtio_net_break(struct netdev *d)
 	if (strcmp(d->kind, "virtio-net") != 0 || page == 0)
 		panic("%s: not a virtio-net NIC, or no page for the malformed chain", d->name);
 	if (v->txq.nfree == v->txq.size)
-		v->tx_since = clock_ns();
+		waited_start(&v->tx_wait);
 	if (virtq_submit(&v->txq, bad, 2, &v->tx[v->txq.free_head]) < 0)
 		panic("%s: no room for the malformed chain", d->name);
 	virtq_kick(&v->txq);

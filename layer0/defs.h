@@ -220,6 +220,34 @@ uint64_t timer_tsc_ns_mult(void);	/* 32.32 ns per TSC tick */
 void timer_publish(volatile uint64_t *where); /* each tick stores clock_ns() here */
 void timer_tick(void);			/* from trap() on the timer vector */
 void timer_resume_at(uint64_t ns);	/* the clock carries on from ns (a resume) */
+
+/*
+ * How long a wait on a device has run with the machine running: the
+ * clock's steps between two looks, each counted up to WAIT_STEP_MAX_NS.  A
+ * longer step is the host stopping the whole machine (a paused or migrated
+ * VM, QEMU descheduled): the clock jumps, but the device had no more chance
+ * to answer than the CPU did, so the jump is not the device's silence.
+ * Waiters look at least once a timer tick, far below the cap.
+ */
+#define WAIT_STEP_MAX_NS	1000000000ULL
+struct waited {
+	uint64_t last;			/* clock_ns() at the last look */
+	uint64_t ns;			/* the steps so far, each capped */
+};
+static inline void waited_start(struct waited *w)
+{
+	w->last = clock_ns();
+	w->ns = 0;
+}
+static inline uint64_t waited_step(struct waited *w)
+{
+	uint64_t now = clock_ns(), step = now - w->last;
+
+	w->last = now;
+	w->ns += step < WAIT_STEP_MAX_NS ? step : WAIT_STEP_MAX_NS;
+	return w->ns;
+}
+
 void lapic_eoi(void);
 uint32_t lapic_id(void);		/* this CPU's, where an MSI is addressed */
 bool lapic_in_service(uint64_t vector);	/* a delivered interrupt, not an int instruction; false before timer_init */

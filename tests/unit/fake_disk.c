@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 
 #include "defs.h"
+#include "fake.h"
 #include "fake_disk.h"
 
 #define WORDS		(PAGE_SIZE / 8)
@@ -33,6 +34,7 @@ int nlog;
 int npending, max_inflight;
 int fail_nth;
 bool disk_silent;
+uint64_t disk_stall_ns;
 
 static uint64_t *disk_data;
 static struct blkreq *pending[MAX_PENDING];
@@ -93,6 +95,11 @@ static int fake_poll(struct blkdev *dev)
 	ck_assert_ptr_eq(dev, &disk);
 	if (npending == 0 || disk_silent)
 		return 0;
+	if (disk_stall_ns != 0) {
+		fake_clock_jump(disk_stall_ns);
+		disk_stall_ns = 0;
+		return 0;
+	}
 	req = pending[0];
 	npending--;
 	memmove(pending, pending + 1, (size_t)npending * sizeof(pending[0]));
@@ -129,6 +136,7 @@ void fake_disk_create(void)
 	};
 	nlog = npending = max_inflight = fail_nth = 0;
 	disk_silent = false;
+	disk_stall_ns = 0;
 	fail_lo = fail_hi = 0;
 }
 

@@ -32,6 +32,7 @@ extern int npending;			/* submitted and not completed */
 extern int max_inflight;		/* the most pending at once; a test may reset it */
 extern int fail_nth;			/* fail the request logged Nth (1-based); 0: none */
 extern bool disk_silent;		/* polls complete nothing: a device that stopped answering */
+extern uint64_t disk_stall_ns;		/* the next poll finds nothing and the clock jumps this far: a paused host */
 
 void fake_disk_create(void);		/* a pristine disk, nothing logged or failing */
 void fake_disk_destroy(void);

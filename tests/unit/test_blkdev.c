@@ -170,6 +170,25 @@ START_TEST(a_device_silent_for_30_s_is_a_device_report)
 }
 END_TEST
 
+/* A host that stops the whole machine for an hour (a paused VM) jumps the
+ * clock, but the device had no chance to answer in that hour either. */
+START_TEST(a_host_pause_in_a_wait_is_not_the_device_s_silence)
+{
+	uint64_t pa = page_of(0);
+	struct blkreq req = { .op = BLK_READ, .sector = 24, .nsectors = 8, .pages = &pa };
+	jmp_buf jb;
+
+	ck_assert_int_eq(blk_submit(&disk, &req), BLK_PENDING);
+	disk_stall_ns = 3600ULL * 1000000000;
+	fake_panic_jmp = &jb;
+	if (setjmp(jb) != 0)
+		ck_abort_msg("a paused host made a DEVICE report: %s", fake_panic_msg);
+	ck_assert_int_eq(blk_wait(&disk, &req), BLK_OK);
+	fake_panic_jmp = 0;
+	free(p2v(pa));
+}
+END_TEST
+
 START_TEST(disks_are_numbered_in_the_order_they_register)
 {
 	static struct blkdev d[BLK_MAX_DEVS + 1];
@@ -200,6 +219,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_wait_completes_the_requests_ahead_of_its_own);
 	tcase_add_test(tc, a_wait_for_a_request_the_device_never_got_is_a_device_report);
 	tcase_add_test(tc, a_device_silent_for_30_s_is_a_device_report);
+	tcase_add_test(tc, a_host_pause_in_a_wait_is_not_the_device_s_silence);
 	tcase_add_test(tc, disks_are_numbered_in_the_order_they_register);
 	suite_add_tcase(s, tc);
 	return s;

@@ -47,7 +47,7 @@ static int head_poll(struct blkdev *d)
 	return n;
 }
 
-static const struct blkdev_ops head_ops = { head_submit, head_poll, 0 };
+static const struct blkdev_ops head_ops = { .submit = head_submit, .poll = head_poll };
 static struct blkdev dev = { .name = "disk0", .kind = "fake", .sectors = sizeof(disk) / BLK_SECTOR_SIZE,
     .sector_size = BLK_SECTOR_SIZE, .max_sectors = 1024, .volatile_cache = true, .ops = &head_ops };
 

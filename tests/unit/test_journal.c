@@ -173,7 +173,7 @@ static int vdisk_poll(struct blkdev *dev)
 	return n;
 }
 
-static const struct blkdev_ops vdisk_ops = { vdisk_submit, vdisk_poll, 0 };
+static const struct blkdev_ops vdisk_ops = { .submit = vdisk_submit, .poll = vdisk_poll };
 static struct blkdev dev = { .name = "disk0", .kind = "fake", .sectors = NSECTORS,
     .sector_size = SECTOR, .max_sectors = 1024, .volatile_cache = true, .ops = &vdisk_ops };
 
