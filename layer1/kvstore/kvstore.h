@@ -165,8 +165,8 @@ void item_release(struct kv_item *it);
 /* True if a reply holds it. */
 bool item_held(const struct kv_item *it);
 
-/* Frees an unlinked item now, or (false) when its last hold is let go. */
-bool item_free_unheld(struct kv_item *it);
+/* Frees an unlinked item now, or item_release() does when its last hold is let go. */
+void item_free_unheld(struct kv_item *it);
 
 /* Looks at n more index slots, reclaiming expired and flushed items. */
 void table_crawl(unsigned n);
