@@ -95,10 +95,9 @@ struct kv_header {
 	uint32_t clean;		/* 1: closed by an orderly exit, 0: running or cut */
 	uint64_t base;		/* this header's address, the layout's anchor */
 	uint64_t end;		/* first address after the area */
-	uint64_t index_slots;	/* a power of two */
+	uint64_t index_slots;	/* a power of two, which also says where it lives */
 	uint64_t index_used;
 	uint64_t index_max;	/* index_used may not pass this (7/8 full) */
-	uint64_t index_at;	/* where the index is now: it moves as it grows */
 	uint64_t index_cap;	/* the most slots it may grow to */
 	uint64_t storage;	/* where slabs start */
 	uint64_t slab_next;	/* where the next slab starts */

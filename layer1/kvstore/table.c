@@ -35,7 +35,7 @@
 #include "kvstore.h"
 
 #define KV_MAGIC	0x3130564b41525453ULL	/* "STRAKV01" */
-#define KV_VERSION	2
+#define KV_VERSION	3	/* 3: the header lost index_at */
 #define TABLE_ALIGN	(4ULL * 1024 * 1024)
 #define INDEX_BYTES_PER_ITEM	256
 #define INDEX_FIRST	4096	/* slots of a new table's index: 32 KiB */
@@ -78,7 +78,6 @@ static void index_use(uint64_t n)
 	memset(index_slots, 0, n * sizeof(uint64_t));
 	kv->index_slots = n;
 	kv->index_max = n / 8 * 7;
-	kv->index_at = (uint64_t)index_slots;
 }
 
 /*
@@ -151,7 +150,7 @@ bool table_open(uint64_t now_unix)
 		    (unsigned long long)((end - base) >> 20), (unsigned long long)kv->index_slots,
 		    (unsigned long long)kv->index_cap);
 	}
-	index_slots = (uint64_t *)kv->index_at;
+	index_slots = index_place(kv->index_slots);
 	if (now_unix != 0)
 		kv->unix_offset_s = (int64_t)now_unix - (int64_t)(strata_now_ns() / 1000000000);
 	kv->clean = 0;
