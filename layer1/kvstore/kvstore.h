@@ -41,11 +41,10 @@ struct kv_item {
 	uint32_t hash;
 	uint32_t vlen;
 	uint32_t flags;
-	uint16_t unused;	/* was a count of replies holding it: hold.c counts them */
 	uint8_t klen;
 	uint8_t cls;		/* its slab class */
 	uint8_t linked;		/* in the index; freed when unlinked and no reply holds it */
-	uint8_t pad[7];
+	uint8_t pad[9];
 	uint64_t cas;
 	uint64_t expire_ns;	/* on strata_now_ns(); 0: never */
 	uint64_t stored_ns;	/* when stored: flush_all removes what is older */

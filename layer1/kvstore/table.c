@@ -35,7 +35,7 @@
 #include "kvstore.h"
 
 #define KV_MAGIC	0x3130564b41525453ULL	/* "STRAKV01" */
-#define KV_VERSION	3	/* 3: the header lost index_at */
+#define KV_VERSION	3	/* 3: the header lost index_at, the item its unused field */
 #define TABLE_ALIGN	(4ULL * 1024 * 1024)
 #define INDEX_BYTES_PER_ITEM	256
 #define INDEX_FIRST	4096	/* slots of a new table's index: 32 KiB */
@@ -298,7 +298,6 @@ struct kv_item *item_alloc(const char *key, uint32_t klen, uint32_t vlen)
 	it->hash = kv_hash(key, klen);
 	it->vlen = vlen;
 	it->flags = 0;
-	it->unused = 0;
 	it->klen = (uint8_t)klen;
 	it->cls = (uint8_t)cls;
 	it->linked = 0;
