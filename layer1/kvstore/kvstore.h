@@ -378,6 +378,9 @@ uint32_t conn_out_released(struct conn *c);
 /* Drops every queued reply, sent or not, letting go of the items they hold. */
 void conn_out_drop(struct conn *c);
 
+/* Makes c a new connection's: nothing queued, waiting for a command line (TCP and UDP). */
+void conn_reset(struct conn *c);
+
 /* Starts the TCP listener on port. */
 bool conn_listen(uint16_t port);
 
