@@ -124,6 +124,18 @@ static void table_format(uint64_t base, uint64_t end)
 	kv->magic = KV_MAGIC;
 }
 
+/* Why the table found at base is laid out anew: its first reason alone. */
+static void say_why_not_kept(const struct kv_header *h, uint64_t base, uint64_t end)
+{
+	if (h->version != KV_VERSION)
+		strata_printf("kvstore: the table is of version %u, this build reads %u: starting empty\n",
+		    h->version, KV_VERSION);
+	else if (h->base != base || h->end != end)
+		strata_printf("kvstore: the table moved (a new image or disk size): starting empty\n");
+	else
+		strata_printf("kvstore: the table was not closed cleanly: starting empty\n");
+}
+
 bool table_open(uint64_t now_unix)
 {
 	const struct strata_info *info = strata_info();
@@ -144,7 +156,7 @@ bool table_open(uint64_t now_unix)
 		strata_printf("kvstore: table kept: %llu items\n", (unsigned long long)kv->curr_items);
 	} else {
 		if (h->magic == KV_MAGIC)
-			strata_printf("kvstore: the table was not closed cleanly or moved: starting empty\n");
+			say_why_not_kept(h, base, end);
 		table_format(base, end);
 		strata_printf("kvstore: new table: %llu MiB, index of %llu slots, up to %llu\n",
 		    (unsigned long long)((end - base) >> 20), (unsigned long long)kv->index_slots,
