@@ -445,7 +445,12 @@ void map(uint32_t i)
 
 	if (c->flags & CP_INFLIGHT)
 		panic("pager: mapping page %#lx while a read is filling it", (unsigned long)c->dpn);
-	pager_prefetch_touched(i);	/* mapped: layer 1 has it, by a fault or fault-around */
+	/*
+	 * Mapped: layer 1 has it.  The one touch of the fault path, here rather
+	 * than in desc_settled(), because fault-around and a stream map pages
+	 * no fault asked for, and those are touches too.
+	 */
+	pager_prefetch_touched(i);
 	if (c->flags & CP_HUGE) {
 		map_huge(c);
 		return;
@@ -570,6 +575,8 @@ uint32_t desc_split_out(uint64_t dpn)
 		prefetch_wait(dpn);
 		i = desc_holding(dpn);
 	}
+	if (i != NIL)
+		pager_prefetch_touched(i);	/* taken by layer 0, which map() does not see */
 	if (i != NIL && (pg.cp[i].flags & CP_HUGE)) {
 		split(i);
 		i = desc_keyed(dpn);

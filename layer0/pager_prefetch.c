@@ -20,9 +20,11 @@
  * The share bound: pages prefetched and not yet touched (PREFETCHED) are at
  * most a sixteenth of the cache, so prefetching cannot push the working set
  * out.  A touch clears the flag: the page mapped (by its fault, or with a
- * neighbour's by fault-around or a stream) or taken by layer 0; a prefetched page the CLOCK evicts first is simply dropped (it is
- * clean) and counted as cancelled.  Checkpoints never see these pages: a
- * page being read is not dirty, and nothing of a prefetch is state.
+ * neighbour's by fault-around or a stream: map()) or taken by layer 0
+ * (desc_split_out()); a prefetched page the CLOCK evicts first is simply
+ * dropped (it is clean) and counted as cancelled.  Checkpoints never see
+ * these pages: a page being read is not dirty, and nothing of a prefetch is
+ * state.
  */
 #include "defs.h"
 #include "blkdev.h"
@@ -107,18 +109,14 @@ static void wait_for(uint64_t dpn)
 /*
  * The fault path and layer 0's taking of a page ask here first: the reads
  * that are over are finished (so their pages are cached, and their slots and
- * share free), page dpn's own is waited for if it is still in flight, and
- * the page, now taken, no longer counts against the share.
+ * share free), and page dpn's own is waited for if it is still in flight.
+ * It is not yet a touch: map() and desc_split_out() say so.
  */
 uint32_t desc_settled(uint64_t dpn)
 {
-	uint32_t i;
-
 	reap();
 	wait_for(dpn);
-	if ((i = desc_holding(dpn)) != NIL)
-		pager_prefetch_touched(i);
-	return i;
+	return desc_holding(dpn);
 }
 
 void pager_prefetch_touched(uint32_t i)

@@ -109,6 +109,23 @@ t() {
 	printf '%s\n' "${UEFI:-0}" "${MEM:-}" "${DISK:-}" "${QEMUARGS:-}" "$@" >"$out/case-$ncase.spec"
 }
 
+# blkdebug_end NAME PAYLOAD: a disk that fails every read of one sector, the
+# first of the free area (PAYLOAD's _end, the page after its image), so the
+# label and the image read fine and the payload's first touch of the free
+# area is what fails.  Sets blkdebug_conf, QEMU's blkdebug config written
+# as $out/NAME.blkdebug, and blkdebug_qemu, the QEMUARGS that put it under
+# the case's disk.  The rule fires only when the raw format above blkdebug
+# raises its read_aio event, that is on every read.
+blkdebug_end() {
+	local end
+	end=$(nm "$build/layer1/$2.elf" 2>/dev/null | awk '$3 == "_end" { print $1 }')
+	blkdebug_conf=$out/$1.blkdebug
+	printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%s"\n' \
+		"$(( (0x${end:-0} - 0x100000000000) / 512 ))" >"$blkdebug_conf"
+	blkdebug_qemu="-drive if=none,id=d0,format=raw,file=blkdebug:$blkdebug_conf:@DISK@"
+	blkdebug_qemu+=" -device virtio-blk-pci,drive=d0"
+}
+
 # Every tests/integration/*.sh is taken.  Its header says what it is, in a
 # line "# integration: KIND": "cases", a list of t calls sourced here (the
 # cases run in parallel); "sequential", a script run in turn after them,

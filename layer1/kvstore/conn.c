@@ -188,6 +188,13 @@ static void conn_send(struct conn *c)
 	tcp_output(pcb);
 }
 
+void conn_reset(struct conn *c)
+{
+	/* Not the buffers: see struct conn. */
+	memset(c, 0, offsetof(struct conn, out));
+	c->state = PS_LINE;
+}
+
 /* Lets go of everything c holds; its pcb is gone or going. */
 static void conn_free(struct conn *c)
 {
@@ -307,9 +314,8 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
-	memset(c, 0, offsetof(struct conn, out));
+	conn_reset(c);
 	c->pcb = pcb;
-	c->state = PS_LINE;
 	c->live = true;
 	conn_count++;
 	conn_total++;

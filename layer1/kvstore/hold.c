@@ -14,7 +14,6 @@
 struct hold {
 	uint32_t ref;
 	uint16_t count;		/* replies holding it */
-	bool unlinked;		/* out of the index: free it with the last hold */
 };
 
 static struct hold holds[HOLDS_MAX];
@@ -38,7 +37,6 @@ void item_hold(struct kv_item *it)
 		h = &holds[nholds++];
 		h->ref = ref;
 		h->count = 0;
-		h->unlinked = false;
 	}
 	h->count++;
 }
@@ -46,13 +44,12 @@ void item_hold(struct kv_item *it)
 void item_release(struct kv_item *it)
 {
 	struct hold *h = find(kv_ref_of(it));
-	bool free_it;
 
 	if (h == NULL || --h->count != 0)
 		return;
-	free_it = h->unlinked;
 	*h = holds[--nholds];
-	if (free_it)
+	/* Only linked items are held, and only table.c unlinks: it left this one to us. */
+	if (!it->linked)
 		item_free(it);
 }
 
@@ -61,14 +58,8 @@ bool item_held(const struct kv_item *it)
 	return find(kv_ref_of(it)) != NULL;
 }
 
-bool item_free_unheld(struct kv_item *it)
+void item_free_unheld(struct kv_item *it)
 {
-	struct hold *h = find(kv_ref_of(it));
-
-	if (h != NULL) {
-		h->unlinked = true;
-		return false;
-	}
-	item_free(it);
-	return true;
+	if (!item_held(it))
+		item_free(it);
 }

@@ -41,11 +41,10 @@ struct kv_item {
 	uint32_t hash;
 	uint32_t vlen;
 	uint32_t flags;
-	uint16_t unused;	/* was a count of replies holding it: hold.c counts them */
 	uint8_t klen;
 	uint8_t cls;		/* its slab class */
 	uint8_t linked;		/* in the index; freed when unlinked and no reply holds it */
-	uint8_t pad[7];
+	uint8_t pad[9];
 	uint64_t cas;
 	uint64_t expire_ns;	/* on strata_now_ns(); 0: never */
 	uint64_t stored_ns;	/* when stored: flush_all removes what is older */
@@ -95,10 +94,9 @@ struct kv_header {
 	uint32_t clean;		/* 1: closed by an orderly exit, 0: running or cut */
 	uint64_t base;		/* this header's address, the layout's anchor */
 	uint64_t end;		/* first address after the area */
-	uint64_t index_slots;	/* a power of two */
+	uint64_t index_slots;	/* a power of two, which also says where it lives */
 	uint64_t index_used;
 	uint64_t index_max;	/* index_used may not pass this (7/8 full) */
-	uint64_t index_at;	/* where the index is now: it moves as it grows */
 	uint64_t index_cap;	/* the most slots it may grow to */
 	uint64_t storage;	/* where slabs start */
 	uint64_t slab_next;	/* where the next slab starts */
@@ -165,8 +163,8 @@ void item_release(struct kv_item *it);
 /* True if a reply holds it. */
 bool item_held(const struct kv_item *it);
 
-/* Frees an unlinked item now, or (false) when its last hold is let go. */
-bool item_free_unheld(struct kv_item *it);
+/* Frees an unlinked item now, or item_release() does when its last hold is let go. */
+void item_free_unheld(struct kv_item *it);
 
 /* Looks at n more index slots, reclaiming expired and flushed items. */
 void table_crawl(unsigned n);
@@ -379,6 +377,9 @@ uint32_t conn_out_released(struct conn *c);
 
 /* Drops every queued reply, sent or not, letting go of the items they hold. */
 void conn_out_drop(struct conn *c);
+
+/* Makes c a new connection's: nothing queued, waiting for a command line (TCP and UDP). */
+void conn_reset(struct conn *c);
 
 /* Starts the TCP listener on port. */
 bool conn_listen(uint16_t port);

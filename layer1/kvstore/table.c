@@ -35,7 +35,7 @@
 #include "kvstore.h"
 
 #define KV_MAGIC	0x3130564b41525453ULL	/* "STRAKV01" */
-#define KV_VERSION	2
+#define KV_VERSION	3	/* 3: the header lost index_at, the item its unused field */
 #define TABLE_ALIGN	(4ULL * 1024 * 1024)
 #define INDEX_BYTES_PER_ITEM	256
 #define INDEX_FIRST	4096	/* slots of a new table's index: 32 KiB */
@@ -78,7 +78,6 @@ static void index_use(uint64_t n)
 	memset(index_slots, 0, n * sizeof(uint64_t));
 	kv->index_slots = n;
 	kv->index_max = n / 8 * 7;
-	kv->index_at = (uint64_t)index_slots;
 }
 
 /*
@@ -125,6 +124,18 @@ static void table_format(uint64_t base, uint64_t end)
 	kv->magic = KV_MAGIC;
 }
 
+/* Why the table found at base is laid out anew: its first reason alone. */
+static void say_why_not_kept(const struct kv_header *h, uint64_t base, uint64_t end)
+{
+	if (h->version != KV_VERSION)
+		strata_printf("kvstore: the table is of version %u, this build reads %u: starting empty\n",
+		    h->version, KV_VERSION);
+	else if (h->base != base || h->end != end)
+		strata_printf("kvstore: the table moved (a new image or disk size): starting empty\n");
+	else
+		strata_printf("kvstore: the table was not closed cleanly: starting empty\n");
+}
+
 bool table_open(uint64_t now_unix)
 {
 	const struct strata_info *info = strata_info();
@@ -145,13 +156,13 @@ bool table_open(uint64_t now_unix)
 		strata_printf("kvstore: table kept: %llu items\n", (unsigned long long)kv->curr_items);
 	} else {
 		if (h->magic == KV_MAGIC)
-			strata_printf("kvstore: the table was not closed cleanly or moved: starting empty\n");
+			say_why_not_kept(h, base, end);
 		table_format(base, end);
 		strata_printf("kvstore: new table: %llu MiB, index of %llu slots, up to %llu\n",
 		    (unsigned long long)((end - base) >> 20), (unsigned long long)kv->index_slots,
 		    (unsigned long long)kv->index_cap);
 	}
-	index_slots = (uint64_t *)kv->index_at;
+	index_slots = index_place(kv->index_slots);
 	if (now_unix != 0)
 		kv->unix_offset_s = (int64_t)now_unix - (int64_t)(strata_now_ns() / 1000000000);
 	kv->clean = 0;
@@ -299,7 +310,6 @@ struct kv_item *item_alloc(const char *key, uint32_t klen, uint32_t vlen)
 	it->hash = kv_hash(key, klen);
 	it->vlen = vlen;
 	it->flags = 0;
-	it->unused = 0;
 	it->klen = (uint8_t)klen;
 	it->cls = (uint8_t)cls;
 	it->linked = 0;

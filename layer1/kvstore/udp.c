@@ -33,6 +33,7 @@ struct udp_req {
 	ip_addr_t addr;
 	u16_t port;
 	uint16_t id;
+	uint32_t total;		/* bytes of the reply: set once released */
 	uint16_t count;		/* datagrams of the reply: set once released */
 	uint16_t seq;		/* the next one to send */
 	struct conn c;
@@ -73,7 +74,8 @@ static void req_free(struct udp_req *r)
 static bool req_send(struct udp_req *r)
 {
 	while (r->seq < r->count) {
-		uint32_t want = conn_out_released(&r->c);
+		/* Every datagram but the last is full: the reply's size says where we are. */
+		uint32_t want = r->total - (uint32_t)r->seq * UDP_CHUNK;
 		uint16_t len = (uint16_t)(want < UDP_CHUNK ? want : UDP_CHUNK);
 		struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, UDP_HEADER_BYTES + len, PBUF_RAM);
 		uint8_t *d;
@@ -115,8 +117,7 @@ static void req_run(struct udp_req *r, char *buf, uint32_t n)
 	struct conn *c = &r->c;
 	uint32_t used;
 
-	memset(c, 0, offsetof(struct conn, out));
-	c->state = PS_LINE;
+	conn_reset(c);
 	used = proto_input(c, buf, n);
 	if (c->state == PS_GET || (used < n && c->state != PS_CLOSE)) {
 		/* A reply longer than a connection's queue. */
@@ -173,17 +174,15 @@ void udp_release_all(void)
 		struct udp_req *r = &reqs[i];
 
 		if (r->busy && r->count == 0) {
-			uint32_t total;
-
 			r->c.out_ready = r->c.out_tail;
-			total = conn_out_released(&r->c);
-			if (total > UINT16_MAX * UDP_CHUNK) {
+			r->total = conn_out_released(&r->c);
+			if (r->total > UINT16_MAX * UDP_CHUNK) {
 				/* More datagrams than the header's 16-bit count can number. */
 				reply_too_long(&r->c);
 				r->c.out_ready = r->c.out_tail;
-				total = conn_out_released(&r->c);
+				r->total = conn_out_released(&r->c);
 			}
-			r->count = (uint16_t)((total + UDP_CHUNK - 1) / UDP_CHUNK);
+			r->count = (uint16_t)((r->total + UDP_CHUNK - 1) / UDP_CHUNK);
 			if (r->count == 0)
 				req_free(r);	/* noreply, or quit: nothing to send */
 		}

@@ -36,7 +36,7 @@ mkdir -p "$dir"
 # shellcheck source=../linux/guest.sh
 . "$here/linux/guest.sh"
 # shellcheck source=lib/disktest.sh
-. "$here/bench/lib/disktest.sh"	# median
+. "$here/bench/lib/disktest.sh"	# median, bench_disk_qemu
 trap netecho_stop EXIT
 linux_build 2>"$dir/build.err"
 case $? in
@@ -61,11 +61,12 @@ net() {
 	netecho_stop
 }
 
+# The disk as Strata's benchmarks open theirs (lib/disktest.sh).
 linux_qemu_disk() {
+	local bench_disk
+	bench_disk_qemu "$disk"
 	"$images/qemu.sh" "${linux_boot[@]}" --append "$linux_append mode=disk secs=$secs" \
-		--timeout 600 --log "$dir/disk.log" -- \
-		-drive "file=$disk,if=none,id=d0,format=raw,cache=none" -device virtio-blk-pci,drive=d0 \
-		-mem-prealloc </dev/null 2>"$dir/disk.log.err"
+		--timeout 600 --log "$dir/disk.log" -- "${bench_disk[@]}" </dev/null 2>"$dir/disk.log.err"
 }
 
 # One boot of mode=disk: randread at depth 1, then 32 (O_DIRECT and

@@ -67,11 +67,8 @@ DISK=64M t conform-prefetch conform 0 "prefetch" "" '^conform: prefetch ok' \
 # A read that fails is reported at the touch, not at the trap: QEMU's
 # blkdebug fails the free area's first page (conform's _end), which the
 # check prefetches and then reads (as disk.sh's disk-ioerror).
-pferr_conf=$out/conform-prefetch-error.blkdebug
-pferr_end=$(nm "$build/layer1/conform.elf" 2>/dev/null | awk '$3 == "_end" { print $1 }')
-printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%s"\n' \
-	"$(( (0x${pferr_end:-0} - 0x100000000000) / 512 ))" >"$pferr_conf"
-DISK=64M QEMUARGS=-drive\ if=none,id=d0,format=raw,file=blkdebug:$pferr_conf:@DISK@\ -device\ virtio-blk-pci,drive=d0 \
+blkdebug_end conform-prefetch-error conform
+DISK=64M QEMUARGS=$blkdebug_qemu \
 	t conform-prefetch-error conform 72 "prefetch-error" "" '^conform: prefetch-error trap returned 16' \
 	'prefetch of 16 pages at disk offset .* failed: I/O error \(reported at the touch\)' \
 	'DISK-IO: a page of the window could not be brought in' '^strata: exit 72 '

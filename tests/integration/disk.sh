@@ -75,17 +75,11 @@ DISK=64M t disk-beyond disktest 83 "beyond" "" 'rule: V-L0-REGION' 'CR2 0x0*1000
 DISK=64M t disk-beyond-disk disktest 80 "beyond-disk" "" 'rule: V-OUTSIDE' 'CR2 0x0*100004000000' \
 	'^strata: exit 80 '
 
-# A read the disk fails stops the machine with exit 72 and says so.  QEMU's
-# blkdebug fails every read that covers one sector: the first of the free
-# area (disktest's _end, the page after its image), so the label and the
-# image are read fine and verify's first touch of the free area is what
-# fails.  The rule fires only when the raw format above blkdebug raises its
-# read_aio event, that is on every read.
-ioerror_conf=$out/disk-ioerror.blkdebug
-ioerror_end=$(nm "$build/layer1/disktest.elf" 2>/dev/null | awk '$3 == "_end" { print $1 }')
-printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%s"\n' \
-	"$(( (0x${ioerror_end:-0} - 0x100000000000) / 512 ))" >"$ioerror_conf"
-ioerror_qemu=-drive\ if=none,id=d0,format=raw,file=blkdebug:$ioerror_conf:@DISK@\ -device\ virtio-blk-pci,drive=d0
+# A read the disk fails stops the machine with exit 72 and says so: QEMU's
+# blkdebug fails the free area's first sector (run.sh's blkdebug_end), which
+# verify's first touch of the free area reads.
+blkdebug_end disk-ioerror disktest
+ioerror_conf=$blkdebug_conf ioerror_qemu=$blkdebug_qemu
 DISK=64M QEMUARGS=$ioerror_qemu t disk-ioerror disktest 72 "verify seed=1" "" \
 	'pager: reading .* failed: I/O error' 'could not be read' '^strata: exit 72 '
 
