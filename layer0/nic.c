@@ -23,6 +23,7 @@
 #include "layer1.h"
 #include "netdev.h"
 #include "nic.h"
+#include "profile.h"
 #include "strata/abi.h"
 
 /* Slot numbers in the order they go to the device. */
@@ -76,9 +77,15 @@ static void tx_done(void *cookie)
 
 static void tx_give_back(void)
 {
+	uint64_t t0;
+
+	if (nsent == 0)
+		return;
+	t0 = prof_begin();
 	for (uint32_t k = 0; k < nsent; k++)
 		ring_release(&l1.tx, sent_slot[k]);
 	l1.info->tx_sent += nsent;
+	prof_end_n(PROF_TX_GIVE, t0, nsent);
 	nsent = 0;
 }
 
@@ -155,10 +162,15 @@ static void held_number(void)
 /* After a TX doorbell: one notification for every frame it queued, then a look for completions. */
 static void tx_rung(struct ring *r)
 {
+	uint64_t t0 = prof_begin();
+
 	(void)r;
 	flush_stale();
+	prof_end(PROF_TX_FLUSH, t0);
 	held_number();
+	t0 = prof_begin();
 	net_tx_kick(nic);
+	prof_end(PROF_TX_KICK, t0);
 	nic_poll();
 }
 
@@ -307,10 +319,13 @@ static int rx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
  */
 static void tx_hold_run(struct ring *r, uint32_t first, uint32_t n)
 {
+	uint64_t t0 = prof_begin();
+
 	for (uint32_t k = 0, i = first; k < n; k++, i = i + 1 == r->nslots ? 0 : i + 1) {
 		nic_map(r, STRATA_SLOT_ADDR(r->base, i), 0, false);
 		tx_take(r, i, r->slot[i].page);
 	}
+	prof_end_n(PROF_TX_RUN, t0, n);
 }
 
 static const struct ring_ops tx_ops = {
