@@ -23,6 +23,7 @@
 #include "layer1.h"
 #include "netdev.h"
 #include "nic.h"
+#include "profile.h"
 #include "strata/abi.h"
 
 /* Slot numbers in the order they go to the device. */
@@ -39,6 +40,9 @@ static bool extsync;			/* TX frames wait for their checkpoint */
 static struct slotq tx_held;		/* TX frames waiting for it (or for room in the device) */
 static uint32_t held_unnumbered;	/* the last ones of tx_held, taken by the doorbell now ringing */
 static uint64_t held_seq[STRATA_RING_SLOTS_MAX];	/* the checkpoint each held slot waits for */
+static uint32_t held_len[STRATA_RING_SLOTS_MAX];	/* and its frame's length (ring.c clears the slot's) */
+static uint32_t sent_slot[STRATA_RING_SLOTS_MAX];	/* slots of frames a poll found sent, to give back */
+static uint32_t nsent;
 
 static void slotq_push(struct slotq *q, uint32_t i)
 {
@@ -61,10 +65,28 @@ static void slotq_pop(struct slotq *q)
 static void *cookie_of(uint32_t i) { return (void *)(uintptr_t)(i + 1); }
 static uint32_t slot_of(void *cookie) { return (uint32_t)((uintptr_t)cookie - 1); }
 
+/*
+ * A frame sent: its slot goes back once the poll is over, with the others
+ * (tx_give_back), rather than in the middle of reaping them.  A slot is in
+ * the device once at most, so a poll finds at most nslots of them.
+ */
 static void tx_done(void *cookie)
 {
-	ring_release(&l1.tx, slot_of(cookie));
-	l1.info->tx_sent++;
+	sent_slot[nsent++] = slot_of(cookie);
+}
+
+static void tx_give_back(void)
+{
+	uint64_t t0;
+
+	if (nsent == 0)
+		return;
+	t0 = prof_begin();
+	for (uint32_t k = 0; k < nsent; k++)
+		ring_release(&l1.tx, sent_slot[k]);
+	l1.info->tx_sent += nsent;
+	prof_end_n(PROF_TX_GIVE, t0, nsent);
+	nsent = 0;
 }
 
 /* Frames are delivered in slot order even if the device completes them out of order. */
@@ -140,10 +162,15 @@ static void held_number(void)
 /* After a TX doorbell: one notification for every frame it queued, then a look for completions. */
 static void tx_rung(struct ring *r)
 {
+	uint64_t t0 = prof_begin();
+
 	(void)r;
 	flush_stale();
+	prof_end(PROF_TX_FLUSH, t0);
 	held_number();
+	t0 = prof_begin();
 	net_tx_kick(nic);
+	prof_end(PROF_TX_KICK, t0);
 	nic_poll();
 }
 
@@ -164,7 +191,7 @@ void nic_covered(void)
 		uint32_t i = slotq_at(&tx_held, 0);
 
 		if (held_seq[i] > durable ||
-		    net_tx_post(nic, l1.tx.slot[i].pa, l1.tx.slot[i].page->len, cookie_of(i)) < 0)
+		    net_tx_post(nic, l1.tx.slot[i].pa, held_len[i], cookie_of(i)) < 0)
 			break;
 		slotq_pop(&tx_held);
 		sent = true;
@@ -186,6 +213,7 @@ void nic_poll(void)
 	if (nic == 0 || (l1.tx.nslots == 0 && l1.rx.nslots == 0))
 		return;
 	net_poll(nic, tx_done, rx_done);
+	tx_give_back();
 	rx_post_backlog();
 	nic_covered();
 	l1.info->rx_dropped = nic->rx_dropped_runt + nic->rx_dropped_oversize + nic->rx_errors;
@@ -264,6 +292,7 @@ static int tx_check(const struct ring *r, const struct strata_slot *s, const cha
 static int tx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 {
 	if (extsync) {
+		held_len[i] = s->len;
 		slotq_push(&tx_held, i);
 		held_unnumbered++;
 		return RING_TAKE_HOLD;
@@ -284,9 +313,24 @@ static int rx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 	return RING_TAKE_HOLD;
 }
 
+/*
+ * A TX doorbell's run, in one loop: each page unmapped before its frame goes
+ * to the device, since a wait for room in the device may give it back.
+ */
+static void tx_hold_run(struct ring *r, uint32_t first, uint32_t n)
+{
+	uint64_t t0 = prof_begin();
+
+	for (uint32_t k = 0, i = first; k < n; k++, i = i + 1 == r->nslots ? 0 : i + 1) {
+		nic_map(r, STRATA_SLOT_ADDR(r->base, i), 0, false);
+		tx_take(r, i, r->slot[i].page);
+	}
+	prof_end_n(PROF_TX_RUN, t0, n);
+}
+
 static const struct ring_ops tx_ops = {
-	.take = tx_take, .check = tx_check, .map = nic_map, .wait = nic_wait, .used = tx_used,
-	.rung = tx_rung,
+	.take = tx_take, .hold_run = tx_hold_run, .check = tx_check, .map = nic_map,
+	.wait = nic_wait, .used = tx_used, .rung = tx_rung,
 };
 static const struct ring_ops rx_ops = {
 	.take = rx_take, .map = nic_map, .wait = nic_wait, .used = rx_used, .rung = rx_rung,

@@ -12,6 +12,8 @@ static const char *const names[PROF_N] = {
 	[PROF_READ] = "read", [PROF_EVICT] = "evict", [PROF_STEAL] = "steal",
 	[PROF_ALLOC] = "alloc", [PROF_RECYCLE] = "recycle", [PROF_MAP] = "map", [PROF_ISSUE] = "issue", [PROF_SUBMIT] = "submit",
 	[PROF_IRQ] = "irq", [PROF_TX] = "tx", [PROF_TX_BATCH] = "txbatch", [PROF_TX_WAIT] = "txwait",
+	[PROF_TX_RUN] = "txrun", [PROF_TX_FLUSH] = "txflush", [PROF_TX_KICK] = "txkick",
+	[PROF_TX_GIVE] = "txgive",
 };
 
 /* ns for TSC ticks: mult is 32.32, the product wider than 64 bits. */

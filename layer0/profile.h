@@ -26,6 +26,10 @@ enum prof_stage {
 	PROF_TX,		/* a TX doorbell of one frame: the frame to the NIC */
 	PROF_TX_BATCH,		/* TX doorbells of several frames, counted in frames */
 	PROF_TX_WAIT,		/* layer 1 waiting for a TX slot the NIC still holds */
+	PROF_TX_RUN,		/* of a TX doorbell, its run unmapped and posted, in frames */
+	PROF_TX_FLUSH,		/* of a TX doorbell, the TLB flush for its run */
+	PROF_TX_KICK,		/* of a TX doorbell, the notification of the device */
+	PROF_TX_GIVE,		/* sent frames' slots given back, in frames */
 	PROF_N
 };
 

@@ -2,9 +2,12 @@
  * Rings: the slot ownership rules of abi/strata/ring.h.
  *
  * Layer 0 takes slots in order, from r->next.  A taken slot has its length
- * cleared before it goes back to layer 1, so a slot with len 0 is one layer 1
- * has not written since: that is what lets ring_drain() find unrung text and
- * makes a stray doorbell harmless.
+ * cleared as it is taken (ops->take has read it), so a slot with len 0 is
+ * one layer 1 has not written since it came back: that is what lets
+ * ring_drain() find unrung text and makes a stray doorbell harmless.
+ * Cleared then, while layer 0 has just touched the page, not when the slot
+ * comes back: under TCG each first touch of a page after a TLB flush is a
+ * page walk, and a TX slot comes back after the next doorbell's flush.
  *
  * Every read of a doorbell must fault, or a doorbell is lost.  So a doorbell
  * page is mapped (read-only, the zero page) only for the one instruction
@@ -86,10 +89,11 @@ static int slot_check(const struct strata_slot *s, const char **why)
 static void slot_take(struct ring *r, uint32_t i)
 {
 	struct ring_slot *sl = &r->slot[i];
+	int took = r->ops->take(r, i, sl->page);
 
 	r->taken++;
-	if (r->ops->take(r, i, sl->page) == RING_TAKE_DONE) {
-		sl->page->len = 0;
+	sl->page->len = 0;
+	if (took == RING_TAKE_DONE) {
 		r->ops->map(r, slot_va(r, i), sl->pa, true);
 		return;
 	}
@@ -107,20 +111,59 @@ static bool slot_lost(struct ring *r, uint32_t i)
 	return r->slot[i].lost && !r->ops->used(r, i);
 }
 
-/* Checks that every slot in [next, last] is layer 1's and well formed. */
-static int range_check(struct ring *r, uint32_t last, const char **why)
+/*
+ * Checks that every slot in [next, last] is layer 1's and well formed;
+ * *lost says whether any of them was lost in a resume (and is taken empty).
+ */
+static int range_check(struct ring *r, uint32_t last, bool *lost, const char **why)
 {
+	*lost = false;
 	for (uint32_t i = r->next;; i = ring_succ(r, i)) {
 		if (r->slot[i].owner != SLOT_LAYER1) {
 			*why = "doorbell covers a slot layer 0 still holds";
 			return -1;
 		}
-		if (!slot_lost(r, i) && (slot_check(r->slot[i].page, why) < 0 ||
-		    (r->ops->check != 0 && r->ops->check(r, r->slot[i].page, why) < 0)))
+		if (slot_lost(r, i))
+			*lost = true;
+		else if (slot_check(r->slot[i].page, why) < 0 ||
+		    (r->ops->check != 0 && r->ops->check(r, r->slot[i].page, why) < 0))
 			return -1;
 		if (i == last)
 			return 0;
 	}
+}
+
+/* Takes next..last slot by slot, the lost ones empty. */
+static void slots_take(struct ring *r, uint32_t last)
+{
+	for (uint32_t i = r->next;; i = ring_succ(r, i)) {
+		if (!slot_lost(r, i))
+			slot_take(r, i);
+		r->slot[i].lost = false;
+		if (i == last)
+			return;
+	}
+}
+
+/*
+ * Takes next..last, checked and none lost, as a run: the same result as
+ * slots_take() with a take that holds, for less.  Slot by slot, the round
+ * trips through take and map cost more than the work they did; here
+ * ops->hold_run goes over the run in one loop of its own.  The slots are
+ * marked held before it, since it may wait for the device and so give some
+ * of them back already (ring_release), and their lengths cleared after it,
+ * since it reads them.
+ */
+static void run_take(struct ring *r, uint32_t last)
+{
+	uint32_t n = (last + r->nslots - r->next) % r->nslots + 1, i, k;
+
+	for (i = r->next, k = 0; k < n; k++, i = ring_succ(r, i))
+		r->slot[i].owner = SLOT_QUEUED;
+	r->ops->hold_run(r, r->next, n);
+	for (i = r->next, k = 0; k < n; k++, i = ring_succ(r, i))
+		r->slot[i].page->len = 0;
+	r->taken += n;
 }
 
 /* A doorbell on j read again, with nothing used since: it covers no slot. */
@@ -131,16 +174,15 @@ static bool doorbell_repeated(struct ring *r, uint32_t j)
 
 int ring_doorbell(struct ring *r, uint32_t j, const char **why)
 {
+	bool lost;
+
 	if (!doorbell_repeated(r, j)) {
-		if (range_check(r, j, why) < 0)
+		if (range_check(r, j, &lost, why) < 0)
 			return -1;
-		for (uint32_t i = r->next;; i = ring_succ(r, i)) {
-			if (!slot_lost(r, i))
-				slot_take(r, i);
-			r->slot[i].lost = false;
-			if (i == j)
-				break;
-		}
+		if (r->ops->hold_run != 0 && !lost)
+			run_take(r, j);
+		else
+			slots_take(r, j);
 		r->next = ring_succ(r, j);
 		r->doorbells++;
 	}
@@ -171,7 +213,6 @@ void ring_release(struct ring *r, uint32_t i)
 
 	if (sl->owner != SLOT_QUEUED)
 		return;
-	sl->page->len = 0;
 	sl->owner = SLOT_LAYER1;
 	r->ops->map(r, slot_va(r, i), sl->pa, true);
 }

@@ -31,6 +31,14 @@ struct ring;
 struct ring_ops {
 	/* Takes a slot's contents: RING_TAKE_DONE, RING_TAKE_HOLD (queued until ring_release()). */
 	int (*take)(struct ring *r, uint32_t i, const struct strata_slot *s);
+	/*
+	 * Optional, for a ring whose take always holds: takes the n slots
+	 * from first on (wrapping), checked, none lost in a resume, and
+	 * already marked SLOT_QUEUED: for each, what map(not present) and
+	 * take would do, in one loop.  It may give slots back (ring_release),
+	 * those of the run too once their page is unmapped.
+	 */
+	void (*hold_run)(struct ring *r, uint32_t first, uint32_t n);
 	/* Optional: checks a slot a doorbell covers before any is taken.  0, or -1 with *why set. */
 	int (*check)(const struct ring *r, const struct strata_slot *s, const char **why);
 	/* Makes va present (writable or read-only) at pa, or not present when pa == 0. */
@@ -81,7 +89,7 @@ int ring_doorbell(struct ring *r, uint32_t j, const char **why);
 void ring_doorbell_done(struct ring *r);
 /* Layer 1 touched the data page of queued slot i: wait until it is given back. */
 void ring_wait_slot(struct ring *r, uint32_t i);
-/* Layer 0 is done with queued slot i: give it back to layer 1. */
+/* Layer 0 is done with queued slot i: give it back to layer 1 (its len was cleared when taken). */
 void ring_release(struct ring *r, uint32_t i);
 /*
  * Receiving rings use the same machine the other way round: every slot starts

@@ -581,6 +581,117 @@ START_TEST(rung_hook_runs_once_per_doorbell_after_its_slots_are_taken)
 }
 END_TEST
 
+/*
+ * A ring that takes a doorbell's run in one go, as the TX ring does: each
+ * page unmapped, then its slot taken and held.  The fake device may send
+ * one slot of the run before the run is over (a wait for room in the
+ * device gives it back): run_release, or -1.
+ */
+static int runs;
+static int run_release;
+
+static void fake_hold_run(struct ring *rr, uint32_t first, uint32_t n)
+{
+	runs++;
+	for (uint32_t k = 0, i = first; k < n; k++, i = (i + 1) % rr->nslots) {
+		ck_assert_int_eq(rr->slot[i].owner, SLOT_QUEUED);
+		fake_map(rr, STRATA_SLOT_ADDR(rr->base, i), 0, false);
+		ck_assert_uint_ne(rr->slot[i].page->len, 0);	/* still there to be read */
+		took[ntook++] = i;
+	}
+	if (run_release >= 0)
+		ring_release(rr, (uint32_t)run_release);
+}
+
+static const struct ring_ops run_ops = {
+	.take = fake_take, .hold_run = fake_hold_run, .check = refuse_empty, .map = fake_map,
+	.wait = fake_wait, .used = fake_used,
+};
+
+static void run_setup(void)
+{
+	runs = 0;
+	run_release = -1;
+	take_hold = 1;
+	ring_init(&r, "test", STRATA_CONSOLE_BASE, NSLOTS, DOORBELL_PA, &run_ops, 0);
+}
+
+START_TEST(run_is_taken_in_one_go_and_held_like_slot_by_slot)
+{
+	run_setup();
+	write_slot(0, "a");
+	write_slot(1, "b");
+	write_slot(2, "c");
+	ck_assert_int_eq(read_doorbell(2), 0);
+	ck_assert_int_eq(runs, 1);
+	ck_assert_int_eq(ntook, 3);
+	for (uint32_t i = 0; i < 3; i++) {
+		ck_assert_uint_eq(took[i], i);
+		ck_assert_int_eq(r.slot[i].owner, SLOT_QUEUED);
+		ck_assert_uint_eq(r.slot[i].page->len, 0);
+		ck_assert_uint_eq(pte(data_va(i))->pa, 0);
+	}
+	ck_assert_uint_eq(r.next, 3);
+	ck_assert_uint_eq(r.taken, 3);
+	ck_assert_uint_eq(r.doorbells, 1);
+	ring_release(&r, 1);
+	ck_assert_int_eq(r.slot[1].owner, SLOT_LAYER1);
+	ck_assert_uint_eq(pte(data_va(1))->pa, r.slot[1].pa);
+}
+END_TEST
+
+START_TEST(run_slot_sent_before_the_run_ends_comes_back_to_layer1)
+{
+	run_setup();
+	run_release = 0;
+	write_slot(0, "a");
+	write_slot(1, "b");
+	ck_assert_int_eq(read_doorbell(1), 0);
+	ck_assert_int_eq(r.slot[0].owner, SLOT_LAYER1);
+	ck_assert_uint_eq(pte(data_va(0))->pa, r.slot[0].pa);
+	ck_assert_uint_eq(r.slot[0].page->len, 0);
+	ck_assert_int_eq(r.slot[1].owner, SLOT_QUEUED);
+	ck_assert_uint_eq(pte(data_va(1))->pa, 0);
+}
+END_TEST
+
+START_TEST(run_of_the_whole_ring_wraps_and_a_bad_slot_stops_it_before_any_take)
+{
+	run_setup();
+	write_slot(0, "a");
+	ck_assert_int_eq(read_doorbell(0), 0);
+	ring_release(&r, 0);
+	for (uint32_t i = 1; i < NSLOTS; i++)
+		write_slot(i, "b");
+	write_slot(0, "");
+	ck_assert_int_eq(read_doorbell(0), -1);	/* the whole ring, slot 0 refused */
+	ck_assert_int_eq(runs, 1);
+	ck_assert_int_eq(ntook, 1);
+	write_slot(0, "c");
+	ck_assert_int_eq(read_doorbell(0), 0);
+	ck_assert_int_eq(runs, 2);
+	ck_assert_int_eq(ntook, 1 + NSLOTS);
+	ck_assert_uint_eq(took[1], 1);
+	ck_assert_uint_eq(took[NSLOTS], 0);
+}
+END_TEST
+
+/* A run with a slot lost in a resume goes slot by slot: the lost one is taken empty, unchecked. */
+START_TEST(run_with_a_lost_slot_goes_slot_by_slot)
+{
+	run_setup();
+	ring_resume(&r, 1, 3);
+	write_slot(3, "c");
+	ck_assert_int_eq(read_doorbell(3), 0);
+	ck_assert_int_eq(runs, 0);
+	ck_assert_int_eq(ntook, 1);
+	ck_assert_uint_eq(took[0], 3);
+	write_slot(0, "d");
+	ck_assert_int_eq(read_doorbell(0), 0);	/* nothing lost any more: a run */
+	ck_assert_int_eq(runs, 1);
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -617,6 +728,10 @@ static Suite *ring_suite(void)
 	tcase_add_test(t, after_a_resume_slots_lost_with_it_are_taken_empty);
 	tcase_add_test(t, without_a_resume_an_empty_slot_is_checked);
 	tcase_add_test(t, rung_hook_runs_once_per_doorbell_after_its_slots_are_taken);
+	tcase_add_test(t, run_is_taken_in_one_go_and_held_like_slot_by_slot);
+	tcase_add_test(t, run_slot_sent_before_the_run_ends_comes_back_to_layer1);
+	tcase_add_test(t, run_of_the_whole_ring_wraps_and_a_bad_slot_stops_it_before_any_take);
+	tcase_add_test(t, run_with_a_lost_slot_goes_slot_by_slot);
 	suite_add_tcase(s, t);
 	return s;
 }
