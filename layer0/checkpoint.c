@@ -43,6 +43,7 @@
 #include "layer1.h"
 #include "nic.h"
 #include "pager.h"
+#include "profile.h"
 #include "strata/abi.h"
 
 #define STATE_MAGIC	0x3154534b43525453ULL	/* "STRCKST1" */
@@ -95,6 +96,7 @@ static struct {
 	uint64_t period_ns, last_ns;	/* periodic checkpoints; 0: none */
 	uint64_t extsync_ns;		/* the longest a doorbell's checkpoint is put off */
 	uint64_t cover_by;		/* a checkpoint must start by then (external synchrony); 0: none */
+	uint64_t deferred;		/* when the first doorbell it covers rang (profile.h) */
 	uint64_t promised;		/* the newest number checkpoint_cover() gave */
 	uint64_t last_seq;		/* the newest record begun (or resumed) */
 	uint64_t doorbells;		/* the rings' doorbells at the last checkpoint */
@@ -249,7 +251,7 @@ static enum journal_error record_begin(struct record *r, bool *cleaning)
  */
 static uint64_t take(const struct trapframe *f, uint64_t flags)
 {
-	uint64_t start = clock_ns();
+	uint64_t start = clock_ns(), t0 = prof_begin();
 	bool cleaning = false;
 	struct record *r;
 	enum journal_error e;
@@ -282,6 +284,9 @@ static uint64_t take(const struct trapframe *f, uint64_t flags)
 	cp.inflight++;
 	cp.last_seq = r->seq;
 	timing_add(&cp.pause, clock_ns() - start);
+	prof_end(PROF_CP_PAUSE, t0);
+	prof_end(PROF_CP_DEFER, cp.deferred);
+	cp.deferred = 0;
 	if (cleaning && clean(r->seq) != J_OK)
 		kprintf("strata: checkpoint: cleaning the journal failed\n");
 	cp.taking = false;
@@ -380,8 +385,10 @@ uint64_t checkpoint_cover(void)
 	if ((cp.extsync_ns == 0 || cp.inflight == 0) && l1_frame != 0 && !cp.taking &&
 	    !l1_stepping() && (seq = take(l1_frame, 0)) != 0)
 		return seq;
-	if (cp.cover_by == 0)
+	if (cp.cover_by == 0) {
 		cp.cover_by = clock_ns() + cp.extsync_ns;
+		cp.deferred = prof_begin();
+	}
 	cp.promised = cp.j.next_seq;	/* the next record: it starts by cover_by */
 	return cp.promised;
 }

@@ -23,6 +23,7 @@
 #include "layer1.h"
 #include "netdev.h"
 #include "nic.h"
+#include "profile.h"
 #include "strata/abi.h"
 
 /* Slot numbers in the order they go to the device. */
@@ -39,6 +40,7 @@ static bool extsync;			/* TX frames wait for their checkpoint */
 static struct slotq tx_held;		/* TX frames waiting for it (or for room in the device) */
 static uint32_t held_unnumbered;	/* the last ones of tx_held, taken by the doorbell now ringing */
 static uint64_t held_seq[STRATA_RING_SLOTS_MAX];	/* the checkpoint each held slot waits for */
+static uint64_t held_at[STRATA_RING_SLOTS_MAX];	/* when its doorbell took it (profile.h) */
 
 static void slotq_push(struct slotq *q, uint32_t i)
 {
@@ -167,6 +169,7 @@ void nic_covered(void)
 		    net_tx_post(nic, l1.tx.slot[i].pa, l1.tx.slot[i].page->len, cookie_of(i)) < 0)
 			break;
 		slotq_pop(&tx_held);
+		prof_end(PROF_TX_HELD, held_at[i]);
 		sent = true;
 	}
 	if (sent)
@@ -265,6 +268,7 @@ static int tx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 {
 	if (extsync) {
 		slotq_push(&tx_held, i);
+		held_at[i] = prof_begin();
 		held_unnumbered++;
 		return RING_TAKE_HOLD;
 	}
