@@ -316,6 +316,20 @@ int checkpoint_commit(struct trapframe *tf)
 	return take_durable(&f, 0);
 }
 
+/*
+ * A doorbell's checkpoint need not wait for cover_by once the newest record
+ * in flight has its writes done (or none is in flight): records end only
+ * at flushes, and one begun now still has its writes done in time for the
+ * flush that follows the seal of the one before, sharing it, while one
+ * begun earlier would share the same flushes and cover fewer doorbells.
+ * A slot of the pipeline stays free, for the deadline's checkpoint not to
+ * wait for one.
+ */
+static bool cover_early(void)
+{
+	return cp.inflight < JOURNAL_PIPELINE - 1 && !journal_writing(&cp.j);
+}
+
 static bool due(void)
 {
 	uint64_t now = clock_ns();
@@ -323,7 +337,7 @@ static bool due(void)
 	if (!cp.on || cp.taking)
 		return false;
 	return (cp.period_ns != 0 && now - cp.last_ns >= cp.period_ns) ||
-	    (cp.cover_by != 0 && now >= cp.cover_by);
+	    (cp.cover_by != 0 && (now >= cp.cover_by || cover_early()));
 }
 
 void checkpoint_tick(struct trapframe *tf)
@@ -381,8 +395,13 @@ uint64_t checkpoint_cover(void)
 
 	if (!cp.on)
 		return 0;
-	/* Idle, the checkpoint starts now; else the doorbells of the next extsync_ns share one. */
-	if ((cp.extsync_ns == 0 || cp.inflight == 0) && l1_frame != 0 && !cp.taking &&
+	/*
+	 * The checkpoint starts now if it may start early; else the doorbells
+	 * until then, within extsync_ns, share one.
+	 */
+	if (cp.inflight > 0)
+		journal_advance(&cp.j);
+	if ((cp.extsync_ns == 0 || cover_early()) && l1_frame != 0 && !cp.taking &&
 	    !l1_stepping() && (seq = take(l1_frame, 0)) != 0)
 		return seq;
 	if (cp.cover_by == 0) {
