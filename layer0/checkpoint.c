@@ -18,8 +18,9 @@
  *   - at a commit or sync trap, with the registers the trap returns;
  *   - every checkpoint=MS (default 1000, down to 1) of the clock, at a timer
  *     tick that interrupted layer 1 or while it waits;
- *   - within extsync=MS of a doorbell of an external-synchrony payload: its
- *     frames leave only once a checkpoint after the doorbell is durable;
+ *   - once no record is in flight, and within extsync=MS at the most, after
+ *     a doorbell of an external-synchrony payload: its frames leave only
+ *     once a checkpoint after the doorbell is durable;
  *   - early, before a write would take the dirty set past what one record
  *     may hold (a quarter of the journal), and when the CLOCK must evict a
  *     page no checkpoint holds yet (the steal rule, pager.c): checkpoint
@@ -317,17 +318,14 @@ int checkpoint_commit(struct trapframe *tf)
 }
 
 /*
- * A doorbell's checkpoint need not wait for cover_by once the newest record
- * in flight has its writes done (or none is in flight): records end only
- * at flushes, and one begun now still has its writes done in time for the
- * flush that follows the seal of the one before, sharing it, while one
- * begun earlier would share the same flushes and cover fewer doorbells.
- * A slot of the pipeline stays free, for the deadline's checkpoint not to
- * wait for one.
+ * A doorbell's checkpoint need not wait for cover_by once the journal is
+ * idle: then it only adds latency.  Begun sooner, while another record is
+ * in flight, it would compete with that one's writes and flushes (on a
+ * busy disk every stage of both then takes longer: nothing is gained).
  */
 static bool cover_early(void)
 {
-	return cp.inflight < JOURNAL_PIPELINE - 1 && !journal_writing(&cp.j);
+	return cp.inflight == 0;
 }
 
 static bool due(void)
@@ -396,8 +394,9 @@ uint64_t checkpoint_cover(void)
 	if (!cp.on)
 		return 0;
 	/*
-	 * The checkpoint starts now if it may start early; else the doorbells
-	 * until then, within extsync_ns, share one.
+	 * Idle (the journal moved on first: a record durable by now counts),
+	 * the checkpoint starts now; else the doorbells until the journal goes
+	 * idle, or extsync_ns at the most, share one.
 	 */
 	if (cp.inflight > 0)
 		journal_advance(&cp.j);
