@@ -18,8 +18,9 @@
  *   - at a commit or sync trap, with the registers the trap returns;
  *   - every checkpoint=MS (default 1000, down to 1) of the clock, at a timer
  *     tick that interrupted layer 1 or while it waits;
- *   - within extsync=MS of a doorbell of an external-synchrony payload: its
- *     frames leave only once a checkpoint after the doorbell is durable;
+ *   - once no record is in flight, and within extsync=MS at the most, after
+ *     a doorbell of an external-synchrony payload: its frames leave only
+ *     once a checkpoint after the doorbell is durable;
  *   - early, before a write would take the dirty set past what one record
  *     may hold (a quarter of the journal), and when the CLOCK must evict a
  *     page no checkpoint holds yet (the steal rule, pager.c): checkpoint
@@ -43,6 +44,7 @@
 #include "layer1.h"
 #include "nic.h"
 #include "pager.h"
+#include "profile.h"
 #include "strata/abi.h"
 
 #define STATE_MAGIC	0x3154534b43525453ULL	/* "STRCKST1" */
@@ -95,6 +97,7 @@ static struct {
 	uint64_t period_ns, last_ns;	/* periodic checkpoints; 0: none */
 	uint64_t extsync_ns;		/* the longest a doorbell's checkpoint is put off */
 	uint64_t cover_by;		/* a checkpoint must start by then (external synchrony); 0: none */
+	uint64_t deferred;		/* when the first doorbell it covers rang (profile.h) */
 	uint64_t promised;		/* the newest number checkpoint_cover() gave */
 	uint64_t last_seq;		/* the newest record begun (or resumed) */
 	uint64_t doorbells;		/* the rings' doorbells at the last checkpoint */
@@ -249,7 +252,7 @@ static enum journal_error record_begin(struct record *r, bool *cleaning)
  */
 static uint64_t take(const struct trapframe *f, uint64_t flags)
 {
-	uint64_t start = clock_ns();
+	uint64_t start = clock_ns(), t0 = prof_begin();
 	bool cleaning = false;
 	struct record *r;
 	enum journal_error e;
@@ -282,6 +285,9 @@ static uint64_t take(const struct trapframe *f, uint64_t flags)
 	cp.inflight++;
 	cp.last_seq = r->seq;
 	timing_add(&cp.pause, clock_ns() - start);
+	prof_end(PROF_CP_PAUSE, t0);
+	prof_end(PROF_CP_DEFER, cp.deferred);
+	cp.deferred = 0;
 	if (cleaning && clean(r->seq) != J_OK)
 		kprintf("strata: checkpoint: cleaning the journal failed\n");
 	cp.taking = false;
@@ -311,6 +317,17 @@ int checkpoint_commit(struct trapframe *tf)
 	return take_durable(&f, 0);
 }
 
+/*
+ * A doorbell's checkpoint need not wait for cover_by once the journal is
+ * idle: then it only adds latency.  Begun sooner, while another record is
+ * in flight, it would compete with that one's writes and flushes (on a
+ * busy disk every stage of both then takes longer: nothing is gained).
+ */
+static bool cover_early(void)
+{
+	return cp.inflight == 0;
+}
+
 static bool due(void)
 {
 	uint64_t now = clock_ns();
@@ -318,7 +335,7 @@ static bool due(void)
 	if (!cp.on || cp.taking)
 		return false;
 	return (cp.period_ns != 0 && now - cp.last_ns >= cp.period_ns) ||
-	    (cp.cover_by != 0 && now >= cp.cover_by);
+	    (cp.cover_by != 0 && (now >= cp.cover_by || cover_early()));
 }
 
 void checkpoint_tick(struct trapframe *tf)
@@ -376,12 +393,20 @@ uint64_t checkpoint_cover(void)
 
 	if (!cp.on)
 		return 0;
-	/* Idle, the checkpoint starts now; else the doorbells of the next extsync_ns share one. */
-	if ((cp.extsync_ns == 0 || cp.inflight == 0) && l1_frame != 0 && !cp.taking &&
+	/*
+	 * Idle (the journal moved on first: a record durable by now counts),
+	 * the checkpoint starts now; else the doorbells until the journal goes
+	 * idle, or extsync_ns at the most, share one.
+	 */
+	if (cp.inflight > 0)
+		journal_advance(&cp.j);
+	if ((cp.extsync_ns == 0 || cover_early()) && l1_frame != 0 && !cp.taking &&
 	    !l1_stepping() && (seq = take(l1_frame, 0)) != 0)
 		return seq;
-	if (cp.cover_by == 0)
+	if (cp.cover_by == 0) {
 		cp.cover_by = clock_ns() + cp.extsync_ns;
+		cp.deferred = prof_begin();
+	}
 	cp.promised = cp.j.next_seq;	/* the next record: it starts by cover_by */
 	return cp.promised;
 }

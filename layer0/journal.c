@@ -23,6 +23,7 @@
 #include "defs.h"
 #include "blkdev.h"
 #include "journal.h"
+#include "profile.h"
 #include "strata/disk.h"
 
 #define SECTORS		(JOURNAL_BLOCK / BLK_SECTOR_SIZE)
@@ -183,6 +184,7 @@ struct flight {
 	uint32_t pending;		/* its requests not completed */
 	uint64_t flush;			/* the flush it waits for, in PRESEAL and POSTSEAL */
 	enum stage stage;
+	uint64_t since;			/* when it entered its stage (profile.h; 0: off) */
 	enum journal_error error;
 };
 
@@ -208,6 +210,7 @@ static struct {
 	bool unwinding;			/* failed records are leaving */
 	struct blkreq flush;
 	bool flushing;
+	uint64_t flush_t0;		/* when it went out (profile.h) */
 	uint64_t flushes_sent, flushes_done; /* numbers of the newest flush sent, and completed */
 	struct {
 		uint64_t seq;
@@ -559,6 +562,18 @@ static void fail_undurable(void)
 		}
 }
 
+/* r moves to stage next; the profile counts the time it spent in the one it leaves. */
+static void stage_to(struct flight *r, enum stage next)
+{
+	static const enum prof_stage left[] = { [WRITING] = PROF_J_WRITE,
+	    [PRESEAL] = PROF_J_PRESEAL, [SEALING] = PROF_J_SEAL, [POSTSEAL] = PROF_J_POSTSEAL,
+	    [DURABLE] = PROF_J_ORDER };
+
+	prof_end(left[r->stage], r->since);
+	r->since = prof_begin();
+	r->stage = next;
+}
+
 /* Completed requests: runs, seals and the flush. */
 static void reap(void)
 {
@@ -581,10 +596,11 @@ static void reap(void)
 		if (r->seal.status != BLK_OK)
 			fail_from(r);
 		r->flush = io.flushes_sent + 1;
-		r->stage = POSTSEAL;
+		stage_to(r, POSTSEAL);
 	}
 	if (io.flushing && io.flush.status != BLK_PENDING) {
 		io.flushing = false;
+		prof_end(PROF_J_FLUSH, io.flush_t0);
 		if (io.flush.status == BLK_OK)
 			io.flushes_done = io.flushes_sent;
 		else
@@ -633,7 +649,7 @@ static void seal_send(struct journal *j, struct flight *r)
 	seal->crc = crc32c(seal, offsetof(struct jseal, crc));
 	r->seal = (struct blkreq){ .op = BLK_WRITE, .sector = block_sector(j, r->at + r->s.blocks - 1),
 	    .nsectors = SECTORS, .pages = &r->seal_pa };
-	r->stage = SEALING;
+	stage_to(r, SEALING);
 	r->pending++;
 	blk_submit(j->dev, &r->seal);
 }
@@ -648,7 +664,7 @@ static void step(struct journal *j, struct flight *r, const struct flight *befor
 		entries_fill(r);
 		if (r->sent == r->runs && r->pending == 0) {
 			r->flush = io.flushes_sent + 1;
-			r->stage = PRESEAL;
+			stage_to(r, PRESEAL);
 		}
 		break;
 	case PRESEAL:
@@ -657,7 +673,7 @@ static void step(struct journal *j, struct flight *r, const struct flight *befor
 		break;
 	case POSTSEAL:
 		if (io.flushes_done >= r->flush)
-			r->stage = DURABLE;
+			stage_to(r, DURABLE);
 		break;
 	case SEALING:
 	case DURABLE:
@@ -677,6 +693,7 @@ static void flush_send(struct journal *j)
 		io.flush = (struct blkreq){ .op = BLK_FLUSH };
 		io.flushing = true;
 		io.flushes_sent++;
+		io.flush_t0 = prof_begin();
 		blk_submit(j->dev, &io.flush);
 	}
 }
@@ -708,6 +725,7 @@ static void unwind(struct journal *j)
 static void finish(struct journal *j, struct flight *r)
 {
 	if (r->error == J_OK) {
+		prof_end(PROF_J_ORDER, r->since);
 		j->durable = r->seq;
 		j->durable_end = r->at + r->s.blocks;
 	} else if (!io.unwinding) {
@@ -743,7 +761,7 @@ enum journal_error journal_begin(struct journal *j, const struct jpage *pages, u
 	r = rec_at(io.n++);
 	*r = (struct flight){ .seq = j->next_seq, .prev = j->newest, .at = (uint64_t)at, .s = s,
 	    .pages = pages, .h = frames_alloc(s.nh), .st = frames_alloc(s.ns), .seal_pa = frame(),
-	    .runs = runs_of(&s), .stage = WRITING, .error = J_OK };
+	    .runs = runs_of(&s), .stage = WRITING, .since = prof_begin(), .error = J_OK };
 	*(struct jhead *)p2v(r->h.pa[0]) = (struct jhead){ JOURNAL_HEAD_MAGIC, r->seq, r->prev,
 	    j->install, n, state_bytes, 0 };
 	state_to_blocks(&r->st, state, state_bytes);

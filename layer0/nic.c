@@ -43,6 +43,7 @@ static uint64_t held_seq[STRATA_RING_SLOTS_MAX];	/* the checkpoint each held slo
 static uint32_t held_len[STRATA_RING_SLOTS_MAX];	/* and its frame's length (ring.c clears the slot's) */
 static uint32_t sent_slot[STRATA_RING_SLOTS_MAX];	/* slots of frames a poll found sent, to give back */
 static uint32_t nsent;
+static uint64_t held_at[STRATA_RING_SLOTS_MAX];	/* when its doorbell took it (profile.h) */
 
 static void slotq_push(struct slotq *q, uint32_t i)
 {
@@ -194,6 +195,7 @@ void nic_covered(void)
 		    net_tx_post(nic, l1.tx.slot[i].pa, held_len[i], cookie_of(i)) < 0)
 			break;
 		slotq_pop(&tx_held);
+		prof_end(PROF_TX_HELD, held_at[i]);
 		sent = true;
 	}
 	if (sent)
@@ -294,6 +296,7 @@ static int tx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 	if (extsync) {
 		held_len[i] = s->len;
 		slotq_push(&tx_held, i);
+		held_at[i] = prof_begin();
 		held_unnumbered++;
 		return RING_TAKE_HOLD;
 	}
