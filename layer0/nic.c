@@ -324,7 +324,7 @@ static void tx_hold_run(struct ring *r, uint32_t first, uint32_t n)
 {
 	uint64_t t0 = prof_begin();
 
-	for (uint32_t k = 0, i = first; k < n; k++, i = i + 1 == r->nslots ? 0 : i + 1) {
+	for (uint32_t k = 0, i = first; k < n; k++, i = ring_succ(r, i)) {
 		nic_map(r, STRATA_SLOT_ADDR(r->base, i), 0, false);
 		tx_take(r, i, r->slot[i].page);
 	}

@@ -27,11 +27,6 @@
  */
 #include "ring.h"
 
-static uint32_t ring_succ(const struct ring *r, uint32_t i)
-{
-	return i + 1 == r->nslots ? 0 : i + 1;
-}
-
 static uint64_t slot_va(const struct ring *r, uint32_t i)
 {
 	return STRATA_SLOT_ADDR(r->base, i);

@@ -74,6 +74,12 @@ struct ring {
 
 enum ring_part { RING_BEYOND, RING_DATA, RING_DOORBELL };
 
+/* The slot after i, wrapping. */
+static inline uint32_t ring_succ(const struct ring *r, uint32_t i)
+{
+	return i + 1 == r->nslots ? 0 : i + 1;
+}
+
 /* Sets up r over nslots pages already in r->slot[] (pa, page) and maps them for layer 1. */
 void ring_init(struct ring *r, const char *name, uint64_t base, uint32_t nslots,
     uint64_t doorbell_pa, const struct ring_ops *ops, void *ctx);
