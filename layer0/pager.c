@@ -507,11 +507,11 @@ static void split(uint32_t i)
 }
 
 /*
- * The page of a fault, cached: hit, or read (with read-ahead when the fault
- * continues a stream).  It comes back BUSY: nothing evicts it before the
- * fault is over.  NIL on a read error.
+ * Page dpn's descriptor once no read is filling it: a prefetch read of it
+ * finished (desc_settled), a stream's waited for.  NIL if it is not cached,
+ * or that read failed.
  */
-static uint32_t fault_page(uint64_t dpn, bool sequential)
+static uint32_t desc_read_over(uint64_t dpn)
 {
 	uint32_t i = desc_settled(dpn);
 
@@ -522,6 +522,18 @@ static uint32_t fault_page(uint64_t dpn, bool sequential)
 		prof_end(PROF_WAIT, t0);
 		i = desc_holding(dpn);	/* gone if that read failed */
 	}
+	return i;
+}
+
+/*
+ * The page of a fault, cached: hit, or read (with read-ahead when the fault
+ * continues a stream).  It comes back BUSY: nothing evicts it before the
+ * fault is over.  NIL on a read error.
+ */
+static uint32_t fault_page(uint64_t dpn, bool sequential)
+{
+	uint32_t i = desc_read_over(dpn);
+
 	if (i != NIL && (pg.cp[i].flags & (CP_HUGE | CP_MAPPED)) == (CP_HUGE | CP_MAPPED)) {
 		split(i);	/* a fault on a mapped 2 MiB page: a write */
 		i = desc_keyed(dpn);
@@ -569,12 +581,8 @@ int pager_fault(uint64_t off, bool write)
 /* Page dpn's own descriptor, its read over, split out of a 2 MiB page; NIL if not cached. */
 uint32_t desc_split_out(uint64_t dpn)
 {
-	uint32_t i = desc_settled(dpn);
+	uint32_t i = desc_read_over(dpn);
 
-	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
-		prefetch_wait(dpn);
-		i = desc_holding(dpn);
-	}
 	if (i != NIL)
 		pager_prefetch_touched(i);	/* taken by layer 0, which map() does not see */
 	if (i != NIL && (pg.cp[i].flags & CP_HUGE)) {

@@ -13,7 +13,7 @@
 enum prof_stage {
 	PROF_FAULT,		/* pager_fault, all of it */
 	PROF_REAP,		/* finishing completed background reads */
-	PROF_WAIT,		/* a fault waiting for a background read of its page */
+	PROF_WAIT,		/* a fault (or layer 0 taking a page) waiting for a background read of it */
 	PROF_READ,		/* a synchronous read of a miss */
 	PROF_EVICT,		/* evict_one: CLOCK sweeps, write-outs, steals */
 	PROF_STEAL,		/* checkpoints the CLOCK asked for */
