@@ -317,6 +317,13 @@ int checkpoint_commit(struct trapframe *tf)
 	return take_durable(&f, 0);
 }
 
+/* The records in flight move along, never waiting (without one, nothing to poll for). */
+static void records_advance(void)
+{
+	if (cp.inflight > 0)
+		journal_advance(&cp.j);
+}
+
 /*
  * A doorbell's checkpoint need not wait for cover_by once the journal is
  * idle: then it only adds latency.  Begun sooner, while another record is
@@ -340,8 +347,7 @@ static bool due(void)
 
 void checkpoint_tick(struct trapframe *tf)
 {
-	if (cp.inflight > 0)
-		journal_advance(&cp.j);
+	records_advance();
 	if (tf != 0 && due())
 		take(tf, 0);
 }
@@ -356,8 +362,7 @@ void checkpoint_tick(struct trapframe *tf)
  */
 void checkpoint_interrupt(struct trapframe *tf)
 {
-	if (cp.inflight > 0)
-		journal_advance(&cp.j);
+	records_advance();
 	if (!cp.armed && due()) {
 		cp.armed = true;
 		tf->rflags |= RFLAGS_TF;
@@ -398,8 +403,7 @@ uint64_t checkpoint_cover(void)
 	 * the checkpoint starts now; else the doorbells until the journal goes
 	 * idle, or extsync_ns at the most, share one.
 	 */
-	if (cp.inflight > 0)
-		journal_advance(&cp.j);
+	records_advance();
 	if ((cp.extsync_ns == 0 || cover_early()) && l1_frame != 0 && !cp.taking &&
 	    !l1_stepping() && (seq = take(l1_frame, 0)) != 0)
 		return seq;
