@@ -23,12 +23,10 @@ runs=${STRATA_BENCH_RUNS:-5}
 dir=$build/bench/disk
 disk=$dir/disk.img
 mkdir -p "$dir"
-# 256 MiB of real blocks, not worth keeping.
-rm -f "$disk"
-dd if=/dev/zero of="$disk" bs=1M count=256 status=none
-
 # shellcheck source=lib/disktest.sh
 . "$(dirname "$0")/lib/disktest.sh"
+# 256 MiB of real blocks, not worth keeping.
+bench_disk_make "$disk"
 
 # boot NAME ARGS L0ARGS: one boot of disktest on the disk, its log in $dir/NAME.log.
 boot() { disktest_boot "$build" "$dir" "$disk" "$@"; }

@@ -36,7 +36,7 @@ mkdir -p "$dir"
 # shellcheck source=../linux/guest.sh
 . "$here/linux/guest.sh"
 # shellcheck source=lib/disktest.sh
-. "$here/bench/lib/disktest.sh"	# median, bench_disk_qemu
+. "$here/bench/lib/disktest.sh"	# median, bench_disk_make, bench_disk_qemu
 trap netecho_stop EXIT
 linux_build 2>"$dir/build.err"
 case $? in
@@ -80,9 +80,8 @@ disk() {
 }
 
 
-# 256 MiB of real blocks, as random.sh's.
-rm -f "$disk"
-dd if=/dev/zero of="$disk" bs=1M count=256 status=none
+# The disk random.sh's reads (lib/disktest.sh).
+bench_disk_make "$disk"
 rtt=() ops=() p99=() qd1=() qd32=()
 for _ in $(seq "$runs"); do
 	net || exit 1

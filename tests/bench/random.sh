@@ -21,11 +21,9 @@ window=32
 dir=$build/bench/random
 disk=$dir/disk.img
 mkdir -p "$dir"
-rm -f "$disk"
-dd if=/dev/zero of="$disk" bs=1M count=256 status=none
-
 # shellcheck source=lib/disktest.sh
 . "$(dirname "$0")/lib/disktest.sh"
+bench_disk_make "$disk"
 
 # boot NAME K: one boot of disktest randread with prefetch=K, its log in $dir/NAME.log.
 boot() { disktest_boot "$build" "$dir" "$disk" "$1" "randread n=$n prefetch=$2 blank=1" "" --mem 128M --timeout 600; }
