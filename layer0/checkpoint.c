@@ -479,6 +479,9 @@ static bool recover(const struct disklabel *lb, bool forced)
 	if (r.records > 0)
 		kprintf("strata: journal: replayed %lu records (%lu pages), the newest is checkpoint %lu\n",
 		    (unsigned long)r.records, (unsigned long)r.pages, (unsigned long)r.seq);
+	if (r.torn != 0)
+		kprintf("strata: journal: checkpoint %lu was cut before its flush (sealed, not all "
+		    "its writes on the disk): not replayed\n", (unsigned long)r.torn);
 	if (r.records == 0)
 		return false;
 	if (r.state_bytes != sizeof(cp.st) || cp.st.magic != STATE_MAGIC)
