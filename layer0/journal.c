@@ -875,6 +875,14 @@ uint32_t journal_in_flight(const struct journal *j)
 	return io.n;
 }
 
+bool journal_writing(const struct journal *j)
+{
+	const struct flight *r = io.n > 0 ? rec_at(io.n - 1) : 0;
+
+	(void)j;
+	return r != 0 && r->error == J_OK && r->stage == WRITING;
+}
+
 /*
  * Makes failed records' space reusable: zeroes the head of the first one,
  * whose seal went out (so that no record placed there later can be taken
