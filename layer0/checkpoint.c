@@ -18,9 +18,10 @@
  *   - at a commit or sync trap, with the registers the trap returns;
  *   - every checkpoint=MS (default 1000, down to 1) of the clock, at a timer
  *     tick that interrupted layer 1 or while it waits;
- *   - once no record is in flight, and within extsync=MS at the most, after
- *     a doorbell of an external-synchrony payload: its frames leave only
- *     once a checkpoint after the doorbell is durable;
+ *   - once no record is in flight or the newest has its writes done, and
+ *     within extsync=MS at the most, after a doorbell of an
+ *     external-synchrony payload: its frames leave only once a checkpoint
+ *     after the doorbell is durable;
  *   - early, before a write would take the dirty set past what one record
  *     may hold (a quarter of the journal), and when the CLOCK must evict a
  *     page no checkpoint holds yet (the steal rule, pager.c): checkpoint
@@ -326,13 +327,18 @@ static void records_advance(void)
 
 /*
  * A doorbell's checkpoint need not wait for cover_by once the journal is
- * idle: then it only adds latency.  Begun sooner, while another record is
- * in flight, it would compete with that one's writes and flushes (on a
- * busy disk every stage of both then takes longer: nothing is gained).
+ * idle, or once the newest record in flight has its writes done (it waits
+ * for its flush): then the new record's writes overlap that flush, and its
+ * own flush follows at once.  While the newest is still writing, the two
+ * would compete for the disk, so the doorbells until then share one.  A
+ * slot of the pipeline stays free, so that cover_by's checkpoint never
+ * waits for one.  (With a flush before each seal too, this earlier start
+ * showed no gain; with one flush a record it cut the time a reply is held
+ * from 3.4-4.0 ms to 2.6-2.7 ms, side by side.)
  */
 static bool cover_early(void)
 {
-	return cp.inflight == 0;
+	return cp.inflight == 0 || (cp.inflight < JOURNAL_PIPELINE - 1 && !journal_writing(&cp.j));
 }
 
 static bool due(void)
@@ -479,6 +485,9 @@ static bool recover(const struct disklabel *lb, bool forced)
 	if (r.records > 0)
 		kprintf("strata: journal: replayed %lu records (%lu pages), the newest is checkpoint %lu\n",
 		    (unsigned long)r.records, (unsigned long)r.pages, (unsigned long)r.seq);
+	if (r.torn != 0)
+		kprintf("strata: journal: checkpoint %lu was cut before its flush (sealed, not all "
+		    "its writes on the disk): not replayed\n", (unsigned long)r.torn);
 	if (r.records == 0)
 		return false;
 	if (r.state_bytes != sizeof(cp.st) || cp.st.magic != STATE_MAGIC)

@@ -8,11 +8,17 @@
  *   WRITING   its runs of up to RUN_MAX blocks go out as request slots free,
  *             pages and state first; the pages' entries (home, checksum) are filled
  *             once their run went out, and the head goes last, whole;
- *   PRESEAL   every write completed: it waits for a flush submitted since,
- *             and for the seal of the record before it to have completed;
+ *   PRESEAL   every write completed: it waits for the seal of the record
+ *             before it to have completed;
  *   SEALING   the seal is out;
  *   POSTSEAL  it waits for a flush submitted after the seal completed;
  *   DURABLE   and leaves, in number order, once every record before it has.
+ * No flush separates a record's writes from its seal: that flush cost as
+ * much as the one after the seal, and under external synchrony every reply
+ * waits for both.  So a cut may leave a seal whose record is not whole (a
+ * torn record), and recovery checks every block of a record against the
+ * checksums its head and seal hold before it writes any page home
+ * (journal.h).
  * A failed request fails its record and every later one; a failed record
  * leaves once none of its requests is in flight.  Flushes are the journal's
  * own, one at a time, each serving every record that waited when it went out.
@@ -42,9 +48,16 @@ struct jsuper {
 	uint64_t start, nblocks; /* the journal area it describes */
 	uint64_t install;
 	uint64_t tail, tail_seq;
-	uint32_t reserved;
+	uint32_t flags;		/* SUPER_TAIL_NEW */
 	uint32_t crc;		/* CRC-32C of the fields above */
 };
+
+/*
+ * The log is empty: no record was durable when this superblock was written,
+ * so the one numbered tail_seq may be torn.  Without it the tail record was
+ * durable, and failing its checks means the disk lied.
+ */
+#define SUPER_TAIL_NEW	0x1
 
 struct jentry {
 	uint64_t home;		/* disk offset / 4 KiB */
@@ -60,7 +73,7 @@ struct jhead {
 	uint64_t install;
 	uint32_t npages;
 	uint32_t state_bytes;
-	uint64_t reserved;
+	uint64_t durable;	/* the newest record durable when it began: that one was whole */
 };
 
 struct jseal {
@@ -182,7 +195,7 @@ struct flight {
 	uint32_t runs, sent;		/* its write requests, and how many went out */
 	uint32_t summed;		/* pages whose entry is in the head */
 	uint32_t pending;		/* its requests not completed */
-	uint64_t flush;			/* the flush it waits for, in PRESEAL and POSTSEAL */
+	uint64_t flush;			/* the flush it waits for, in POSTSEAL */
 	enum stage stage;
 	uint64_t since;			/* when it entered its stage (profile.h; 0: off) */
 	enum journal_error error;
@@ -292,15 +305,19 @@ static uint64_t super_sector(uint64_t generation)
 	return (JOURNAL_SUPER_OFFSET + (generation & 1) * JOURNAL_BLOCK) / BLK_SECTOR_SIZE;
 }
 
-/* Writes the next generation into the other slot and flushes; j moves only once it is durable. */
-static enum journal_error super_write(struct journal *j, uint64_t tail, uint64_t tail_seq)
+/*
+ * Writes the next generation into the other slot and flushes; j moves only
+ * once it is durable.  flags: SUPER_TAIL_NEW when the log is empty.
+ */
+static enum journal_error super_write(struct journal *j, uint64_t tail, uint64_t tail_seq,
+    uint32_t flags)
 {
 	uint64_t pa = frame();
 	struct jsuper *s = p2v(pa);
 	enum journal_error e;
 
 	*s = (struct jsuper){ JOURNAL_SUPER_MAGIC, j->generation + 1, j->start, j->nblocks, j->install,
-	    tail, tail_seq, 0, 0 };
+	    tail, tail_seq, flags, 0 };
 	s->crc = super_crc(s);
 	e = rw(j, BLK_WRITE, super_sector(s->generation), pa);
 	if (e == J_OK)
@@ -311,6 +328,7 @@ static enum journal_error super_write(struct journal *j, uint64_t tail, uint64_t
 	j->generation++;
 	j->tail = tail;
 	j->tail_seq = tail_seq;
+	j->tail_new = flags & SUPER_TAIL_NEW;
 	return J_OK;
 }
 
@@ -377,6 +395,7 @@ static enum journal_error super_read(struct journal *j, const char **why)
 	j->generation = best.generation;
 	j->tail = j->head = best.tail;
 	j->tail_seq = best.tail_seq;
+	j->tail_new = best.flags & SUPER_TAIL_NEW;
 	return J_OK;
 }
 
@@ -404,7 +423,8 @@ enum journal_error journal_format(struct journal *j)
 	if (j->next_seq == 0)
 		j->next_seq = 1;
 	j->generation = 0;
-	if ((e = super_write(j, 0, j->next_seq)) != J_OK || (e = super_write(j, 0, j->next_seq)) != J_OK)
+	if ((e = super_write(j, 0, j->next_seq, SUPER_TAIL_NEW)) != J_OK ||
+	    (e = super_write(j, 0, j->next_seq, SUPER_TAIL_NEW)) != J_OK)
 		return e;
 	j->head = j->durable_end = 0;
 	j->newest = j->durable = j->next_seq - 1;
@@ -662,13 +682,13 @@ static void step(struct journal *j, struct flight *r, const struct flight *befor
 	switch (r->stage) {
 	case WRITING:
 		entries_fill(r);
-		if (r->sent == r->runs && r->pending == 0) {
-			r->flush = io.flushes_sent + 1;
-			stage_to(r, PRESEAL);
-		}
-		break;
+		if (r->sent < r->runs || r->pending > 0)
+			break;
+		/* Its seal may go out now, not at the next interrupt. */
+		stage_to(r, PRESEAL);
+		/* FALLTHROUGH */
 	case PRESEAL:
-		if (io.flushes_done >= r->flush && (before == 0 || before->stage >= POSTSEAL))
+		if (before == 0 || before->stage >= POSTSEAL)
 			seal_send(j, r);
 		break;
 	case POSTSEAL:
@@ -687,8 +707,7 @@ static void flush_send(struct journal *j)
 	for (uint32_t k = 0; k < io.n && !io.flushing; k++) {
 		struct flight *r = rec_at(k);
 
-		if (r->error != J_OK || (r->stage != PRESEAL && r->stage != POSTSEAL) ||
-		    r->flush <= io.flushes_sent)
+		if (r->error != J_OK || r->stage != POSTSEAL || r->flush <= io.flushes_sent)
 			continue;
 		io.flush = (struct blkreq){ .op = BLK_FLUSH };
 		io.flushing = true;
@@ -763,7 +782,7 @@ enum journal_error journal_begin(struct journal *j, const struct jpage *pages, u
 	    .pages = pages, .h = frames_alloc(s.nh), .st = frames_alloc(s.ns), .seal_pa = frame(),
 	    .runs = runs_of(&s), .stage = WRITING, .since = prof_begin(), .error = J_OK };
 	*(struct jhead *)p2v(r->h.pa[0]) = (struct jhead){ JOURNAL_HEAD_MAGIC, r->seq, r->prev,
-	    j->install, n, state_bytes, 0 };
+	    j->install, n, state_bytes, j->durable };
 	state_to_blocks(&r->st, state, state_bytes);
 	j->live_at[r->seq % JOURNAL_LIVE_MAX] = (uint64_t)at;
 	j->head = (uint64_t)at + s.blocks;
@@ -856,6 +875,14 @@ uint32_t journal_in_flight(const struct journal *j)
 	return io.n;
 }
 
+bool journal_writing(const struct journal *j)
+{
+	const struct flight *r = io.n > 0 ? rec_at(io.n - 1) : 0;
+
+	(void)j;
+	return r != 0 && r->error == J_OK && r->stage == WRITING;
+}
+
 /*
  * Makes failed records' space reusable: zeroes the head of the first one,
  * whose seal went out (so that no record placed there later can be taken
@@ -877,7 +904,7 @@ static enum journal_error space_clear(struct journal *j)
 	}
 	if (e == J_OK && j->stale_tail) {
 		skip_numbers(j);
-		if ((e = super_write(j, j->head, j->next_seq)) == J_OK)
+		if ((e = super_write(j, j->head, j->next_seq, SUPER_TAIL_NEW)) == J_OK)
 			j->stale_tail = false;
 	}
 	return e;
@@ -907,7 +934,7 @@ enum journal_error journal_release(struct journal *j, uint64_t seq)
 		seq = j->durable;
 	if (seq <= j->tail_seq)
 		return J_OK;
-	return super_write(j, j->live_at[seq % JOURNAL_LIVE_MAX], seq);
+	return super_write(j, j->live_at[seq % JOURNAL_LIVE_MAX], seq, 0);
 }
 
 /* ---- recovery ---------------------------------------------------------- */
@@ -951,8 +978,11 @@ static enum journal_error sealed_at(struct journal *j, uint64_t at, bool first, 
 	return e;
 }
 
-/* Reads a sealed record's head and state blocks and checks them against the seal sealed_at read. */
-static enum journal_error record_read(struct journal *j, struct found *f, const char **why)
+/*
+ * Reads a sealed record's head and state blocks; *whole: they match the
+ * CRCs in the seal sealed_at read.
+ */
+static enum journal_error record_read(struct journal *j, struct found *f, bool *whole)
 {
 	enum journal_error e;
 
@@ -961,35 +991,51 @@ static enum journal_error record_read(struct journal *j, struct found *f, const 
 	e = blocks_rw(j, BLK_READ, f->at, f->h.pa, f->h.n);
 	if (e == J_OK)
 		e = blocks_rw(j, BLK_READ, f->at + f->s.nh + f->s.n, f->st.pa, f->st.n);
-	if (e == J_OK && (frames_crc(f->h.pa, f->h.n) != f->seal.head_crc ||
-	    frames_crc(f->st.pa, f->st.n) != f->seal.state_crc)) {
-		*why = "a sealed record's head or state does not match its seal";
-		e = J_CORRUPT;
-	}
+	*whole = e == J_OK && frames_crc(f->h.pa, f->h.n) == f->seal.head_crc &&
+	    frames_crc(f->st.pa, f->st.n) == f->seal.state_crc;
 	return e;
 }
 
-/* Writes a record's pages home, each checked against its checksum and its place on the disk. */
-static enum journal_error record_replay(struct journal *j, const struct found *f, uint64_t *pages,
-    const char **why)
+static void record_free(struct found *f)
+{
+	frames_free(f->h);
+	frames_free(f->st);
+}
+
+/* The record that was durable when f's began, from f's whole head. */
+static uint64_t record_durable_claim(const struct found *f)
+{
+	return ((const struct jhead *)p2v(f->h.pa[0]))->durable;
+}
+
+/*
+ * One pass over the pages of a sealed record whose head is whole, read
+ * REPLAY_RUN at a time.  The check (pages == 0) says in *whole whether each
+ * matches its checksum; the replay (after a check found it whole) writes
+ * each home, counting them in *pages.  A page named outside layer 1's part
+ * of the disk is J_CORRUPT (the head that names it is the one layer 0 wrote),
+ * and so is one the replay reads back unlike the check.
+ */
+static enum journal_error pages_pass(struct journal *j, const struct found *f, bool *whole,
+    uint64_t *pages, const char **why)
 {
 	struct frames run = frames_alloc(REPLAY_RUN);
 	enum journal_error e = J_OK;
 
-	for (uint32_t done = 0; e == J_OK && done < f->s.n; done += REPLAY_RUN) {
+	*whole = true;
+	for (uint32_t done = 0; e == J_OK && *whole && done < f->s.n; done += REPLAY_RUN) {
 		uint32_t k = f->s.n - done < REPLAY_RUN ? f->s.n - done : REPLAY_RUN;
 
 		e = blocks_rw(j, BLK_READ, f->at + f->s.nh + done, run.pa, k);
-		for (uint32_t i = 0; e == J_OK && i < k; i++) {
+		for (uint32_t i = 0; e == J_OK && *whole && i < k; i++) {
 			const struct jentry *en = entry(f->h.pa, done + i);
 
 			if (en->home < STRATA_DISK_HEAD_SIZE / PAGE_SIZE || en->home >= j->home_limit) {
 				*why = "a sealed record names a page outside layer 1's part of the disk";
 				e = J_CORRUPT;
 			} else if (page_sum(p2v(run.pa[i])) != en->crc) {
-				*why = "a page of a sealed record does not match its checksum";
-				e = J_CORRUPT;
-			} else {
+				*whole = false;
+			} else if (pages != 0) {
 				io_start(j, BLK_WRITE, en->home * SECTORS, &run.pa[i], 1);
 				(*pages)++;
 			}
@@ -998,6 +1044,10 @@ static enum journal_error record_replay(struct journal *j, const struct found *f
 			e = J_IOERR;	/* the frames are read into again next */
 	}
 	frames_free(run);
+	if (e == J_OK && !*whole && pages != 0) {
+		*why = "a page of a sealed record read back unlike the check before";
+		e = J_CORRUPT;
+	}
 	return e;
 }
 
@@ -1035,38 +1085,107 @@ static void recovered(struct journal *j, const struct jrecovery *r, uint64_t new
 		j->live_at[r->seq % JOURNAL_LIVE_MAX] = newest_at;
 }
 
+/*
+ * Whether a record of the chain after the torn record f says f was durable
+ * when it began: then the tear is damage, not a cut.  The records after f
+ * were never durable themselves, but any whose head is whole says what was.
+ */
+static enum journal_error claimed_durable(struct journal *j, const struct found *f, bool *claimed)
+{
+	uint64_t at = f->at + f->s.blocks, prev = f->seal.seq;
+	enum journal_error e = J_OK;
+	struct found g;
+	bool yes, whole;
+
+	*claimed = false;
+	for (uint32_t k = 0; e == J_OK && !*claimed && k < JOURNAL_LIVE_MAX; k++) {
+		if ((e = record_next(j, at, false, prev, &g, &yes)) != J_OK || !yes)
+			break;
+		e = record_read(j, &g, &whole);
+		*claimed = e == J_OK && whole && record_durable_claim(&g) >= f->seal.seq;
+		record_free(&g);
+		at = g.at + g.s.blocks;
+		prev = g.seal.seq;
+	}
+	return e;
+}
+
+/*
+ * A sealed record that is not whole: a cut before the flush after its seal
+ * (so the chain ends before it), or damage when it was durable: the tail
+ * record of a log that is not empty, or one a later record says was.
+ */
+static enum journal_error torn(struct journal *j, const struct found *f, bool first,
+    const char **why)
+{
+	enum journal_error e = J_OK;
+	bool claimed = false;
+
+	if (first && !j->tail_new) {
+		*why = "the oldest record, durable when the log was last trimmed, fails its checksums";
+		return J_CORRUPT;
+	}
+	if ((e = claimed_durable(j, f, &claimed)) == J_OK && claimed) {
+		*why = "a sealed record that a later record says was durable fails its checksums";
+		e = J_CORRUPT;
+	}
+	return e;
+}
+
+/*
+ * Replays sealed record f, whose head was read: if it is whole, its pages
+ * go home and its state is the newest; if not, the chain ends before it
+ * (*end), unless torn() calls it damage.
+ */
+static enum journal_error record_take(struct journal *j, struct found *f, void *state,
+    struct jrecovery *r, bool *end)
+{
+	bool first = r->records == 0, whole;
+	enum journal_error e = record_read(j, f, &whole);
+
+	if (e == J_OK && whole)
+		e = pages_pass(j, f, &whole, 0, &r->why);
+	if (e == J_OK && !whole) {
+		*end = true;
+		r->torn = f->seal.seq;
+		return torn(j, f, first, &r->why);
+	}
+	if (e == J_OK)
+		e = pages_pass(j, f, &whole, &r->pages, &r->why);
+	if (e == J_OK) {
+		state_from_blocks(&f->st, state, f->s.state_bytes);
+		r->state_bytes = f->s.state_bytes;
+		r->seq = f->seal.seq;
+		r->records++;
+	}
+	return e;
+}
+
 enum journal_error journal_recover(struct journal *j, void *state, struct jrecovery *r)
 {
 	enum journal_error e = io.n > 0 ? J_BUSY : super_read(j, &r->why);
 	uint64_t at = j->tail, newest = 0;
 	struct found f;
-	bool yes;
+	bool yes, end = false;
 
-	r->records = r->pages = r->seq = 0;
+	r->records = r->pages = r->seq = r->torn = 0;
 	r->state_bytes = 0;
-	while (e == J_OK && (e = record_next(j, at, r->records == 0, r->seq, &f, &yes)) == J_OK && yes) {
-		e = record_read(j, &f, &r->why);
-		if (e == J_OK)
-			e = record_replay(j, &f, &r->pages, &r->why);
-		if (e == J_OK) {
-			state_from_blocks(&f.st, state, f.s.state_bytes);
-			r->state_bytes = f.s.state_bytes;
-			r->seq = f.seal.seq;
-			r->records++;
+	while (e == J_OK && !end &&
+	    (e = record_next(j, at, r->records == 0, r->seq, &f, &yes)) == J_OK && yes) {
+		e = record_take(j, &f, state, r, &end);
+		if (e == J_OK && !end) {
 			newest = f.at;
-			at = f.at + f.s.blocks;
-			j->head = at;
+			at = j->head = f.at + f.s.blocks;
 		}
-		frames_free(f.h);
-		frames_free(f.st);
+		record_free(&f);
 	}
 	/*
-	 * Every sealed record is home: flush that, then the log keeps only the
+	 * Every whole record is home: flush that, then the log keeps only the
 	 * newest, whose state a cut before the next checkpoint resumes again
 	 * (replaying its pages once more is harmless).
 	 */
 	if (e == J_OK && r->records > 1 && (e = flush(j)) == J_OK)
-		e = super_write(j, newest, r->seq);
+		e = super_write(j, newest, r->seq, 0);
 	if (e == J_OK)
 		recovered(j, r, newest);
 	return e;

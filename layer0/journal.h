@@ -18,22 +18,35 @@
  *   | head (H)  | the n pages, in the  | state (S)      | seal |
  *   | n entries | order of the entries | layer 0's blob | (1)  |
  *   +-----------+----------------------+----------------+------+
- *   head: magic, seq, prev, install, n, state bytes, then per page
- *         {home, checksum} (journal.c's page_sum)
+ *   head: magic, seq, prev, install, n, state bytes, the newest record
+ *         durable when it began, then per page {home, checksum}
+ *         (journal.c's page_sum)
  *   seal: magic, seq, prev, install, where the record starts and its
  *         length, the CRC-32C of the head and state blocks, and its own
  *
  * The order of writes is what makes every instant of a cut safe:
- *   1. head, pages and state are written, then a flush;
- *   2. the seal is written, then a flush: the checkpoint is durable;
+ *   1. head, pages and state are written;
+ *   2. once they all completed (and the seal before it), the seal is
+ *      written, then a flush: the checkpoint is durable;
  *   3. only then may its pages be written home (ordinary write-back);
  *   4. a record's space is reused only after its pages' home writes were
  *      flushed and a superblock moving the tail past it was flushed.
- * A cut before 2 completes leaves no valid seal: the record is absent and the
- * previous checkpoint stands.  A cut after it leaves the record whole, since
- * the flush of 1 came first.  A superblock is CRC-checked and written to the
- * other of two slots each time, so a torn one leaves the previous, whose tail
- * is still intact by rule 4.
+ * A cut before the flush of 2 completes may leave the seal without some of
+ * the record (a volatile cache keeps writes in any order): the record is
+ * *torn*, and the previous checkpoint stands.  So recovery checks a sealed
+ * record whole (head and state against the CRCs in the seal, every page
+ * against its checksum in the head) before it writes any page of it home.
+ * A cut after the flush leaves the record whole, since the writes of 1
+ * completed before the seal went out.  Only the records after the newest
+ * durable one can be torn: a torn record that was durable means the disk
+ * lied, and recovery refuses it.  It knows one was durable when it is the
+ * tail of a log that was not empty (the superblock says which) or when a
+ * later record's head names it as durable.  (A flush between 1 and 2 would
+ * make a valid seal mean a whole record, but it cost as much as the flush
+ * after the seal, and under external synchrony every reply waits for both.)
+ * A superblock is CRC-checked and written to the other of two slots each
+ * time, so a torn one leaves the previous, whose tail is still intact by
+ * rule 4.
  *
  * Writing is pipelined: journal_begin() places a record after the one before
  * it and starts its writes, journal_advance() moves every record in flight
@@ -54,13 +67,14 @@
  * prev and starts where the last one ended, or at block 0 when it did not fit
  * before the end.  So a stale sealed record of an earlier life (a fresh start
  * reusing the install) and a record sealed after an unsealed one are never
- * replayed.  Every record on the chain is replayed (its pages written home,
- * in log order, so a later record's copy of a page wins), the first position
- * without one ends the walk, and the log then keeps the newest alone: its
- * state is the checkpoint to resume, again after a cut before the next one.
- * A sealed record whose head, state or pages fail their checksums means the disk
+ * replayed.  Every whole record on the chain is replayed (its pages written
+ * home, in log order, so a later record's copy of a page wins), the first
+ * position without one, or with a torn one, ends the walk, and the log then
+ * keeps the newest alone: its state is the checkpoint to resume, again after
+ * a cut before the next one.  A damaged record known durable means the disk
  * broke its promises: recovery refuses it rather than resume into a state no
- * checkpoint had.
+ * checkpoint had.  (The newest durable record, damaged, is told from a torn
+ * one only when a later record names it.)
  *
  * Format 2 (this one) added `prev` to head and seal.  A format-1 superblock
  * ("STRAJSB1") is refused (J_NOSUPER, "an older layer 0's journal"), not
@@ -125,6 +139,7 @@ struct journal {
 	void *ctx;		/* done's first argument */
 	uint64_t generation;	/* of the newest superblock written or read */
 	uint64_t tail, tail_seq; /* the oldest record recovery needs, and its number */
+	bool tail_new;		/* no record was durable at the last superblock (SUPER_TAIL_NEW) */
 	uint64_t head, next_seq; /* where the next record goes, and its number (but see skip) */
 	bool skip;		/* next_seq skips JOURNAL_PIPELINE first: those may be on the disk */
 	uint64_t newest;	/* the record the next one names as prev: durable or in flight */
@@ -140,6 +155,7 @@ struct jrecovery {
 	uint64_t records;	/* sealed records replayed */
 	uint64_t pages;		/* pages written home */
 	uint64_t seq;		/* the newest sealed record's number, 0 if none */
+	uint64_t torn;		/* a sealed record after it whose writes a cut left short, 0 if none */
 	uint32_t state_bytes;	/* its state, copied into the caller's buffer */
 	const char *why;	/* for J_CORRUPT and J_NOSUPER: what was wrong */
 };
@@ -193,6 +209,7 @@ void journal_advance(struct journal *j);
 enum journal_error journal_wait(struct journal *j, uint64_t seq);
 uint64_t journal_durable(const struct journal *j);	/* newest seq durable, with all before */
 uint32_t journal_in_flight(const struct journal *j);	/* records begun and not done */
+bool journal_writing(const struct journal *j);	/* the newest one has writes not completed */
 /* begin + wait, for tests and simple callers; on J_OK durable as j->next_seq - 1. */
 enum journal_error journal_commit(struct journal *j, const struct jpage *pages, uint32_t n,
     const void *state, uint32_t state_bytes);

@@ -3,7 +3,7 @@
 # side under one load.  Each round boots every build in turn (DIR holds
 # layer0.elf and layer1/kvstore.elf, e.g. a copy of build/) with kvstore
 # durable=extsync and layer 0's profile on (plus L0ARGS), drives it with
-# kvload.sh (memcaslap, 16 connections) for SECONDS, lets it exit (its
+# kvload.sh (memcaslap, KVAB_CONNS connections, 16) for SECONDS, lets it exit (its
 # exit-after) so that layer 0 prints its checkpoint timings and profile
 # (profile.h: txheld, cpdefer, the journal's stages), and prints
 # "ROUND NAME OPS_PER_S P99_US".  CACHE is QEMU's disk cache (default, or
@@ -37,7 +37,7 @@ run() {
 		</dev/null 2>"$tag.err" &
 	netecho_pgid=$!
 	netecho_await "$tag.log" '^kvstore: up' 60 || { echo "kvab: $1 never came up" >&2; return 1; }
-	res=$("$here/kvload.sh" "127.0.0.1:$port" "$seconds" 16) || return 1
+	res=$("$here/kvload.sh" "127.0.0.1:$port" "$seconds" "${KVAB_CONNS:-16}") || return 1
 	for _ in $(seq 40); do
 		kill -0 "$netecho_pgid" 2>/dev/null || break
 		sleep 1
