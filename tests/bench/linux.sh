@@ -8,7 +8,13 @@
 #   linux_udp_echo_rtt_us     tests/net/udpecho, 3000 datagrams one in
 #                             flight, median round trip, to tests/linux/
 #                             udpechod on the guest's port 7: as
-#                             net_udp_echo_rtt_us (tests/bench/net.sh)
+#                             net_udp_echo_rtt_us (tests/bench/net.sh);
+#                             in 10 batches of 300, each after a batch to
+#                             Strata's netecho, booted beside the guest
+#   net_udp_rtt_ratio_to_linux  the median of those pairs' ratios (the
+#                             batch to netecho over the batch to Linux):
+#                             both measured in the same seconds, so that a
+#                             load on the machine weighs on both alike
 #   linux_memcached_ops_per_s tests/net/kvload.sh, memcaslap's load for
 #   linux_memcached_p99_us    STRATA_KV_SECONDS (20) against memcached (its
 #                             Debian defaults: 4 threads, 64 MiB) through a
@@ -35,29 +41,65 @@ bin=$build/bin
 disk=$dir/disk.img
 mkdir -p "$dir"
 [ -x "$bin/udpecho" ] || { echo "linux.sh: $bin/udpecho not built" >&2; exit 1; }
+[ -f "$build/layer1/netecho.elf" ] || { echo "linux.sh: $build/layer1/netecho.elf not built" >&2; exit 1; }
 # shellcheck source=../linux/guest.sh
 . "$here/linux/guest.sh"
 # shellcheck source=lib/disktest.sh
 . "$here/bench/lib/disktest.sh"	# median, bench_disk_make, bench_disk_qemu
-trap netecho_stop EXIT
 linux_build 2>"$dir/build.err"
 case $? in
 0) ;;
 3) echo "linux.sh: skip, no Linux guest: $(cat "$dir/build.err")" >&2; exit 0 ;;
 *) echo "linux.sh: the Linux guest did not build:" >&2; cat "$dir/build.err" >&2; exit 1 ;;
 esac
-# Ports of this script's own range (32000..32499), from our pid.
-port=$((32000 + ($$ % 250) * 2))
+# Ports of this script's own range (32000..32499), from our pid: the
+# guest's UDP echo and memcached, and netecho's echo.
+port=$((32000 + ($$ % 125) * 4))
+strata_pgid=""
 
-# One boot of mode=net: the echo, then memcached.
+# Strata's netecho and the Linux guest both stopped (netecho.sh's
+# netecho_stop serves both: each is one process group).
+guests_stop() {
+	netecho_stop
+	netecho_pgid=$strata_pgid
+	netecho_stop
+	strata_pgid=""
+}
+trap guests_stop EXIT
+
+# echo_batch PORT FILE: 300 datagrams to PORT, their median round trip.
+echo_batch() {
+	"$bin/udpecho" -p "$1" -n 300 -w 1 >"$2" 2>&1 ||
+		{ echo "linux.sh: the echo on port $1 failed:" >&2; cat "$2" >&2; return 1; }
+	sed -nE 's/.* rtt_median_us ([0-9]+) .*/\1/p' "$2"
+}
+
+# The round trips, netecho's and the guest's in turn, 10 batches each.
+echo_pairs() {
+	local s l
+	for _ in $(seq 10); do
+		s=$(echo_batch "$((port + 2))" "$dir/rtt-strata.out") &&
+			l=$(echo_batch "$port" "$dir/rtt.out") || return 1
+		rtt+=("$l")
+		rtt_ratio+=("$(awk -v s="$s" -v l="$l" 'BEGIN { printf "%.4f", s / l }')")
+	done
+}
+
+# One boot of mode=net, with netecho up beside it for the echo; then
+# memcached, netecho stopped.
 net() {
+	netecho_start "$dir" strata "" "user,hostfwd=udp:127.0.0.1:$((port + 2))-:7" || return 1
+	strata_pgid=$netecho_pgid
+	netecho_await "$dir/strata.log" '^netecho: up' 60 ||
+		{ echo "linux.sh: netecho never came up" >&2; tail -n 20 "$dir/strata.log" >&2; return 1; }
 	linux_start "$dir" net "user,hostfwd=udp:127.0.0.1:$port-:7,hostfwd=tcp:127.0.0.1:$((port + 1))-:11211"
 	linux_up "$dir" net 180 ||
 		{ echo "linux.sh: the guest never came up" >&2; tail -n 20 "$dir/net.log" "$dir/net.err" >&2; return 1; }
-	"$bin/udpecho" -p "$port" -n 3000 -w 1 >"$dir/rtt.out" 2>&1 ||
-		{ echo "linux.sh: the echo failed:" >&2; cat "$dir/rtt.out" >&2; return 1; }
-	rtt+=("$(sed -nE 's/.* rtt_median_us ([0-9]+) .*/\1/p' "$dir/rtt.out")")
-	local kv
+	echo_pairs || return 1
+	local linux=$netecho_pgid kv
+	netecho_pgid=$strata_pgid
+	netecho_stop
+	strata_pgid="" netecho_pgid=$linux
 	kv=$("$here/net/kvload.sh" "127.0.0.1:$((port + 1))" "$kvsecs") || return 1
 	ops+=("${kv% *}") p99+=("${kv#* }")
 	netecho_stop
@@ -95,13 +137,14 @@ disk() {
 
 # The disk random.sh's reads (lib/disktest.sh).
 bench_disk_make "$disk"
-rtt=() ops=() p99=() qd1=() qd32=()
+rtt=() rtt_ratio=() ops=() p99=() qd1=() qd32=()
 for _ in $(seq "$runs"); do
 	net || exit 1
 	disk || exit 1
 done
 rm -f "$disk"
 echo "linux_udp_echo_rtt_us $(median "${rtt[@]}") us"
+echo "net_udp_rtt_ratio_to_linux $(median "${rtt_ratio[@]}" | awk '{ printf "%.3f", $1 }') x"
 echo "linux_memcached_ops_per_s $(median "${ops[@]}") ops/s"
 echo "linux_memcached_p99_us $(median "${p99[@]}") us"
 echo "linux_randread_qd1_per_s $(median "${qd1[@]}") reads/s"
