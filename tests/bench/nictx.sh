@@ -4,9 +4,10 @@
 # driver sending the same 60-byte frames with no fault at all (its "nettest").
 # Prints NAME VALUE UNIT lines; all three in one run, on one QEMU setup.
 #
-# The batched ring and the raw driver each time FRAMES frames (about a
-# second each here: 10,000, 20 ms, was too few to be steady under TCG); the
-# single-doorbell figure, ten times slower, times SINGLE.  Each of RUNS
+# The batched ring and the raw driver each time FRAMES frames (half a
+# second to a second each here; a 20 ms timing of 10,000 frames was at the
+# mercy of a moment's load on the machine); the single-doorbell figure, ten
+# times slower, times SINGLE.  Each of RUNS
 # rounds (STRATA_BENCH_RUNS, 3) boots both, in turn first, so that a load
 # on the machine that comes or goes weighs on both alike; each figure is
 # the median over the rounds, and net_tx_batched_raw_ratio the median of
