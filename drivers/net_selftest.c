@@ -1,9 +1,10 @@
 /*
  * The NIC self-test (layer 0 command line "nettest"), on the first NIC:
  *
- *   raw TX  RAW_FRAMES frames of RAW_LEN bytes through net_tx_post, as many
- *           in flight as the queue holds, reaped as they complete, timed:
- *           the driver's own rate, with no layer-1 fault in the way.
+ *   raw TX  FRAMES frames of RAW_LEN bytes through net_tx_post (layer 0's
+ *           "nettest=FRAMES", RAW_FRAMES for a bare "nettest"), as many in
+ *           flight as the queue holds, reaped as they complete, timed: the
+ *           driver's own rate, with no layer-1 fault in the way.
  *   RX      an ARP request for QEMU user networking's gateway, 10.0.2.2,
  *           and its reply, within ARP_WAIT_MS.  No reply is reported, not
  *           fatal: the NIC may sit on a network without that gateway.
@@ -18,7 +19,7 @@
 #include "defs.h"
 #include "netdev.h"
 
-#define RAW_FRAMES	10000
+#define RAW_FRAMES	10000		/* enough to test; a benchmark asks for more */
 #define RAW_LEN		60		/* the Ethernet minimum without FCS */
 #define TX_PAGES_MAX	257		/* a full 256-entry queue, and one to find it full */
 #define RX_PAGES	16
@@ -167,7 +168,7 @@ static void poll_or_stall(uint64_t *last, const char *what)
 		    (unsigned long)(STALL_NS / 1000000000));
 }
 
-static void raw_tx(void)
+static void raw_tx(uint32_t frames)
 {
 	uint32_t sent = 0;
 	uint64_t start, last, ns;
@@ -182,16 +183,16 @@ static void raw_tx(void)
 	}
 	tx_completed = 0;
 	start = last = clock_ns();
-	while (tx_completed < RAW_FRAMES) {
-		tx_fill(&sent, RAW_FRAMES);
+	while (tx_completed < frames) {
+		tx_fill(&sent, frames);
 		poll_or_stall(&last, "raw tx");
 	}
 	ns = clock_ns() - start;
 	if (ns == 0)
 		ns = 1;
-	kprintf("strata: net raw tx: %u frames of %u bytes in %lu ms = %lu pps\n", RAW_FRAMES,
+	kprintf("strata: net raw tx: %u frames of %u bytes in %lu ms = %lu pps\n", frames,
 	    RAW_LEN, (unsigned long)(ns / 1000000),
-	    (unsigned long)((uint64_t)RAW_FRAMES * 1000000000 / ns));
+	    (unsigned long)((uint64_t)frames * 1000000000 / ns));
 }
 
 /* Who has 10.0.2.2?  Tell 10.0.2.15. */
@@ -273,12 +274,12 @@ static void finish(void)
 	free_slots(rxs, nrx);
 }
 
-void net_selftest(void)
+void net_selftest(uint32_t frames)
 {
 	dev = netdev_get(0);
 	if (!dev)
 		panic("nettest: no NIC to test");
-	raw_tx();
+	raw_tx(frames != 0 ? frames : RAW_FRAMES);
 	arp_rx();
 	finish();
 	kprintf("strata: nettest: %s passed (dropped: %lu runt, %lu oversize; %lu rx errors)\n",

@@ -113,6 +113,6 @@ void net_reset(struct netdev *d);
 void virtio_net_break(struct netdev *d);	/* self-test: a malformed chain, so it needs a reset */
 
 /* drivers/net_selftest.c */
-void net_selftest(void);			/* cmdline "nettest": raw TX rate, ARP round trip; panics on failure */
+void net_selftest(uint32_t frames);	/* cmdline "nettest[=FRAMES]": raw TX rate (0: the default count), ARP round trip; panics on failure */
 
 #endif

@@ -128,12 +128,26 @@ struct vcap {
 	bool found;
 };
 
-/* Fills caps[1..4] with the first capability of each type whose BAR is valid. */
+/* True when BAR bar of d is an I/O port range, which map_cap cannot map. */
+static bool bar_is_io(const struct pci_dev *d, uint8_t bar)
+{
+	struct pci_bar b;
+
+	return pci_bar(d, bar, &b) == 0 && b.io;
+}
+
+/*
+ * Fills caps[1..4] with the first capability of each type whose BAR is valid
+ * and in memory space.  A device may offer a type twice: QEMU's
+ * modern-pio-notify puts a notify capability in an I/O BAR ahead of the
+ * memory one, which is then the one taken.
+ */
 static void find_caps(const struct pci_dev *d, struct vcap caps[5])
 {
 	for (uint8_t p = pci_cap_next(d, 0, PCI_CAP_VENDOR); p; p = pci_cap_next(d, p, PCI_CAP_VENDOR)) {
 		uint8_t type = pci_read8(d, p + 3), bar = pci_read8(d, p + 4);
-		if (type < CAP_COMMON || type > CAP_DEVICE || bar > 5 || caps[type].found)
+		if (type < CAP_COMMON || type > CAP_DEVICE || bar > 5 || caps[type].found ||
+		    bar_is_io(d, bar))
 			continue;
 		caps[type].bar = bar;
 		caps[type].offset = pci_read32(d, p + 8);

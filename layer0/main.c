@@ -27,7 +27,7 @@ static NORETURN void kmain_on_stack(void)
 		blk_bench(bench);
 	probe_nics();
 	if (cmdline_option(bi.cmdline, "nettest") != 0)
-		net_selftest();
+		net_selftest((uint32_t)option_number(bi.cmdline, "nettest", 0));
 	test = cmdline_option(bi.cmdline, "selftest");
 	if (test != 0)
 		selftest_run(test);

@@ -6,11 +6,12 @@
 # both measured is left out):
 #   kv_vs_memcached_ratio_interval  kv_ops_per_s_interval / linux_memcached_ops_per_s
 #   kv_vs_memcached_ratio_extsync   kv_ops_per_s_extsync / linux_memcached_ops_per_s
-#   net_udp_rtt_ratio_to_linux      net_udp_echo_rtt_us / linux_udp_echo_rtt_us
 #   disk_prefetch_ratio_to_linux_qd32  disk_random_prefetch_per_s / linux_randread_qd32_per_s
 # (the linux_* figures are tests/bench/linux.sh's Linux guest in the same
-# QEMU configuration).  The prefetch's gain over faults alone is random.sh's
-# own disk_random_prefetch_ratio.
+# QEMU configuration).  net_udp_rtt_ratio_to_linux (net_udp_echo_rtt_us /
+# linux_udp_echo_rtt_us) is linux.sh's own: the median of paired batches to
+# netecho and to the guest, both up at once.  The prefetch's gain over
+# faults alone is random.sh's own disk_random_prefetch_ratio.
 set -u
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +29,6 @@ ratio() {
 }
 ratio kv_vs_memcached_ratio_interval kv_ops_per_s_interval linux_memcached_ops_per_s
 ratio kv_vs_memcached_ratio_extsync kv_ops_per_s_extsync linux_memcached_ops_per_s
-ratio net_udp_rtt_ratio_to_linux net_udp_echo_rtt_us linux_udp_echo_rtt_us
 ratio disk_prefetch_ratio_to_linux_qd32 disk_random_prefetch_per_s linux_randread_qd32_per_s
 sed 's/^/bench: /' "$figures"
 awk 'BEGIN { printf "{\n" } { printf "%s  \"%s\": {\"value\": %s, \"unit\": \"%s\"}", (NR > 1 ? ",\n" : ""), $1, $2, $3 }

@@ -14,8 +14,9 @@
  *                  on the slot given back last: the frames that waited
  *                  arrive and none is dropped
  *   wrap           3 laps of the TX ring: wrapping onto held slots blocks
- *   pps N          N frames batched (one doorbell per ring's worth) and N
- *                  frames one doorbell each: frames per second of both
+ *   pps N [M]      N frames batched (one doorbell per half ring) and M
+ *                  (default N) frames one doorbell each: frames per second
+ *                  of both
  *   tx-runt        a 10-byte frame (V-RING)
  *   tx-rmw         a read-modify-write of a TX doorbell (V-RING)
  *   two-doorbells  one instruction (cmpsq) reading two TX doorbells (V-RING)
@@ -299,35 +300,38 @@ static uint64_t send_frames(uint64_t n, uint32_t per_doorbell)
 	return n * 1000000000ULL / (strata_now_ns() - t0);
 }
 
-static int mode_pps(uint64_t n)
+static int mode_pps(uint64_t n, uint64_t m)
 {
 	for (uint32_t i = 0; i < strata_info()->tx_slots; i++)
 		build_frame((volatile uint8_t *)tx_slot(i)->data, false);
 	uint64_t batched = send_frames(n, strata_info()->tx_slots / 2);
-	uint64_t single = send_frames(n, 1);
+	uint64_t single = send_frames(m, 1);
 
 	if (batched == 0 || single == 0)
 		return 1;
 
-	strata_printf("rawnet: pps batched %llu single %llu (%llu frames of 60 bytes)\n",
-	    (unsigned long long)batched, (unsigned long long)single, (unsigned long long)n);
+	strata_printf("rawnet: pps batched %llu single %llu (%llu and %llu frames of 60 bytes)\n",
+	    (unsigned long long)batched, (unsigned long long)single, (unsigned long long)n,
+	    (unsigned long long)m);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const struct strata_info *in = strata_info();
-	uint64_t n = 0;
+	uint64_t n = 0, m = 0;
 
 	if (in->tx_slots == 0 || in->rx_slots == 0) {
 		strata_puts("rawnet: no NIC rings (boot with a NIC)");
 		return 2;
 	}
 	if (argc < 2)
-		return fail("usage: rawnet arp|wait-timeout|batch N|full-batch|rx-full|wrap|pps N|"
+		return fail("usage: rawnet arp|wait-timeout|batch N|full-batch|rx-full|wrap|pps N [M]|"
 		    "tx-runt|tx-rmw|two-doorbells|rx-early");
 	if (argc > 2 && !strata_parse_u64(argv[2], 0, &n))
 		return fail("N is not a number");
+	if (argc > 3 && !strata_parse_u64(argv[3], 0, &m))
+		return fail("M is not a number");
 	if (strcmp(argv[1], "arp") == 0)
 		return mode_arp();
 	if (strcmp(argv[1], "wait-timeout") == 0)
@@ -340,8 +344,10 @@ int main(int argc, char **argv)
 		return mode_rx_full();
 	if (strcmp(argv[1], "wrap") == 0)
 		return mode_wrap();
-	if (strcmp(argv[1], "pps") == 0)
-		return mode_pps(n ? n : 20000);
+	if (strcmp(argv[1], "pps") == 0) {
+		n = n ? n : 20000;
+		return mode_pps(n, m ? m : n);
+	}
 	if (strcmp(argv[1], "tx-runt") == 0) {
 		tx_slot(0)->len = 10;
 		ring_doorbell(STRATA_NIC_TX_BASE, 0);

@@ -76,3 +76,6 @@ t refuse-bad-flags tests/abi/bad/bad-flags.elf 67 "" "" 'bad-flags: unknown head
 # The NIC driver on its own (layer-0 "nettest"): raw TX rate, ARP round trip.
 QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t nettest hello 0 "" "nettest" \
 	'net0: virtio-net, MAC 52:54:00:12:34:56' 'net raw tx: 10000 frames' 'ARP reply from 10\.0\.2\.2' '^strata: exit 0 '
+# The benchmark's count (tests/bench/nictx.sh): nettest=N times N frames.
+QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t nettest-frames hello 0 "" "nettest=30000" \
+	'net raw tx: 30000 frames' '^strata: exit 0 '

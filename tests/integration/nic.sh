@@ -23,6 +23,13 @@ QEMUARGS=$nic t nic-one-slot-rings tinyring 0 "" "" '^tinyring: line 0.?$' '^tin
 QEMUARGS=$nic t nic-tx-wrap-blocks rawnet 0 "wrap" "" 'rawnet: wrap: 768 frames through 256 slots' \
 	'net0: 768 frames sent'
 QEMUARGS=$nic t nic-wait-deadline rawnet 0 "wait-timeout" "" 'rawnet: wait-timeout ok'
+# A device that offers its notify capability in an I/O BAR as well
+# (modern-pio-notify, listed first) is driven through the memory one.
+QEMUARGS="$nic,modern-pio-notify=on" t nic-pio-notify-offered rawnet 0 "arp" "" \
+	'rawnet: ARP reply from 10\.0\.2\.2' 'net0: 1 frames sent, 1 received'
+# The benchmark's mode (tests/bench/nictx.sh): N batched frames, M single.
+QEMUARGS=$nic t nic-pps rawnet 0 "pps 3000 500" "" \
+	'rawnet: pps batched [1-9][0-9]* single [1-9][0-9]* \(3000 and 500 frames' 'net0: 3500 frames sent'
 
 # Breaking the rules: each a V-RING report.
 QEMUARGS=$nic t nic-tx-runt rawnet 86 "tx-runt" "" 'rule: V-RING' 'shorter than STRATA_NET_FRAME_MIN' \

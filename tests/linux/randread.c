@@ -12,12 +12,24 @@
  *
  * DEPTH 1 is one thread's plain pread() loop; a larger DEPTH keeps that many
  * reads in flight through io_uring, a new one submitted as each completes.
+ *
+ * It has a deadline of its own: a read that never completes would otherwise
+ * hold it (and the guest) until the host's timeout, with nothing said. A
+ * watchdog thread, which runs while the reading thread sleeps in the kernel,
+ * ends it with
+ *
+ *   randread: depth 32 stalled: no read completed for 10 s, 32 in flight: ...
+ *
+ * (the in-flight reads' byte offsets follow), or "... still running 10 s
+ * after its 5 s" should it not stop.
  * Exit 0 when every read returned its 4 KiB, 1 otherwise, 2 for bad usage.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <linux/fs.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +40,17 @@
 
 #define BLOCK		4096
 #define DEPTH_MAX	256
+#define STALL_NS	(10 * 1000000000LL)	/* the watchdog's limit, both kinds */
+#define STALL_SHOWN	8	/* in-flight offsets a stall report lists */
 
 static uint64_t seed, nblocks;
+
+/* What the watchdog reads: the run's depth and end, when a read last
+ * completed, and each slot's read in flight (its offset + 1, 0 for none). */
+static unsigned run_depth;
+static int64_t run_end_ns;
+static _Atomic int64_t last_done_ns;
+static _Atomic int64_t in_flight[DEPTH_MAX];
 
 static int64_t now_ns(void)
 {
@@ -50,27 +71,89 @@ static off_t random_offset(void)
 	return (off_t)((z % nblocks) * BLOCK);
 }
 
+static void read_begins(unsigned slot, off_t offset)
+{
+	atomic_store(&in_flight[slot], (int64_t)offset + 1);
+}
+
+static void read_ends(unsigned slot)
+{
+	atomic_store(&in_flight[slot], 0);
+	atomic_store(&last_done_ns, now_ns());
+}
+
+/* The stall report: the depth, what went wrong, and the reads in flight. */
+static void report_stall(const char *what)
+{
+	unsigned n = 0;
+
+	fprintf(stderr, "randread: depth %u stalled: %s", run_depth, what);
+	for (unsigned i = 0; i < run_depth; i++)
+		n += atomic_load(&in_flight[i]) != 0;
+	fprintf(stderr, ", %u in flight:", n);
+	for (unsigned i = 0, shown = 0; i < run_depth && shown < STALL_SHOWN; i++) {
+		int64_t v = atomic_load(&in_flight[i]);
+
+		if (v != 0) {
+			fprintf(stderr, " %lld", (long long)(v - 1));
+			shown++;
+		}
+	}
+	fprintf(stderr, "%s\n", n > STALL_SHOWN ? " ..." : "");
+}
+
+/* The watchdog: once a second, is the run still moving?  If not, the report
+ * and exit 1 at once (the reading thread may sleep in the kernel for ever). */
+static void *watchdog(void *unused)
+{
+	char what[64];
+
+	(void)unused;
+	for (;;) {
+		int64_t now;
+
+		sleep(1);
+		now = now_ns();
+		if (now - atomic_load(&last_done_ns) > STALL_NS)
+			snprintf(what, sizeof what, "no read completed for %lld s", STALL_NS / 1000000000LL);
+		else if (now - run_end_ns > STALL_NS)
+			snprintf(what, sizeof what, "still running %lld s after its end", STALL_NS / 1000000000LL);
+		else
+			continue;
+		report_stall(what);
+		_exit(1);
+	}
+	return NULL;
+}
+
 /* One pread() at a time: the reads done before END_NS, or -1 on an error. */
 static long depth1(int fd, void *buf, int64_t end_ns)
 {
 	long n = 0;
 
 	while (now_ns() < end_ns) {
-		if (pread(fd, buf, BLOCK, random_offset()) != BLOCK) {
+		off_t offset = random_offset();
+
+		read_begins(0, offset);
+		if (pread(fd, buf, BLOCK, offset) != BLOCK) {
 			perror("randread: pread");
 			return -1;
 		}
+		read_ends(0);
 		n++;
 	}
 	return n;
 }
 
-static void submit_one(struct io_uring *ring, int fd, void *buf)
+/* A read into slot SLOT of BUFS, the slot its completion's user data. */
+static void submit_one(struct io_uring *ring, int fd, char *bufs, unsigned slot)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	off_t offset = random_offset();
 
-	io_uring_prep_read(sqe, fd, buf, BLOCK, (uint64_t)random_offset());
-	io_uring_sqe_set_data(sqe, buf);
+	read_begins(slot, offset);
+	io_uring_prep_read(sqe, fd, bufs + (size_t)slot * BLOCK, BLOCK, (uint64_t)offset);
+	io_uring_sqe_set_data64(sqe, slot);
 }
 
 /* DEPTH reads always in flight until END_NS, then the last ones drained:
@@ -87,11 +170,11 @@ static long deep(int fd, char *bufs, unsigned depth, int64_t end_ns)
 		return -1;
 	}
 	for (unsigned i = 0; i < depth; i++, inflight++)
-		submit_one(&ring, fd, bufs + (size_t)i * BLOCK);
+		submit_one(&ring, fd, bufs, i);
 	io_uring_submit(&ring);
 	while (inflight > 0) {
 		struct io_uring_cqe *cqe;
-		void *buf;
+		unsigned slot;
 
 		err = io_uring_wait_cqe(&ring, &cqe);
 		if (err < 0 || cqe->res != BLOCK) {
@@ -99,12 +182,13 @@ static long deep(int fd, char *bufs, unsigned depth, int64_t end_ns)
 			n = -1;
 			break;
 		}
-		buf = io_uring_cqe_get_data(cqe);
+		slot = (unsigned)io_uring_cqe_get_data64(cqe);
 		io_uring_cqe_seen(&ring, cqe);
+		read_ends(slot);
 		inflight--;
 		n++;
 		if (now_ns() < end_ns) {
-			submit_one(&ring, fd, buf);
+			submit_one(&ring, fd, bufs, slot);
 			io_uring_submit(&ring);
 			inflight++;
 		}
@@ -118,6 +202,7 @@ int main(int argc, char **argv)
 	uint64_t bytes = 0;
 	unsigned depth;
 	int64_t start, end;
+	pthread_t dog;
 	char *bufs;
 	long n;
 	int fd;
@@ -140,6 +225,13 @@ int main(int argc, char **argv)
 	}
 	start = now_ns();
 	end = start + atoi(argv[2]) * 1000000000LL;
+	run_depth = depth;
+	run_end_ns = end;
+	atomic_store(&last_done_ns, start);
+	if (pthread_create(&dog, NULL, watchdog, NULL) != 0) {
+		fprintf(stderr, "randread: no watchdog thread\n");
+		return 1;
+	}
 	n = depth == 1 ? depth1(fd, bufs, end) : deep(fd, bufs, depth, end);
 	if (n < 0)
 		return 1;
