@@ -6,6 +6,7 @@
 # both measured is left out):
 #   kv_vs_memcached_ratio_interval  kv_ops_per_s_interval / linux_memcached_ops_per_s
 #   kv_vs_memcached_ratio_extsync   kv_ops_per_s_extsync / linux_memcached_ops_per_s
+#   kv_vs_memcached_ratio_extsync_c64  the same at 64 connections (tests/bench/kv.sh)
 #   disk_prefetch_ratio_to_linux_qd32  disk_random_prefetch_per_s / linux_randread_qd32_per_s
 # (the linux_* figures are tests/bench/linux.sh's Linux guest in the same
 # QEMU configuration).  net_udp_rtt_ratio_to_linux (net_udp_echo_rtt_us /
@@ -29,6 +30,7 @@ ratio() {
 }
 ratio kv_vs_memcached_ratio_interval kv_ops_per_s_interval linux_memcached_ops_per_s
 ratio kv_vs_memcached_ratio_extsync kv_ops_per_s_extsync linux_memcached_ops_per_s
+ratio kv_vs_memcached_ratio_extsync_c64 kv_ops_per_s_extsync_c64 linux_memcached_ops_per_s_c64
 ratio disk_prefetch_ratio_to_linux_qd32 disk_random_prefetch_per_s linux_randread_qd32_per_s
 sed 's/^/bench: /' "$figures"
 awk 'BEGIN { printf "{\n" } { printf "%s  \"%s\": {\"value\": %s, \"unit\": \"%s\"}", (NR > 1 ? ",\n" : ""), $1, $2, $3 }

@@ -19,6 +19,9 @@
 #   linux_memcached_p99_us    STRATA_KV_SECONDS (20) against memcached (its
 #                             Debian defaults: 4 threads, 64 MiB) through a
 #                             forwarded port, as kvstore's kv_ops_per_s_*
+#   linux_memcached_ops_per_s_c64, linux_memcached_p99_us_c64  the same
+#                             load again with KV_BENCH_MANY_CONNS (64)
+#                             connections, as kv_ops_per_s_extsync_c64
 #   linux_randread_qd1_per_s  tests/linux/randread on a 256 MiB raw disk,
 #   linux_randread_qd32_per_s fully allocated, cache=none, -mem-prealloc
 #                             (tests/bench/random.sh's disk): random 4 KiB
@@ -35,6 +38,7 @@ images=$(cd "$(dirname "$0")/../../images" && pwd)
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${STRATA_BENCH_RUNS:-3}
 kvsecs=${STRATA_KV_SECONDS:-20}
+many=${KV_BENCH_MANY_CONNS:-64}
 secs=5
 dir=$build/bench/linux
 bin=$build/bin
@@ -102,6 +106,8 @@ net() {
 	strata_pgid="" netecho_pgid=$linux
 	kv=$("$here/net/kvload.sh" "127.0.0.1:$((port + 1))" "$kvsecs") || return 1
 	ops+=("${kv% *}") p99+=("${kv#* }")
+	kv=$("$here/net/kvload.sh" "127.0.0.1:$((port + 1))" "$kvsecs" "$many") || return 1
+	ops_many+=("${kv% *}") p99_many+=("${kv#* }")
 	netecho_stop
 }
 
@@ -137,7 +143,7 @@ disk() {
 
 # The disk random.sh's reads (lib/disktest.sh).
 bench_disk_make "$disk"
-rtt=() rtt_ratio=() ops=() p99=() qd1=() qd32=()
+rtt=() rtt_ratio=() ops=() p99=() ops_many=() p99_many=() qd1=() qd32=()
 for _ in $(seq "$runs"); do
 	net || exit 1
 	disk || exit 1
@@ -147,5 +153,7 @@ echo "linux_udp_echo_rtt_us $(median "${rtt[@]}") us"
 echo "net_udp_rtt_ratio_to_linux $(median "${rtt_ratio[@]}" | awk '{ printf "%.3f", $1 }') x"
 echo "linux_memcached_ops_per_s $(median "${ops[@]}") ops/s"
 echo "linux_memcached_p99_us $(median "${p99[@]}") us"
+echo "linux_memcached_ops_per_s_c$many $(median "${ops_many[@]}") ops/s"
+echo "linux_memcached_p99_us_c$many $(median "${p99_many[@]}") us"
 echo "linux_randread_qd1_per_s $(median "${qd1[@]}") reads/s"
 echo "linux_randread_qd32_per_s $(median "${qd32[@]}") reads/s"
