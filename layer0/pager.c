@@ -570,7 +570,10 @@ int pager_fault(uint64_t off, bool write)
 		prefetch_more();
 		prof_end(PROF_ISSUE, t);
 	} else {
+		uint64_t ta = prof_begin();
+
 		fault_around(dpn);
+		prof_end(PROF_AROUND, ta);
 		prof_end(PROF_MAP, t);
 	}
 	pg.cp[i].flags &= ~CP_BUSY;

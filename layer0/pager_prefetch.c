@@ -29,6 +29,7 @@
 #include "defs.h"
 #include "blkdev.h"
 #include "pager_impl.h"
+#include "profile.h"
 
 #define PF_SLOTS	48	/* reads in flight at once */
 #define PF_RUN		32	/* pages one read carries at most */
@@ -98,9 +99,12 @@ static void wait_for(uint64_t dpn)
 		struct pf_read *r = &reads[k];
 
 		if (r->active && dpn - r->dpn < r->n) {
+			uint64_t t0 = prof_begin();
+
 			if (r->req.status == BLK_PENDING)
 				pst.waits++;
 			finish(r);
+			prof_end(PROF_PF_WAIT, t0);
 			return;
 		}
 	}
@@ -151,7 +155,7 @@ static uint64_t min64(uint64_t a, uint64_t b)
 uint64_t pager_prefetch(uint64_t off, uint64_t len)
 {
 	uint64_t dpn = off / PAGE_SIZE, end = (off + len) / PAGE_SIZE, started = 0;
-	uint64_t looked = 0;
+	uint64_t looked = 0, t0 = prof_begin(), t;
 
 	if (pg.dev == 0)
 		return 0;
@@ -189,10 +193,13 @@ uint64_t pager_prefetch(uint64_t off, uint64_t len)
 		pg.st.read_pages += n;
 		pst.reads++;
 		pst.pages += n;
+		t = prof_begin();
 		blk_submit(pg.dev, &r->req);	/* a final status at once is kept in req.status */
+		prof_end(PROF_PF_SUBMIT, t);
 		started += n;
 		dpn += n;
 	}
+	prof_end(PROF_PREFETCH, t0);
 	return started;
 }
 
