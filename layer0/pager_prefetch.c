@@ -82,7 +82,7 @@ static void finish(struct pf_read *r)
 	nactive--;
 }
 
-static void reap(void)
+void pf_reap(void)
 {
 	if (nactive == 0)
 		return;
@@ -118,7 +118,7 @@ static void wait_for(uint64_t dpn)
  */
 uint32_t desc_settled(uint64_t dpn)
 {
-	reap();
+	pf_reap();
 	wait_for(dpn);
 	return desc_holding(dpn);
 }
@@ -160,7 +160,7 @@ uint64_t pager_prefetch(uint64_t off, uint64_t len)
 	if (pg.dev == 0)
 		return 0;
 	pst.traps++;
-	reap();
+	pf_reap();
 	/* A range much longer than the share is cut there: the trap must return soon. */
 	while (dpn < end && looked++ < share()) {
 		struct pf_read *r;
@@ -185,8 +185,9 @@ uint64_t pager_prefetch(uint64_t off, uint64_t len)
 		pst.untouched += n;
 		r->dpn = dpn;
 		r->n = n;
+		/* Lazy: needed only later, so it may wait to be told with the next ones. */
 		r->req = (struct blkreq){ .op = BLK_READ, .sector = dpn * BLK_SECTORS_PER_PAGE,
-		    .nsectors = n * BLK_SECTORS_PER_PAGE, .pages = r->pages };
+		    .nsectors = n * BLK_SECTORS_PER_PAGE, .pages = r->pages, .lazy = true };
 		r->active = true;
 		nactive++;
 		pg.st.reads++;
