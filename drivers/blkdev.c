@@ -132,6 +132,8 @@ enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
 {
 	struct waited w;
 
+	if (dev->ops->tell)
+		dev->ops->tell(dev);	/* req, or what is before it, may have been put off */
 	waited_start(&w);
 	while (req->status == BLK_PENDING) {
 		if (blk_poll(dev) > 0)

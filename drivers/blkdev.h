@@ -19,6 +19,8 @@
 #define BLK_SECTOR_SIZE		512
 #define BLK_SECTORS_PER_PAGE	8
 #define BLK_MAX_DEVS		4
+#define BLK_LAZY_DEPTH		16	/* lazy requests wait while the device has this many told */
+#define BLK_LAZY_BATCH		4	/* and until this many wait */
 
 enum blk_op {
 	BLK_READ,
@@ -43,6 +45,15 @@ enum blk_status {
  * Or, with pages 0, buf is the physical address of one contiguous buffer for
  * the whole transfer, page-aligned: the driver then need not look at each
  * page (a 2 MiB read of the pager).  A flush has no sector, nsectors or pages.
+ *
+ * lazy lets the driver put off telling the device of the request while the
+ * device is busy with enough others (BLK_LAZY_DEPTH), so that several are
+ * told with one notification: under emulation a notification is a trap into
+ * the device model that costs more than a small read's own work.  The device
+ * is told at the latest when it has fewer than that left (a poll sees it),
+ * when BLK_LAZY_BATCH are put off, or when anyone waits (blk_wait), so a
+ * lazy request is never forgotten; it only costs latency the caller said it
+ * could spare (the prefetch trap's reads, needed only later).
  */
 struct blkreq {
 	enum blk_op op;
@@ -52,6 +63,7 @@ struct blkreq {
 	uint64_t buf;				/* when pages is 0 */
 	void (*done)(struct blkreq *req);	/* may be 0: then poll status */
 	void *ctx;				/* the caller's */
+	bool lazy;				/* the device may be told of it later (above) */
 	volatile enum blk_status status;
 
 	/* The driver's, while pending. */
@@ -70,6 +82,8 @@ struct blkdev_ops {
 	const char *(*broken)(struct blkdev *dev); /* why it completes nothing more, or 0 (optional) */
 	/* Where its queue stands, for a DEVICE report: what it was given, what it completed (optional). */
 	void (*state)(struct blkdev *dev, char *buf, size_t len);
+	/* Tells the device of every request put off (lazy); optional for a driver that puts off none. */
+	void (*tell)(struct blkdev *dev);
 };
 
 struct blkdev {

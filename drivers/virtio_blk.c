@@ -74,6 +74,9 @@ struct vblk {
 	uint32_t max_segs;		/* data segments in one chain */
 	uint32_t seg_bytes;		/* bytes in one data segment */
 	struct blkreq *head, *tail;	/* requests with parts left to issue */
+	uint32_t published;		/* chains in the ring, not completed */
+	uint32_t untold;		/* of which published since the last notification */
+	bool untold_urgent;		/* one of those is of a request that is not lazy */
 	struct vq_buf bufs[VIRTQ_MAX_SIZE]; /* scratch for one chain: off the small layer-0 stack */
 };
 
@@ -162,6 +165,9 @@ static bool issue_part(struct vblk *b)
 		panic("%s: virtq_submit refused %d descriptors with %u free", b->dev.name,
 		    nsegs + 2, b->vq.nfree);
 	b->free_slots &= ~(1ULL << slot);
+	b->published++;
+	b->untold++;
+	b->untold_urgent |= !req->lazy;
 	req->inflight++;
 	req->issued += nsect;
 	if (req->issued == req->nsectors) {
@@ -173,15 +179,21 @@ static bool issue_part(struct vblk *b)
 	return true;
 }
 
-/* Issues as much of the FIFO as fits, then rings the doorbell once. */
-static void pump(struct vblk *b)
+/*
+ * Issues as much of the FIFO as fits, then rings the doorbell once for all
+ * the chains not told yet, unless all of them are lazy and may wait (or
+ * tell_all: a wait).
+ */
+static void pump(struct vblk *b, bool tell_all)
 {
-	bool any = false;
-
 	while (b->head && issue_part(b))
-		any = true;
-	if (any)
-		virtq_kick(&b->vq);
+		;
+	if (b->untold == 0 || (!tell_all && !b->untold_urgent &&
+	    vblk_may_put_off(b->dev.irq, b->published, b->untold)))
+		return;
+	b->untold = 0;
+	b->untold_urgent = false;
+	virtq_kick(&b->vq);
 }
 
 static void vblk_submit(struct blkdev *dev, struct blkreq *req)
@@ -198,7 +210,7 @@ static void vblk_submit(struct blkdev *dev, struct blkreq *req)
 	else
 		b->head = req;
 	b->tail = req;
-	pump(b);
+	pump(b, false);
 }
 
 /* The blk status for a device status byte and the used length; failures
@@ -239,6 +251,9 @@ static int vblk_poll(struct blkdev *dev)
 		struct blkreq *req = pt->req;
 		enum blk_status s = part_status(b, pt, b->hdr[slot].status, written);
 		b->free_slots |= 1ULL << slot;
+		b->published--;
+		if (b->untold > b->published)
+			b->untold = b->published;	/* the device took one it was not told of */
 		if (s != BLK_OK && req->err == BLK_OK)
 			req->err = s;
 		if (--req->inflight == 0 && !req->queued) {
@@ -248,7 +263,7 @@ static int vblk_poll(struct blkdev *dev)
 				req->done(req);
 		}
 	}
-	pump(b);
+	pump(b, false);	/* a put-off chain is told once the device has few left */
 	return finished;
 }
 
@@ -299,6 +314,11 @@ static void vblk_intr(void *ctx)
 	b->dev.irq_count++;
 }
 
+static void vblk_tell(struct blkdev *dev)
+{
+	pump(dev->priv, true);
+}
+
 static void vblk_state(struct blkdev *dev, char *buf, size_t len)
 {
 	struct vblk *b = dev->priv;
@@ -311,6 +331,7 @@ static const struct blkdev_ops vblk_ops = {
 	.poll = vblk_poll,
 	.broken = vblk_broken,
 	.state = vblk_state,
+	.tell = vblk_tell,
 };
 
 /*

@@ -6,8 +6,10 @@
  * completed.  A driver that ignores it maps whatever the buffer held before
  * (a recycled frame's old contents) as if the device had filled it, so every
  * completion passes the check for its kind of chain.  A queue's size bounds
- * the chains a driver can build.
+ * the chains a driver can build, and how busy the device is decides when
+ * a lazy request must be told.
  */
+#include "blkdev.h"
 #include "virtio.h"
 
 /*
@@ -52,4 +54,17 @@ uint32_t vblk_chain_segs(uint16_t queue_size, uint32_t seg_max)
 		return 0;
 	segs = queue_size - 2u;
 	return seg_max != 0 && seg_max < segs ? seg_max : segs;
+}
+
+/*
+ * virtio-blk: whether the untold chains published since the last
+ * notification may wait for a later one (blkdev.h, lazy): only when the
+ * device interrupts, so that its completions lead to a poll that tells it,
+ * while it has BLK_LAZY_DEPTH chains it was told of, and fewer than
+ * BLK_LAZY_BATCH wait.  published counts every chain in the ring not
+ * completed, the untold ones with them.
+ */
+bool vblk_may_put_off(bool interrupts, uint32_t published, uint32_t untold)
+{
+	return interrupts && published - untold >= BLK_LAZY_DEPTH && untold < BLK_LAZY_BATCH;
 }

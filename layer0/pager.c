@@ -22,9 +22,20 @@
 
 struct pager_state pg;
 
+/*
+ * The bucket of page dpn.  The pages of an aligned group of HASH_GROUP have
+ * neighbouring buckets (one cache line, one page of the table): fault-around
+ * looks up a block of neighbours at each random fault, and under emulation
+ * each page of the table it touches costs a TLB fill.
+ */
+#define HASH_GROUP	16
+
 static uint32_t hash_of(uint64_t dpn)
 {
-	return (uint32_t)((dpn * 0x9e3779b97f4a7c15ULL) >> 32) & pg.hmask;
+	uint64_t group = dpn / HASH_GROUP;
+
+	return ((uint32_t)((group * 0x9e3779b97f4a7c15ULL) >> 32) * HASH_GROUP +
+	    (uint32_t)(dpn % HASH_GROUP)) & pg.hmask;
 }
 
 /* The descriptor keyed by dpn: a 4 KiB page, or a 2 MiB page that starts there; NIL. */
@@ -570,7 +581,10 @@ int pager_fault(uint64_t off, bool write)
 		prefetch_more();
 		prof_end(PROF_ISSUE, t);
 	} else {
+		uint64_t ta = prof_begin();
+
 		fault_around(dpn);
+		prof_end(PROF_AROUND, ta);
 		prof_end(PROF_MAP, t);
 	}
 	pg.cp[i].flags &= ~CP_BUSY;

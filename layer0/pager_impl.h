@@ -116,6 +116,7 @@ void prefetch_more(void);
 
 /* pager_prefetch.c: the hooks of the fault path, map() and hash_remove() */
 uint32_t desc_settled(uint64_t dpn);	/* desc_holding, once a prefetch read of dpn is over */
+void pf_reap(void);			/* finishes the prefetch reads that are over, without waiting */
 void pager_prefetch_touched(uint32_t i);	/* page i mapped or taken by layer 0 */
 void pager_prefetch_dropped(uint32_t i);	/* the PREFETCHED page i leaves the cache untouched */
 

@@ -29,6 +29,7 @@
 #include "defs.h"
 #include "blkdev.h"
 #include "pager_impl.h"
+#include "profile.h"
 
 #define PF_SLOTS	48	/* reads in flight at once */
 #define PF_RUN		32	/* pages one read carries at most */
@@ -81,7 +82,7 @@ static void finish(struct pf_read *r)
 	nactive--;
 }
 
-static void reap(void)
+void pf_reap(void)
 {
 	if (nactive == 0)
 		return;
@@ -98,9 +99,12 @@ static void wait_for(uint64_t dpn)
 		struct pf_read *r = &reads[k];
 
 		if (r->active && dpn - r->dpn < r->n) {
+			uint64_t t0 = prof_begin();
+
 			if (r->req.status == BLK_PENDING)
 				pst.waits++;
 			finish(r);
+			prof_end(PROF_PF_WAIT, t0);
 			return;
 		}
 	}
@@ -114,7 +118,7 @@ static void wait_for(uint64_t dpn)
  */
 uint32_t desc_settled(uint64_t dpn)
 {
-	reap();
+	pf_reap();
 	wait_for(dpn);
 	return desc_holding(dpn);
 }
@@ -151,12 +155,12 @@ static uint64_t min64(uint64_t a, uint64_t b)
 uint64_t pager_prefetch(uint64_t off, uint64_t len)
 {
 	uint64_t dpn = off / PAGE_SIZE, end = (off + len) / PAGE_SIZE, started = 0;
-	uint64_t looked = 0;
+	uint64_t looked = 0, t0 = prof_begin(), t;
 
 	if (pg.dev == 0)
 		return 0;
 	pst.traps++;
-	reap();
+	pf_reap();
 	/* A range much longer than the share is cut there: the trap must return soon. */
 	while (dpn < end && looked++ < share()) {
 		struct pf_read *r;
@@ -181,18 +185,22 @@ uint64_t pager_prefetch(uint64_t off, uint64_t len)
 		pst.untouched += n;
 		r->dpn = dpn;
 		r->n = n;
+		/* Lazy: needed only later, so it may wait to be told with the next ones. */
 		r->req = (struct blkreq){ .op = BLK_READ, .sector = dpn * BLK_SECTORS_PER_PAGE,
-		    .nsectors = n * BLK_SECTORS_PER_PAGE, .pages = r->pages };
+		    .nsectors = n * BLK_SECTORS_PER_PAGE, .pages = r->pages, .lazy = true };
 		r->active = true;
 		nactive++;
 		pg.st.reads++;
 		pg.st.read_pages += n;
 		pst.reads++;
 		pst.pages += n;
+		t = prof_begin();
 		blk_submit(pg.dev, &r->req);	/* a final status at once is kept in req.status */
+		prof_end(PROF_PF_SUBMIT, t);
 		started += n;
 		dpn += n;
 	}
+	prof_end(PROF_PREFETCH, t0);
 	return started;
 }
 

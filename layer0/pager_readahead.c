@@ -243,7 +243,11 @@ void pager_interrupt(void)
 {
 	uint64_t t0 = prof_begin();
 
-	if (pg.dev == 0 || !prefetch_active())
+	if (pg.dev == 0)
+		return;
+	/* Prefetch reads that are over free their slots, and a poll tells the device of put-off ones. */
+	pf_reap();
+	if (!prefetch_active())
 		return;		/* no stream is reading: nothing to keep going */
 	prefetch_reap();
 	pg.no_wait = true;

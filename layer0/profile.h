@@ -23,6 +23,10 @@ enum prof_stage {
 	PROF_ISSUE,		/* starting background reads */
 	PROF_SUBMIT,		/* of which handing them to the driver */
 	PROF_IRQ,		/* pager_interrupt: read-ahead moved on from a disk interrupt */
+	PROF_AROUND,		/* of a random fault's mapping, fault-around */
+	PROF_PREFETCH,		/* the prefetch trap in layer 0 */
+	PROF_PF_SUBMIT,		/* of which handing its reads to the driver */
+	PROF_PF_WAIT,		/* a touch waiting for a prefetch read still in flight */
 	PROF_TX,		/* a TX doorbell of one frame: the frame to the NIC */
 	PROF_TX_BATCH,		/* TX doorbells of several frames, counted in frames */
 	PROF_TX_WAIT,		/* layer 1 waiting for a TX slot the NIC still holds */

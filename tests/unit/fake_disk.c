@@ -9,7 +9,9 @@
  * per poll, so a caller that does not wait really has requests in flight.
  * Every request the driver gets is logged (op, sector, nsectors, outcome),
  * and the device can be told to fail the Nth request or any request
- * touching a range of sectors, or to go silent.  The disk has a volatile
+ * touching a range of sectors, or to go silent.  With disk_holds_lazy, a
+ * lazy request is not completed until the driver's tell op is called, as a
+ * device never notified of it would not.  The disk has a volatile
  * cache, so that blkdev.c hands every flush to the driver and the log shows
  * it.
  *
@@ -34,10 +36,13 @@ int nlog;
 int npending, max_inflight;
 int fail_nth;
 bool disk_silent;
+bool disk_holds_lazy;
+int ntells;
 uint64_t disk_stall_ns;
 
 static uint64_t *disk_data;
 static struct blkreq *pending[MAX_PENDING];
+static bool untold[MAX_PENDING];	/* held: lazy, and tell not called since */
 static uint64_t fail_lo, fail_hi;	/* fail requests touching sectors [lo, hi) */
 
 uint64_t pattern(uint64_t o)
@@ -77,11 +82,12 @@ static void fake_submit(struct blkdev *dev, struct blkreq *req)
 	ck_assert_ptr_eq(dev, &disk);
 	ck_assert_int_lt(nlog, MAX_LOG);
 	l = &reqlog[nlog++];
-	*l = (struct logent){ req->op, req->sector, req->nsectors, BLK_OK, req->pages == 0 };
+	*l = (struct logent){ req->op, req->sector, req->nsectors, BLK_OK, req->pages == 0, req->lazy };
 	if (told_to_fail(req))
 		l->status = BLK_IOERR;
 	req->err = l->status;
 	ck_assert_int_lt(npending, MAX_PENDING);
+	untold[npending] = disk_holds_lazy && req->lazy;
 	pending[npending++] = req;
 	if (npending > max_inflight)
 		max_inflight = npending;
@@ -93,7 +99,7 @@ static int fake_poll(struct blkdev *dev)
 	struct blkreq *req;
 
 	ck_assert_ptr_eq(dev, &disk);
-	if (npending == 0 || disk_silent)
+	if (npending == 0 || disk_silent || untold[0])
 		return 0;
 	if (disk_stall_ns != 0) {
 		fake_clock_jump(disk_stall_ns);
@@ -103,6 +109,7 @@ static int fake_poll(struct blkdev *dev)
 	req = pending[0];
 	npending--;
 	memmove(pending, pending + 1, (size_t)npending * sizeof(pending[0]));
+	memmove(untold, untold + 1, (size_t)npending * sizeof(untold[0]));
 	if (req->err == BLK_OK && req->op != BLK_FLUSH)
 		transfer(req);
 	req->status = req->err;
@@ -115,13 +122,24 @@ static int fake_poll(struct blkdev *dev)
 static const char *fake_broken(struct blkdev *dev)
 {
 	ck_assert_ptr_eq(dev, &disk);
+	if (npending > 0 && untold[0])
+		return "waiting for a lazy request the device was never told of";
 	return npending == 0 ? "waiting for a request the device never got" : 0;
+}
+
+/* The device is told of every request: the held ones can complete. */
+static void fake_tell(struct blkdev *dev)
+{
+	ck_assert_ptr_eq(dev, &disk);
+	ntells++;
+	memset(untold, 0, sizeof(untold));
 }
 
 static const struct blkdev_ops fake_ops = {
 	.submit = fake_submit,
 	.poll = fake_poll,
 	.broken = fake_broken,
+	.tell = fake_tell,
 };
 
 void fake_disk_create(void)
@@ -136,6 +154,8 @@ void fake_disk_create(void)
 	};
 	nlog = npending = max_inflight = fail_nth = 0;
 	disk_silent = false;
+	disk_holds_lazy = false;
+	ntells = 0;
 	disk_stall_ns = 0;
 	fail_lo = fail_hi = 0;
 }

@@ -147,6 +147,26 @@ START_TEST(a_wait_completes_the_requests_ahead_of_its_own)
 }
 END_TEST
 
+/*
+ * A lazy request the driver put off is not forgotten by a wait: blk_wait
+ * tells the device first (without it this wait would never end, and the
+ * fake says so in a DEVICE report).
+ */
+START_TEST(a_wait_tells_the_device_of_a_lazy_request_first)
+{
+	uint64_t pa = page_of(0);
+	struct blkreq req = { .op = BLK_READ, .sector = 0, .nsectors = BLK_SECTORS_PER_PAGE,
+	    .pages = &pa, .lazy = true };
+
+	disk_holds_lazy = true;
+	ck_assert_int_eq(blk_submit(&disk, &req), BLK_PENDING);
+	ck_assert_int_eq(blk_poll(&disk), 0);	/* held: the device was not told */
+	ck_assert_int_eq(blk_wait(&disk, &req), BLK_OK);
+	ck_assert_int_eq(ntells, 1);
+	free(p2v(pa));
+}
+END_TEST
+
 START_TEST(a_wait_for_a_request_the_device_never_got_is_a_device_report)
 {
 	struct blkreq req = { .op = BLK_FLUSH, .status = BLK_PENDING };
@@ -217,6 +237,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, what_is_written_reads_back);
 	tcase_add_test(tc, a_failed_read_is_an_io_error_and_leaves_memory_alone);
 	tcase_add_test(tc, a_wait_completes_the_requests_ahead_of_its_own);
+	tcase_add_test(tc, a_wait_tells_the_device_of_a_lazy_request_first);
 	tcase_add_test(tc, a_wait_for_a_request_the_device_never_got_is_a_device_report);
 	tcase_add_test(tc, a_device_silent_for_30_s_is_a_device_report);
 	tcase_add_test(tc, a_host_pause_in_a_wait_is_not_the_device_s_silence);

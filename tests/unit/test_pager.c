@@ -1453,6 +1453,29 @@ START_TEST(a_prefetch_starts_reads_and_a_touch_waits_for_its_own_alone)
 END_TEST
 
 /*
+ * Prefetch reads are lazy (the device may be told of them with the next
+ * ones), a fault's own read is not; a touch of a page whose read the device
+ * was not told of yet still gets it, because its wait tells the device.
+ */
+START_TEST(prefetch_reads_are_lazy_and_a_touch_still_gets_its_page)
+{
+	boot(8, &disk, 1);
+	disk_holds_lazy = true;
+	ck_assert_uint_eq(prefetch(100, 4), 4);
+	ck_assert_int_eq(nlog, 1);
+	ck_assert(reqlog[0].lazy);
+	touch(500);
+	ck_assert_int_eq(nlog, 2);
+	ck_assert(!reqlog[1].lazy);
+	ck_assert_int_eq(npending, 0);	/* the miss's wait told the device of both */
+	touch(102);
+	ck_assert(holds_disk(frame(102), 102));
+	ck_assert_int_eq(nlog, 2);
+	ck_assert_int_ge(ntells, 1);
+}
+END_TEST
+
+/*
  * A fault on a page still in flight waits for it: two reads in flight, and
  * the fault's own poll finishes only the older (the fake completes one
  * request a poll).
@@ -1684,6 +1707,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, out_of_memory_held_by_layer_0_says_so);
 	tcase_add_test(tc, out_of_memory_held_by_the_windows_page_tables_says_so);
 	tcase_add_test(tc, a_prefetch_starts_reads_and_a_touch_waits_for_its_own_alone);
+	tcase_add_test(tc, prefetch_reads_are_lazy_and_a_touch_still_gets_its_page);
 	tcase_add_test(tc, a_touch_of_a_page_in_flight_waits_for_it);
 	tcase_add_test(tc, a_prefetch_of_cached_pages_reads_nothing);
 	tcase_add_test(tc, a_prefetched_page_evicted_untouched_is_cancelled);

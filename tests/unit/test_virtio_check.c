@@ -1,8 +1,9 @@
-/* What the virtio drivers check: each kind of completion's used length, a queue's room for a request. */
+/* What the virtio drivers check: each kind of completion's used length, a queue's room for a request, when a lazy one is told. */
 #include <check.h>
 
 #include "fake.h"
 
+#include "blkdev.h"
 #include "virtio.h"
 
 #define SECTOR		512
@@ -111,6 +112,20 @@ START_TEST(blk_queue_below_three_holds_no_request)
 }
 END_TEST
 
+START_TEST(blk_lazy_chains_wait_only_behind_enough_told_ones)
+{
+	ck_assert(vblk_may_put_off(true, BLK_LAZY_DEPTH, 0));
+	ck_assert(vblk_may_put_off(true, BLK_LAZY_DEPTH + BLK_LAZY_BATCH - 1, BLK_LAZY_BATCH - 1));
+	/* fewer told than the depth: the device could run dry */
+	ck_assert(!vblk_may_put_off(true, BLK_LAZY_DEPTH, 1));
+	ck_assert(!vblk_may_put_off(true, BLK_LAZY_DEPTH - 1, 0));
+	/* a batch's worth waits: told at once */
+	ck_assert(!vblk_may_put_off(true, BLK_LAZY_DEPTH + BLK_LAZY_BATCH, BLK_LAZY_BATCH));
+	/* without interrupts no completion leads to a poll that would tell them */
+	ck_assert(!vblk_may_put_off(false, BLK_LAZY_DEPTH + 1, 1));
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
 	Suite *s = suite_create("virtio_check");
@@ -130,6 +145,7 @@ static Suite *check_suite(void)
 	tcase_add_test(tc, net_tx_completion_wrote_nothing);
 	tcase_add_test(tq, blk_chain_is_header_data_and_status);
 	tcase_add_test(tq, blk_seg_max_bounds_the_chain);
+	tcase_add_test(tq, blk_lazy_chains_wait_only_behind_enough_told_ones);
 	tcase_add_test(tq, blk_queue_below_three_holds_no_request);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tq);
