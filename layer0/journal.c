@@ -8,17 +8,16 @@
  *   WRITING   its runs of up to RUN_MAX blocks go out as request slots free,
  *             pages and state first; the pages' entries (home, checksum) are filled
  *             once their run went out, and the head goes last, whole;
- *   PRESEAL   every write completed: it waits for the seal of the record
- *             before it to have completed;
- *   SEALING   the seal is out;
- *   POSTSEAL  it waits for a flush submitted after the seal completed;
+ *   SEALING   every run went out, so the head is whole, and the seal (its
+ *             CRC) goes out beside them: it waits for all of them to complete;
+ *   POSTSEAL  it waits for a flush submitted after they completed;
  *   DURABLE   and leaves, in number order, once every record before it has.
- * No flush separates a record's writes from its seal: that flush cost as
- * much as the one after the seal, and under external synchrony every reply
- * waits for both.  So a cut may leave a seal whose record is not whole (a
- * torn record), and recovery checks every block of a record against the
- * checksums its head and seal hold before it writes any page home
- * (journal.h).
+ * Neither a flush nor a completion separates a record's writes from its
+ * seal: such a flush cost as much as the one after the seal, and under
+ * external synchrony every reply waits for each step.  So a cut may leave a
+ * seal whose record is not whole (a torn record), and recovery checks every
+ * block of a record against the checksums its head and seal hold before it
+ * writes any page home (journal.h).
  * A failed request fails its record and every later one; a failed record
  * leaves once none of its requests is in flight.  Flushes are the journal's
  * own, one at a time, each serving every record that waited when it went out.
@@ -182,7 +181,7 @@ static enum journal_error rw(struct journal *j, enum blk_op op, uint64_t sector,
 	return blk_rw_sync(j->dev, op, sector, SECTORS, &pa) == BLK_OK ? J_OK : J_IOERR;
 }
 
-enum stage { WRITING, PRESEAL, SEALING, POSTSEAL, DURABLE };
+enum stage { WRITING, SEALING, POSTSEAL, DURABLE };
 
 /* A record in flight. */
 struct flight {
@@ -195,6 +194,7 @@ struct flight {
 	uint32_t runs, sent;		/* its write requests, and how many went out */
 	uint32_t summed;		/* pages whose entry is in the head */
 	uint32_t pending;		/* its requests not completed */
+	bool sealed;			/* its seal completed (and left pending) */
 	uint64_t flush;			/* the flush it waits for, in POSTSEAL */
 	enum stage stage;
 	uint64_t since;			/* when it entered its stage (profile.h; 0: off) */
@@ -586,7 +586,7 @@ static void fail_undurable(void)
 static void stage_to(struct flight *r, enum stage next)
 {
 	static const enum prof_stage left[] = { [WRITING] = PROF_J_WRITE,
-	    [PRESEAL] = PROF_J_PRESEAL, [SEALING] = PROF_J_SEAL, [POSTSEAL] = PROF_J_POSTSEAL,
+	    [SEALING] = PROF_J_SEAL, [POSTSEAL] = PROF_J_POSTSEAL,
 	    [DURABLE] = PROF_J_ORDER };
 
 	prof_end(left[r->stage], r->since);
@@ -610,13 +610,12 @@ static void reap(void)
 	for (uint32_t k = 0; k < io.n; k++) {
 		struct flight *r = rec_at(k);
 
-		if (r->stage != SEALING || r->seal.status == BLK_PENDING)
+		if (r->stage != SEALING || r->sealed || r->seal.status == BLK_PENDING)
 			continue;
+		r->sealed = true;
 		r->pending--;
 		if (r->seal.status != BLK_OK)
 			fail_from(r);
-		r->flush = io.flushes_sent + 1;
-		stage_to(r, POSTSEAL);
 	}
 	if (io.flushing && io.flush.status != BLK_PENDING) {
 		io.flushing = false;
@@ -674,28 +673,27 @@ static void seal_send(struct journal *j, struct flight *r)
 	blk_submit(j->dev, &r->seal);
 }
 
-/* Moves record r on one step; before is the record in flight before it, or 0. */
-static void step(struct journal *j, struct flight *r, const struct flight *before)
+/* Moves record r on one step. */
+static void step(struct journal *j, struct flight *r)
 {
 	if (r->error != J_OK)
 		return;
 	switch (r->stage) {
 	case WRITING:
 		entries_fill(r);
-		if (r->sent < r->runs || r->pending > 0)
-			break;
-		/* Its seal may go out now, not at the next interrupt. */
-		stage_to(r, PRESEAL);
-		/* FALLTHROUGH */
-	case PRESEAL:
-		if (before == 0 || before->stage >= POSTSEAL)
+		if (r->sent == r->runs)
 			seal_send(j, r);
+		break;
+	case SEALING:
+		if (r->pending == 0) {
+			r->flush = io.flushes_sent + 1;
+			stage_to(r, POSTSEAL);
+		}
 		break;
 	case POSTSEAL:
 		if (io.flushes_done >= r->flush)
 			stage_to(r, DURABLE);
 		break;
-	case SEALING:
 	case DURABLE:
 		break;
 	}
@@ -807,7 +805,7 @@ void journal_advance(struct journal *j)
 	reap();
 	runs_send(j);
 	for (uint32_t k = 0; k < io.n; k++)
-		step(j, rec_at(k), k > 0 ? rec_at(k - 1) : 0);
+		step(j, rec_at(k));
 	runs_send(j);
 	flush_send(j);
 	while (io.n > 0 && finished(rec_at(0))) {
@@ -829,7 +827,7 @@ static struct blkreq *unreaped(void)
 		if (io.slot[k].busy)
 			return &io.slot[k].req;
 	for (uint32_t k = 0; k < io.n; k++)
-		if (rec_at(k)->stage == SEALING)
+		if (rec_at(k)->stage == SEALING && !rec_at(k)->sealed)
 			return &rec_at(k)->seal;
 	return io.flushing ? &io.flush : 0;
 }

@@ -25,9 +25,10 @@
  *         length, the CRC-32C of the head and state blocks, and its own
  *
  * The order of writes is what makes every instant of a cut safe:
- *   1. head, pages and state are written;
- *   2. once they all completed (and the seal before it), the seal is
- *      written, then a flush: the checkpoint is durable;
+ *   1. head, pages and state are written, and the seal as soon as the head
+ *      is whole (every write of 1 sent), without waiting for them;
+ *   2. once all of them and the seal completed, a flush: the checkpoint is
+ *      durable;
  *   3. only then may its pages be written home (ordinary write-back);
  *   4. a record's space is reused only after its pages' home writes were
  *      flushed and a superblock moving the tail past it was flushed.
@@ -36,14 +37,15 @@
  * *torn*, and the previous checkpoint stands.  So recovery checks a sealed
  * record whole (head and state against the CRCs in the seal, every page
  * against its checksum in the head) before it writes any page of it home.
- * A cut after the flush leaves the record whole, since the writes of 1
- * completed before the seal went out.  Only the records after the newest
+ * A cut after the flush leaves the record whole, since every write of it
+ * completed before the flush went out.  Only the records after the newest
  * durable one can be torn: a torn record that was durable means the disk
  * lied, and recovery refuses it.  It knows one was durable when it is the
  * tail of a log that was not empty (the superblock says which) or when a
- * later record's head names it as durable.  (A flush between 1 and 2 would
- * make a valid seal mean a whole record, but it cost as much as the flush
- * after the seal, and under external synchrony every reply waits for both.)
+ * later record's head names it as durable.  (A flush between the writes
+ * and the seal would make a valid seal mean a whole record, but it cost as
+ * much as the flush after the seal, and under external synchrony every
+ * reply waits for each step.)
  * A superblock is CRC-checked and written to the other of two slots each
  * time, so a torn one leaves the previous, whose tail is still intact by
  * rule 4.
@@ -52,8 +54,9 @@
  * it and starts its writes, journal_advance() moves every record in flight
  * through steps 1 and 2 without ever waiting, and up to JOURNAL_PIPELINE
  * records are in flight at once.  One flush serves every record whose writes
- * had completed when it was submitted.  A record's seal goes out only once
- * the seal before it has completed, and never after a record before it failed:
+ * had completed when it was submitted.  Records are durable in number order
+ * (a record is durable once its flush completed and every one before it is),
+ * and a seal never goes out after a record before it failed:
  * a failure fails every later record in flight, and the next record is placed
  * where the failed ones began (after the head of the first one, if its seal
  * was sent, is zeroed and flushed).

@@ -16,7 +16,7 @@ static const char *const names[PROF_N] = {
 	[PROF_TX_RUN] = "txrun", [PROF_TX_FLUSH] = "txflush", [PROF_TX_KICK] = "txkick",
 	[PROF_TX_GIVE] = "txgive",
 	[PROF_TX_HELD] = "txheld", [PROF_CP_DEFER] = "cpdefer", [PROF_CP_PAUSE] = "cppause",
-	[PROF_J_WRITE] = "jwrite", [PROF_J_PRESEAL] = "jpresea", [PROF_J_SEAL] = "jseal",
+	[PROF_J_WRITE] = "jwrite", [PROF_J_SEAL] = "jseal",
 	[PROF_J_POSTSEAL] = "jpostse", [PROF_J_ORDER] = "jorder", [PROF_J_FLUSH] = "jflush",
 };
 

@@ -37,9 +37,8 @@ enum prof_stage {
 	PROF_TX_HELD,		/* an extsync TX frame, from its doorbell to the device */
 	PROF_CP_DEFER,		/* a doorbell's checkpoint put off: its promise to its start */
 	PROF_CP_PAUSE,		/* the pause of a checkpoint that wrote a record */
-	PROF_J_WRITE,		/* a record's stages: its pages, head and state written */
-	PROF_J_PRESEAL,		/* then the flush after them (and the seal before it) */
-	PROF_J_SEAL,		/* its seal written */
+	PROF_J_WRITE,		/* a record's stages: its pages, head and state sent */
+	PROF_J_SEAL,		/* its seal sent too, until all of them completed */
 	PROF_J_POSTSEAL,	/* the flush after the seal */
 	PROF_J_ORDER,		/* durable, waiting for older records to leave */
 	PROF_J_FLUSH,		/* the journal's flushes, as the device took them */
