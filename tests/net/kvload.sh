@@ -11,7 +11,15 @@
 # bucket that holds the 99th percentile: a power of two, not an exact value.
 set -u
 server=$1 seconds=$2 conns=${3:-16}
-out=$(memcaslap -s "$server" -T 1 -c "$conns" -t "${seconds}s" -X 1024 -S "${seconds}s" 2>&1) || {
+# memcaslap waits for its connections past -t when the server stops
+# answering: the deadline is timeout's.
+limit=$((seconds + 30))
+out=$(timeout -k 5 "$limit" memcaslap -s "$server" -T 1 -c "$conns" -t "${seconds}s" -X 1024 \
+	-S "${seconds}s" 2>&1)
+rc=$?
+[ $rc = 124 ] || [ $rc = 137 ] && out="$out
+kvload: memcaslap was still running after $limit s: the server stopped answering"
+[ $rc = 0 ] || {
 	echo "kvload: memcaslap failed against $server:" >&2
 	echo "$out" | tail -5 >&2
 	exit 1
