@@ -10,7 +10,8 @@
  *	layer1.h	the running payload (load.c, install.c, l1fault.c)
  *	nic.h		the NIC rings (nic.c)
  *	disklabel.h	the disk label (disklabel.c)
- *	journal.h	the checkpoint journal (journal.c)
+ *	journal.h	the checkpoint journal (journal*.c; journal_impl.h is
+ *			what its three files share, and no one else)
  *	drivers/blkdev.h	disks: the interface, its drivers and self-test
  *	drivers/netdev.h	NICs: the interface, its drivers and self-test
  *	drivers/pci.h, msix.h, virtio.h	what the drivers share
