@@ -84,6 +84,8 @@ struct blkdev_ops {
 	void (*state)(struct blkdev *dev, char *buf, size_t len);
 	/* Tells the device of every request put off (lazy); optional for a driver that puts off none. */
 	void (*tell)(struct blkdev *dev);
+	/* Notifies the device of its queue again, whatever it asked (optional): blk_wait's nudge. */
+	void (*renotify)(struct blkdev *dev);
 };
 
 struct blkdev {
@@ -97,6 +99,7 @@ struct blkdev {
 	bool irq;			/* completions interrupt, on irq_vector: waiting may halt */
 	uint8_t irq_vector;
 	uint64_t irq_count;		/* interrupts taken since boot */
+	uint64_t nudges;		/* waits that notified it again (blk_wait) */
 	const struct blkdev_ops *ops;
 	void *priv;			/* the driver's */
 };

@@ -446,6 +446,13 @@ void virtq_kick(struct virtq *vq)
 		*vq->notify = vq->index;
 }
 
+/* Notifies the device of vq whatever its flags say: a spurious notification is always allowed. */
+void virtq_notify(struct virtq *vq)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	*vq->notify = vq->index;
+}
+
 /*
  * Where vq stands, as the device left it in memory: chains published
  * (avail), completed (used) and reaped by the driver, and free descriptors.

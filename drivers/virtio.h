@@ -93,6 +93,7 @@ uint64_t virtio_cfg_read(const struct virtio_dev *vd, uint32_t off, int width); 
 
 int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cookie); /* head, or -1 if too few free */
 void virtq_kick(struct virtq *vq);		/* publishes the new chains; notifies the device unless it asked not to be */
+void virtq_notify(struct virtq *vq);		/* notifies the device, whatever it asked */
 void *virtq_reap(struct virtq *vq, uint32_t *written); /* one completed chain's cookie (freed), or 0 */
 void virtq_state(const struct virtq *vq, char *buf, size_t len); /* for a DEVICE report */
 

@@ -319,6 +319,14 @@ static void vblk_tell(struct blkdev *dev)
 	pump(dev->priv, true);
 }
 
+static void vblk_renotify(struct blkdev *dev)
+{
+	struct vblk *b = dev->priv;
+
+	pump(b, true);
+	virtq_notify(&b->vq);
+}
+
 static void vblk_state(struct blkdev *dev, char *buf, size_t len)
 {
 	struct vblk *b = dev->priv;
@@ -332,6 +340,7 @@ static const struct blkdev_ops vblk_ops = {
 	.broken = vblk_broken,
 	.state = vblk_state,
 	.tell = vblk_tell,
+	.renotify = vblk_renotify,
 };
 
 /*

@@ -11,7 +11,8 @@
  * and the device can be told to fail the Nth request or any request
  * touching a range of sectors, or to go silent.  With disk_holds_lazy, a
  * lazy request is not completed until the driver's tell op is called, as a
- * device never notified of it would not.  The disk has a volatile
+ * device never notified of it would not; with disk_deaf, nothing completes
+ * until the renotify op is called, as a device that missed a notification.  The disk has a volatile
  * cache, so that blkdev.c hands every flush to the driver and the log shows
  * it.
  *
@@ -38,6 +39,8 @@ int fail_nth;
 bool disk_silent;
 bool disk_holds_lazy;
 int ntells;
+bool disk_deaf;
+int nrenotifies;
 uint64_t disk_stall_ns;
 
 static uint64_t *disk_data;
@@ -99,7 +102,7 @@ static int fake_poll(struct blkdev *dev)
 	struct blkreq *req;
 
 	ck_assert_ptr_eq(dev, &disk);
-	if (npending == 0 || disk_silent || untold[0])
+	if (npending == 0 || disk_silent || disk_deaf || untold[0])
 		return 0;
 	if (disk_stall_ns != 0) {
 		fake_clock_jump(disk_stall_ns);
@@ -135,11 +138,21 @@ static void fake_tell(struct blkdev *dev)
 	memset(untold, 0, sizeof(untold));
 }
 
+/* Notified again: a deaf device hears it, and every request is told. */
+static void fake_renotify(struct blkdev *dev)
+{
+	ck_assert_ptr_eq(dev, &disk);
+	nrenotifies++;
+	disk_deaf = false;
+	memset(untold, 0, sizeof(untold));
+}
+
 static const struct blkdev_ops fake_ops = {
 	.submit = fake_submit,
 	.poll = fake_poll,
 	.broken = fake_broken,
 	.tell = fake_tell,
+	.renotify = fake_renotify,
 };
 
 void fake_disk_create(void)
@@ -156,6 +169,8 @@ void fake_disk_create(void)
 	disk_silent = false;
 	disk_holds_lazy = false;
 	ntells = 0;
+	disk_deaf = false;
+	nrenotifies = 0;
 	disk_stall_ns = 0;
 	fail_lo = fail_hi = 0;
 }

@@ -34,7 +34,9 @@ extern int max_inflight;		/* the most pending at once; a test may reset it */
 extern int fail_nth;			/* fail the request logged Nth (1-based); 0: none */
 extern bool disk_silent;
 extern bool disk_holds_lazy;		/* lazy requests complete only once the driver's tell op ran */
-extern int ntells;			/* calls of the tell op */		/* polls complete nothing: a device that stopped answering */
+extern int ntells;			/* calls of the tell op */
+extern bool disk_deaf;			/* polls complete nothing until the renotify op runs: a lost notification */
+extern int nrenotifies;			/* calls of the renotify op */		/* polls complete nothing: a device that stopped answering */
 extern uint64_t disk_stall_ns;		/* the next poll finds nothing and the clock jumps this far: a paused host */
 
 void fake_disk_create(void);		/* a pristine disk, nothing logged or failing */

@@ -190,6 +190,36 @@ START_TEST(a_device_silent_for_30_s_is_a_device_report)
 }
 END_TEST
 
+/* A device that missed its notification hears the nudge, 2 s into the wait, and answers. */
+START_TEST(a_wait_notifies_a_deaf_device_again_after_2_s)
+{
+	uint64_t pa = page_of(0), t0;
+	struct blkreq req = { .op = BLK_READ, .sector = 24, .nsectors = 8, .pages = &pa };
+
+	disk_deaf = true;
+	ck_assert_int_eq(blk_submit(&disk, &req), BLK_PENDING);
+	t0 = clock_ns();
+	ck_assert_int_eq(blk_wait(&disk, &req), BLK_OK);
+	ck_assert_int_eq(nrenotifies, 1);
+	ck_assert_uint_eq(disk.nudges, 1);
+	ck_assert_uint_ge(clock_ns() - t0, 2000000000ULL);
+	ck_assert_uint_lt(clock_ns() - t0, 3000000000ULL);
+	free(p2v(pa));
+}
+END_TEST
+
+START_TEST(a_wait_that_ends_at_once_notifies_nothing_again)
+{
+	uint64_t pa = page_of(0);
+	struct blkreq req = { .op = BLK_READ, .sector = 24, .nsectors = 8, .pages = &pa };
+
+	ck_assert_int_eq(blk_submit(&disk, &req), BLK_PENDING);
+	ck_assert_int_eq(blk_wait(&disk, &req), BLK_OK);
+	ck_assert_int_eq(nrenotifies, 0);
+	free(p2v(pa));
+}
+END_TEST
+
 /* A host that stops the whole machine for an hour (a paused VM) jumps the
  * clock, but the device had no chance to answer in that hour either. */
 START_TEST(a_host_pause_in_a_wait_is_not_the_device_s_silence)
@@ -240,6 +270,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_wait_tells_the_device_of_a_lazy_request_first);
 	tcase_add_test(tc, a_wait_for_a_request_the_device_never_got_is_a_device_report);
 	tcase_add_test(tc, a_device_silent_for_30_s_is_a_device_report);
+	tcase_add_test(tc, a_wait_notifies_a_deaf_device_again_after_2_s);
+	tcase_add_test(tc, a_wait_that_ends_at_once_notifies_nothing_again);
 	tcase_add_test(tc, a_host_pause_in_a_wait_is_not_the_device_s_silence);
 	tcase_add_test(tc, disks_are_numbered_in_the_order_they_register);
 	suite_add_tcase(s, tc);
