@@ -4,7 +4,8 @@
 # each again at 100 checkpoints a second (checkpoint=10, a counter that
 # never commits: kinds sigkill-cp10, reset-cp10, powerloss-cp10), and power
 # loss with the counter churning the journal through cleanings (CHURN=256,
-# kind powerloss-churn), each
+# kind powerloss-churn), and power loss under external synchrony
+# (powerloss-extsync.sh: no reply the host received is taken back), each
 # kind's script printing its own summary line, then the total in the same
 # form: "cuts: N, resumed: N, lost commits: 0, inconsistent: 0".  Exit 0 when
 # every kind passed.
@@ -13,7 +14,7 @@ build=${1:-build} n=${2:-1000}
 here=$(cd "$(dirname "$0")" && pwd)
 status=0 total=(0 0 0 0)
 mkdir -p "$build/tests/out"
-for run in sigkill reset powerloss sigkill:10 reset:10 powerloss:10 powerloss-churn; do
+for run in sigkill reset powerloss sigkill:10 reset:10 powerloss:10 powerloss-churn powerloss-extsync; do
 	script=${run%:*} interval=${run#"$script"} interval=${interval#:}
 	churn=""
 	[ "${script%-churn}" = "$script" ] || { script=${script%-churn} churn=256; }

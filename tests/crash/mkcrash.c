@@ -8,6 +8,9 @@
  *                                     0..F + 1: the newest checkpoint seal
  *                                     and record head logged before flush K
  *                                     (0: none; K = F + 1: in the whole log)
+ *   mkcrash LOG flushes               prints "K END" for each flush K = 1..F:
+ *                                     the byte of the log its entry ends at,
+ *                                     the log's size once it was logged
  *   mkcrash LOG BASE OUT K            OUT = BASE + every write logged before
  *                                     flush K (K = 0: none; K > F: all)
  *   mkcrash LOG BASE OUT K SEED       the same, plus a random subset, sector
@@ -168,6 +171,16 @@ static void seals(uint64_t n)
 	    (unsigned long long)head);
 }
 
+static void flush_ends(uint64_t n)
+{
+	uint64_t off = ss, flushes = 0;
+	struct entry e;
+
+	for (uint64_t i = 0; i < n && entry_next(&off, &e) != 0; i++)
+		if (e.flags & FLAG_FLUSH)
+			printf("%llu %llu\n", (unsigned long long)++flushes, (unsigned long long)off);
+}
+
 static void copy_file(const char *from, const char *to)
 {
 	int in = open(from, O_RDONLY), out;
@@ -241,8 +254,9 @@ int main(int argc, char **argv)
 {
 	uint64_t n;
 
-	if (argc != 2 && argc != 5 && argc != 6 && !(argc == 3 && strcmp(argv[2], "seals") == 0)) {
-		fprintf(stderr, "usage: mkcrash LOG [seals | BASE OUT FLUSH [SEED]]\n");
+	if (argc != 2 && argc != 5 && argc != 6 &&
+	    !(argc == 3 && (strcmp(argv[2], "seals") == 0 || strcmp(argv[2], "flushes") == 0))) {
+		fprintf(stderr, "usage: mkcrash LOG [seals | flushes | BASE OUT FLUSH [SEED]]\n");
 		return 2;
 	}
 	log_open(argv[1], &n);
@@ -250,10 +264,12 @@ int main(int argc, char **argv)
 		count(n);
 		return 0;
 	}
-	if (argc == 3) {
+	if (argc == 3 && strcmp(argv[2], "flushes") == 0)
+		flush_ends(n);
+	else if (argc == 3)
 		seals(n);
+	if (argc == 3)
 		return 0;
-	}
 	rnd_state = argc == 6 ? strtoull(argv[5], 0, 0) * 0x9e3779b97f4a7c15ULL | 1 : 1;
 	build(n, argv[2], argv[3], strtoull(argv[4], 0, 0), argc == 6);
 	return 0;

@@ -19,6 +19,9 @@
 #      drops the frames layer 0 holds, and the machine resumes its last
 #      durable checkpoint, which covers every reply it let out.  So the
 #      counts the host receives, across every reset, only ever go up.
+#   4. The same under power loss, CUTS cuts (tests/crash/powerloss-extsync.sh):
+#      a crash image must answer above every count the host received
+#      before its cut, which loses the disk's volatile cache.
 # integration: sequential
 set -u
 build=${1:-build} n=${2:-${EXTSYNC_CUTS:-10}} kind=extsync
@@ -182,3 +185,11 @@ else
 those before it)"
 fi
 rm -f "$out/disk.img" "$out/syncecho.iso" "$out/qmp.in" "$out/qmp.out"
+
+# ---- 4. power loss: no reply is taken back either ------------------------
+"$(dirname "$0")/../crash/powerloss-extsync.sh" "$build" "$n" >"$out/powerloss.txt" 2>&1
+if [ $? = 0 ]; then
+	ok "extsync-powerloss ($(sed -n 's/^powerloss-extsync: //p' "$out/powerloss.txt"))"
+else
+	fail extsync-powerloss "$(grep -a '^powerloss-extsync: cuts' "$out/powerloss.txt")" "$out/powerloss.txt"
+fi

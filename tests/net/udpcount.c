@@ -1,7 +1,7 @@
 /*
  * udpcount: the host end of the counter on UDP port 8 (layer1/netecho/count.c).
  *
- *   udpcount [-p PORT] [-n COUNT] [-t SECONDS]
+ *   udpcount [-p PORT] [-n COUNT] [-t SECONDS] [-l FILE]
  *
  * Sends one request at a time to 127.0.0.1:PORT (default 10008), each a
  * 16-byte tag of its own, and resends it every 200 ms until a reply carries
@@ -11,6 +11,12 @@
  * value we saw).  Stops after COUNT replies to distinct requests (default
  * 0: never).  Exit 0 after COUNT, 1 when SECONDS (default 30) pass without
  * a reply or a reply is malformed, 2 for bad usage.
+ *
+ * With -l, each line also holds the size FILE had once the reply had come
+ * (stat right after reading it): for QEMU's blklogwrites log,
+ * which grows as the disk completes writes and flushes, an upper bound of
+ * how far the disk had got when the reply reached the host
+ * (tests/crash/powerloss-extsync.sh).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,7 +45,7 @@ static int64_t now_ms(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: udpcount [-p PORT] [-n COUNT] [-t SECONDS]\n");
+	fprintf(stderr, "usage: udpcount [-p PORT] [-n COUNT] [-t SECONDS] [-l FILE]\n");
 	exit(2);
 }
 
@@ -64,8 +71,23 @@ static void new_tag(uint8_t *tag, uint64_t n)
 	memcpy(tag + 8, &n, 8);
 }
 
-/* Prints the count a reply carries; 1 if it answers tag, 0 if not, -1 if malformed. */
-static int reply(const uint8_t *buf, ssize_t n, const uint8_t *tag)
+/* The size of the file at path, for -l; the caller stops without it. */
+static long long size_of(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		perror(path);
+		exit(1);
+	}
+	return (long long)st.st_size;
+}
+
+/*
+ * Prints the count a reply carries, and `size` unless it is negative; 1 if
+ * it answers tag, 0 if not, -1 if malformed.
+ */
+static int reply(const uint8_t *buf, ssize_t n, const uint8_t *tag, long long size)
 {
 	uint64_t v;
 
@@ -74,7 +96,10 @@ static int reply(const uint8_t *buf, ssize_t n, const uint8_t *tag)
 		return -1;
 	}
 	memcpy(&v, buf, COUNT_BYTES);
-	printf("%llu\n", (unsigned long long)v);
+	if (size >= 0)
+		printf("%llu %lld\n", (unsigned long long)v, size);
+	else
+		printf("%llu\n", (unsigned long long)v);
 	fflush(stdout);
 	return memcmp(buf + COUNT_BYTES, tag, TAG_BYTES) == 0;
 }
@@ -83,14 +108,16 @@ int main(int argc, char **argv)
 {
 	long count = 0, done = 0;
 	int port = 10008, limit_s = 30, c, fd;
+	const char *watch = 0;
 	uint8_t tag[TAG_BYTES], buf[2048];
 	int64_t last_reply, last_send;
 
-	while ((c = getopt(argc, argv, "p:n:t:")) != -1) {
+	while ((c = getopt(argc, argv, "p:n:t:l:")) != -1) {
 		switch (c) {
 		case 'p': port = atoi(optarg); break;
 		case 'n': count = atol(optarg); break;
 		case 't': limit_s = atoi(optarg); break;
+		case 'l': watch = optarg; break;
 		default: usage();
 		}
 	}
@@ -103,6 +130,7 @@ int main(int argc, char **argv)
 	while (count == 0 || done < count) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
+		long long size;
 		int r;
 
 		if (now_ms() - last_send >= RESEND_MS) {
@@ -121,7 +149,8 @@ int main(int argc, char **argv)
 		if (poll(&p, 1, RESEND_MS / 4) <= 0)
 			continue;
 		while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) >= 0) {
-			if ((r = reply(buf, n, tag)) < 0)
+			size = watch != 0 ? size_of(watch) : -1;	/* taken after the reply came */
+			if ((r = reply(buf, n, tag, size)) < 0)
 				return 1;
 			last_reply = now_ms();
 			if (r == 1) {
