@@ -2,7 +2,7 @@
 # tests/integration/huge.sh BUILD: a disk as large as the window costs what
 # a small one does.  Boots disktest edge with a 64 TiB and a 64 MiB QEMU
 # null-co disk (reads give zeros, writes are dropped, nothing on the host),
-# alternating, RUNS of each (7; STRATA_HUGE_RUNS); then disktest sparse on
+# alternating, RUNS of each (7; STRATA_HUGE_RUNS; RUNS more on a miss); then disktest sparse on
 # the 64 TiB disk in 32 MiB of RAM: one page in each GiB, 64 Ki pages, each
 # with a page table and a directory of its own, all but a few evicted again.
 # Prints, as tests/run.sh counts them, an "ok" or "FAIL" line for: edge
@@ -70,10 +70,24 @@ memory() {
 }
 
 huge=() small=()
-for i in $(seq "$runs"); do
-	huge+=("$(boot $((64 << 40)) "$out/huge-$i.serial")")
-	small+=("$(boot $((64 << 20)) "$out/small-$i.serial")")
-done
+# boots FROM TO: boots FROM..TO of each disk, alternating.
+boots() {
+	for i in $(seq "$1" "$2"); do
+		huge+=("$(boot $((64 << 40)) "$out/huge-$i.serial")")
+		small+=("$(boot $((64 << 20)) "$out/small-$i.serial")")
+	done
+}
+# within: the fastest 64 TiB boot is within 10% or 10 ms of the fastest 64 MiB one.
+within() {
+	mh=$(fastest 2 "${huge[@]}") ms=$(fastest 2 "${small[@]}")
+	[ -n "$mh" ] && [ -n "$ms" ] && { [ $((mh * 10)) -le $((ms * 11)) ] || [ "$mh" -le $((ms + 10)) ]; }
+}
+boots 1 "$runs"
+# A make test at a load of 6 on two cores once saw 46 ms against 34 (32 and
+# 31 alone, right after): a miss gets RUNS more boots of each, and the
+# fastest of all counts, since load only ever adds.  Work per GiB of the
+# disk would miss again.
+within || boots $((runs + 1)) $((2 * runs))
 
 if [ -n "${huge[0]}" ] && grep -q '^strata: exit 0 ' "$out/huge-1.serial"; then
 	echo "ok   disk-huge-edge ($(grep -o 'edge ok.*' "$out/huge-1.serial" | tr -d '\r'))"
@@ -82,14 +96,13 @@ else
 	sed 's/^/    | /' "$out/huge-1.serial" "$out/huge-1.serial.err" | tail -30
 fi
 
-mh=$(fastest 2 "${huge[@]}") ms=$(fastest 2 "${small[@]}")
 wh=$(fastest 1 "${huge[@]}") ws=$(fastest 1 "${small[@]}")
 reached=$(printf '%s\n' "${huge[@]}" "${small[@]}" | awk 'NF == 2' | wc -l)
-if [ "$reached" != $((2 * runs)) ]; then
-	echo "FAIL disk-huge-boot-time: only $reached of $((2 * runs)) boots reached the payload's result"
-elif [ $((mh * 10)) -le $((ms * 11)) ] || [ "$mh" -le $((ms + 10)) ]; then
-	echo "ok   disk-huge-boot-time (layer 0 to result ${mh} ms on 64 TiB, ${ms} ms on 64 MiB;" \
-		"whole boot ${wh} and ${ws} ms)"
+if [ "$reached" != $((2 * ${#huge[@]})) ]; then
+	echo "FAIL disk-huge-boot-time: only $reached of $((2 * ${#huge[@]})) boots reached the payload's result"
+elif within; then
+	echo "ok   disk-huge-boot-time (layer 0 to result ${mh} ms on 64 TiB, ${ms} ms on 64 MiB," \
+		"fastest of ${#huge[@]} each; whole boot ${wh} and ${ws} ms)"
 else
 	echo "FAIL disk-huge-boot-time: layer 0 to result ${mh} ms on 64 TiB is over 110% and 10 ms more" \
 		"than ${ms} ms on 64 MiB (whole boot ${wh} and ${ws} ms)"
