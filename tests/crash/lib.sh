@@ -256,6 +256,13 @@ tally_marks() {
 	}'
 }
 
+# tally_sum DIR: the sums of the tallies DIR/*.tally, one per cut, each
+# "CUTS RESUMED LOST INCONSISTENT BAD", in the same form.
+tally_sum() {
+	cat "$1"/*.tally | awk '{ for (f = 1; f <= 5; f++) s[f] += $f }
+		END { print s[1] + 0, s[2] + 0, s[3] + 0, s[4] + 0, s[5] + 0 }'
+}
+
 # summary CUTS RESUMED LOST INCONSISTENT BAD: the kind's line; 0 if all is well.
 summary() {
 	echo "$kind: cuts: $1, resumed: $2, lost commits: $3, inconsistent: $4"

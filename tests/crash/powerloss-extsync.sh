@@ -128,7 +128,6 @@ for i in $(seq 1 "$n"); do
 	[ $((i % 2)) = 0 ] && wait
 done
 wait
-read -r cuts resumed lost inconsistent bad < <(cat "$out"/cuts/*.tally |
-	awk '{ for (f = 1; f <= 5; f++) s[f] += $f } END { print s[1] + 0, s[2] + 0, s[3] + 0, s[4] + 0, s[5] + 0 }')
-summary "$cuts" "$resumed" "$lost" "$inconsistent" "$bad" || exit 1
+# shellcheck disable=SC2046 # five numbers
+summary $(tally_sum "$out/cuts") || exit 1
 rm -f "$out"/*.img "$out/log.bin" "$out/syncecho.iso"
