@@ -61,6 +61,7 @@ enum { RING_CONSOLE, RING_TX, RING_RX, NRINGS };
 struct cpstate {
 	uint64_t magic;
 	uint64_t flags;			/* STATE_* */
+	uint64_t layer0_build;		/* the layer 0 that took it (build_id.c) */
 	uint64_t payload_hash;		/* the build that ran (the label's) */
 	uint64_t resumes;		/* info->resumes when it was taken */
 	uint64_t clock_ns;		/* the info page's clock then */
@@ -87,6 +88,7 @@ struct timing {
 
 static struct {
 	bool recovered;			/* the journal held a checkpoint: it is in st */
+	bool foreign;			/* ... of another layer 0 build, which st does not hold */
 	bool on;			/* checkpoints are taken (a disk, layer 1 started) */
 	bool taking;
 	bool armed;			/* a checkpoint waits for layer 1's next instruction */
@@ -123,6 +125,7 @@ static void state_save(const struct trapframe *f, uint64_t flags)
 
 	s->magic = STATE_MAGIC;
 	s->flags = flags;
+	s->layer0_build = layer0_build();
 	s->payload_hash = cp.payload_hash;
 	s->resumes = cp.resumes;
 	s->clock_ns = clock_ns();
@@ -455,11 +458,21 @@ void checkpoint_exit(struct trapframe *tf)
 static NORETURN void journal_stop(enum journal_error e, const char *why)
 {
 	kprintf("strata: %s: the checkpoint journal fails its checks: %s (%s)\n"
-	    "strata: not running it: nothing on the disk was changed by this boot; install=force\n"
-	    "strata: with a module installs it afresh over the disk, its checkpoints lost\n",
-	    l1.dev->name, journal_error_name(e), why ? why : "");
+	    "strata: not running it; install=force with a module installs it afresh over the disk, "
+	    "its checkpoints lost\n", l1.dev->name, journal_error_name(e), why ? why : "");
 	load_stop(e == J_IOERR ? STRATA_EXIT_DISK_IO : STRATA_EXIT_JOURNAL,
 	    e == J_IOERR ? "disk I/O error" : "the disk's journal fails its checks");
+}
+
+/* What a recovery that failed after `replayed` whole records left on the disk. */
+static void recovery_stopped(uint64_t replayed)
+{
+	if (replayed == 0)
+		kprintf("strata: %s: nothing on the disk was changed by this boot\n", l1.dev->name);
+	else
+		kprintf("strata: %s: this boot changed nothing on the disk but the pages of the %lu "
+		    "durable checkpoints before the damage, written home\n", l1.dev->name,
+		    (unsigned long)replayed);
 }
 
 static bool recover(const struct disklabel *lb, bool forced)
@@ -472,7 +485,7 @@ static bool recover(const struct disklabel *lb, bool forced)
 	    .home_limit = l1.geom.l1_disk_limit / PAGE_SIZE, .install = lb->installs };
 	if (lb->magic == 0 || lb->state != LABEL_READY)
 		return false;
-	e = journal_recover(&cp.j, &cp.st, &r);
+	e = journal_recover(&cp.j, &cp.st, sizeof(cp.st), &r);
 	if (e == J_NONE)
 		return false;
 	if (e != J_OK && e != J_IOERR && forced) {
@@ -480,8 +493,10 @@ static bool recover(const struct disklabel *lb, bool forced)
 		    "install=force\n", l1.dev->name, r.why ? r.why : journal_error_name(e));
 		return false;
 	}
-	if (e != J_OK)
+	if (e != J_OK) {
+		recovery_stopped(r.records);
 		journal_stop(e, r.why);
+	}
 	if (r.records > 0)
 		kprintf("strata: journal: replayed %lu records (%lu pages), the newest is checkpoint %lu\n",
 		    (unsigned long)r.records, (unsigned long)r.pages, (unsigned long)r.seq);
@@ -490,8 +505,9 @@ static bool recover(const struct disklabel *lb, bool forced)
 		    "its writes on the disk): not replayed\n", (unsigned long)r.torn);
 	if (r.records == 0)
 		return false;
-	if (r.state_bytes != sizeof(cp.st) || cp.st.magic != STATE_MAGIC)
-		journal_stop(J_CORRUPT, "the newest checkpoint's state is not one this layer 0 wrote");
+	/* Whole (its CRC matched), but another build's: its pages are home, its state is not ours. */
+	cp.foreign = r.state_bytes != sizeof(cp.st) || cp.st.magic != STATE_MAGIC ||
+	    cp.st.layer0_build != layer0_build();
 	cp.last_seq = r.seq;
 	return true;
 }
@@ -511,6 +527,8 @@ bool checkpoint_boot(const struct boot_info *bi, const struct disklabel *lb, boo
 		return false;
 	if (!cp.recovered)
 		why = lb->magic == 0 ? "a new disk" : "no checkpoint on the disk";
+	else if (cp.foreign)
+		why = "the checkpoint is of another layer 0 build";
 	else if (cmdline_option(bi->cmdline, "fresh") != 0)
 		why = "fresh on layer 0's command line";
 	else if (cp.st.flags & STATE_EXITED)

@@ -147,6 +147,9 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 
+/* build_id.c */
+uint64_t layer0_build(void);		/* this build's ID (the linker's), first 8 bytes; 0: none */
+
 /* crc32c.c: CRC-32C (Castagnoli); extend continues a CRC over more bytes */
 uint32_t crc32c(const void *p, uint64_t n);
 uint32_t crc32c_extend(uint32_t crc, const void *p, uint64_t n);

@@ -159,7 +159,7 @@ struct jrecovery {
 	uint64_t pages;		/* pages written home */
 	uint64_t seq;		/* the newest sealed record's number, 0 if none */
 	uint64_t torn;		/* a sealed record after it whose writes a cut left short, 0 if none */
-	uint32_t state_bytes;	/* its state, copied into the caller's buffer */
+	uint32_t state_bytes;	/* its state, copied into the caller's buffer if it fits */
 	const char *why;	/* for J_CORRUPT and J_NOSUPER: what was wrong */
 };
 
@@ -181,8 +181,12 @@ enum journal_error journal_format(struct journal *j);
  * past it, or past tail_seq when the chain is empty (its first record then
  * needs a new superblock: journal_format or journal_release writes it).
  * Until then j->next_seq - 1 stays the newest recovered (j->skip is set).
+ * The newest record's state goes into state[] when it is no larger than
+ * state_max (a record of another layer 0 may hold a larger one): the caller
+ * compares state_bytes with what it expects.
  */
-enum journal_error journal_recover(struct journal *j, void *state, struct jrecovery *r);
+enum journal_error journal_recover(struct journal *j, void *state, uint32_t state_max,
+    struct jrecovery *r);
 
 /*
  * Starts writing a checkpoint record and returns at once: J_OK and *seq, or

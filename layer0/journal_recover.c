@@ -206,7 +206,7 @@ static enum journal_error torn(struct journal *j, const struct found *f, bool fi
  * (*end), unless torn() calls it damage.
  */
 static enum journal_error record_take(struct journal *j, struct found *f, void *state,
-    struct jrecovery *r, bool *end)
+    uint32_t state_max, struct jrecovery *r, bool *end)
 {
 	bool first = r->records == 0, whole;
 	enum journal_error e = record_read(j, f, &whole);
@@ -221,7 +221,8 @@ static enum journal_error record_take(struct journal *j, struct found *f, void *
 	if (e == J_OK)
 		e = pages_pass(j, f, &whole, &r->pages, &r->why);
 	if (e == J_OK) {
-		state_from_blocks(&f->st, state, f->s.state_bytes);
+		if (f->s.state_bytes <= state_max)
+			state_from_blocks(&f->st, state, f->s.state_bytes);
 		r->state_bytes = f->s.state_bytes;
 		r->seq = f->seal.seq;
 		r->records++;
@@ -229,7 +230,8 @@ static enum journal_error record_take(struct journal *j, struct found *f, void *
 	return e;
 }
 
-enum journal_error journal_recover(struct journal *j, void *state, struct jrecovery *r)
+enum journal_error journal_recover(struct journal *j, void *state, uint32_t state_max,
+    struct jrecovery *r)
 {
 	enum journal_error e = journal_in_flight(j) > 0 ? J_BUSY : super_read(j, &r->why);
 	uint64_t at = j->tail, newest = 0;
@@ -240,7 +242,7 @@ enum journal_error journal_recover(struct journal *j, void *state, struct jrecov
 	r->state_bytes = 0;
 	while (e == J_OK && !end &&
 	    (e = record_next(j, at, r->records == 0, r->seq, &f, &yes)) == J_OK && yes) {
-		e = record_take(j, &f, state, r, &end);
+		e = record_take(j, &f, state, state_max, r, &end);
 		if (e == J_OK && !end) {
 			newest = f.at;
 			at = j->head = f.at + f.s.blocks;

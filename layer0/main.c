@@ -47,7 +47,8 @@ void kmain(uint64_t mbi_phys, uint32_t magic)
 	serial_init();
 	timer_window_open();
 	/* GRUB leaves the cursor after a bare CR: start on a line of our own. */
-	kprintf("\nstrata: layer 0 starting (ABI %u.%u)\n", STRATA_ABI_MAJOR, STRATA_ABI_MINOR);
+	kprintf("\nstrata: layer 0 starting (ABI %u.%u, build %016lx)\n", STRATA_ABI_MAJOR,
+	    STRATA_ABI_MINOR, (unsigned long)__builtin_bswap64(layer0_build()));
 	cpu_init();
 	if (magic != MB2_BOOT_MAGIC)
 		panic("not started by a multiboot2 loader (magic %#x)", magic);

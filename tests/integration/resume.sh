@@ -5,7 +5,7 @@
 # checkpoints land in its loop; QEMU is killed mid-spin, twice, and the
 # third boot must finish the spin with all of them as they were and the
 # clock past where it was.  Then: `fresh` on layer 0's command line, a new
-# build of the payload, and a journal whose superblocks are damaged (refused
+# build of the payload, another build of layer 0, and a journal whose superblocks are damaged (refused
 # with exit 79, the disk unchanged).  Prints one "ok   NAME" or
 # "FAIL NAME: why" line per check.
 # integration: sequential
@@ -84,6 +84,30 @@ if has "$out/new.serial" 'checkpoint: fresh start \(a new build of the payload\)
 	echo "ok   resume-new-build"
 else
 	fail "resume-new-build: a new build was not started fresh" "$out/new.serial"
+fi
+
+# Another build of layer 0 (its linker build ID, in the GNU note kept in
+# .rodata, one bit changed): the checkpoint the first one took is replayed
+# home but not resumed, since its state is another build's; then that build
+# resumes its own.
+perl -0777 -pe 's/(\x04\0\0\0\x14\0\0\0\x03\0\0\0GNU\0)(.)/$1 . chr(ord($2) ^ 1)/se' \
+	"$build/layer0.elf" >"$out/layer0-other.elf"
+"$images/mkiso.sh" "$out/other.iso" "$out/layer0-other.elf" "$out/resume-new.elf" "rounds=300000000" \
+	"checkpoint=20" >/dev/null 2>&1
+boot "$out/other.iso" "$out/other-1.serial" kill
+boot "$out/other.iso" "$out/other-2.serial" kill
+build_of() { sed -n 's/.*layer 0 starting (ABI [0-9.]*, build \([0-9a-f]*\)).*/\1/p' "$1" | head -1; }
+if [ "$(build_of "$out/other-1.serial")" = "$(build_of "$out/new.serial")" ]; then
+	fail "resume-other-layer0: the changed build ID did not change the build layer 0 reports" \
+		"$out/other-1.serial"
+elif ! has "$out/other-1.serial" 'checkpoint: fresh start \(the checkpoint is of another layer 0 build\)' ||
+	! has "$out/other-1.serial" '^strata: journal: replayed [1-9]'; then
+	fail "resume-other-layer0: another layer 0's checkpoint was not replayed home and started fresh" \
+		"$out/other-1.serial"
+elif ! has "$out/other-2.serial" '^strata: checkpoint: resuming checkpoint'; then
+	fail "resume-other-layer0: the build did not resume its own checkpoint" "$out/other-2.serial"
+else
+	echo "ok   resume-other-layer0 (builds $(build_of "$out/new.serial") and $(build_of "$out/other-1.serial"))"
 fi
 
 # Both journal superblocks damaged: refused, and the disk left as it was.

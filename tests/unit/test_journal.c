@@ -493,7 +493,7 @@ static const char *check_recovery(int k, char *msg, size_t len)
 		if (m.durable_at[i] <= k)
 			floor = i;
 	journal_setup();
-	e = journal_recover(&j, st, &r);
+	e = journal_recover(&j, st, sizeof(st), &r);
 	if (e != J_OK) {
 		snprintf(msg, len, "cut at %d: recovery failed: %s (%s)", k, journal_error_name(e),
 		    r.why ? r.why : "");
@@ -673,20 +673,47 @@ START_TEST(a_stale_record_of_an_earlier_life_is_never_replayed)
 	ck_assert_int_eq(journal_format(&j), J_OK);
 	ck_assert_int_eq(journal_commit(&j, &one, 1, st, 16), J_OK);
 	journal_setup();
-	ck_assert_int_eq(journal_recover(&j, st, &r), J_OK);
+	ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_OK);
 	ck_assert_uint_eq(r.records, 1);
 	ck_assert_int_eq(journal_format(&j), J_OK);
 	journal_setup();
-	ck_assert_int_eq(journal_recover(&j, st, &r), J_OK);
+	ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_OK);
 	ck_assert_msg(r.records == 0, "a fresh start's empty journal replayed record %lu",
 	    (unsigned long)r.seq);
 	/* The new life goes on, numbered past the old one. */
 	ck_assert_int_eq(journal_format(&j), J_OK);
 	ck_assert_int_eq(journal_commit(&j, &one, 1, st, 16), J_OK);
 	journal_setup();
-	ck_assert_int_eq(journal_recover(&j, st, &r), J_OK);
+	ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_OK);
 	ck_assert_uint_eq(r.records, 1);
 	ck_assert_uint_gt(r.seq, 1 + JOURNAL_PIPELINE);
+}
+END_TEST
+
+/*
+ * A record whose state is larger than the caller's buffer (another layer
+ * 0's) is replayed, its state left out of the buffer and its size told.
+ */
+START_TEST(a_state_larger_than_the_buffer_is_not_copied)
+{
+	static uint8_t page[PAGE_SIZE];
+	struct jpage one = { FIRST_HOME, v2p(page) };
+	uint8_t big[64], st[32 + 8];
+	struct jrecovery r;
+
+	memset(big, 0xab, sizeof(big));
+	memset(st, 0, sizeof(st));
+	disk_reset();
+	d.logging = false;
+	journal_setup();
+	ck_assert_int_eq(journal_format(&j), J_OK);
+	ck_assert_int_eq(journal_commit(&j, &one, 1, big, sizeof(big)), J_OK);
+	journal_setup();
+	ck_assert_int_eq(journal_recover(&j, st, 32, &r), J_OK);
+	ck_assert_uint_eq(r.records, 1);
+	ck_assert_uint_eq(r.state_bytes, sizeof(big));
+	for (size_t i = 0; i < sizeof(st); i++)
+		ck_assert_msg(st[i] == 0, "byte %zu of the buffer was written", i);
 }
 END_TEST
 
@@ -702,7 +729,7 @@ START_TEST(the_chain_goes_on_after_recovery)
 	workload(5, 0);
 	disk_crash(d.nlog, 0);
 	journal_setup();
-	ck_assert_int_eq(journal_recover(&j, st, &r), J_OK);
+	ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_OK);
 	ck_assert_uint_eq(r.seq, m.seq[CHECKPOINTS]);
 	ck_assert_uint_eq(j.next_seq - 1, r.seq);	/* checkpoint.c reads the newest so */
 	memset(st, 0, sizeof(st));
@@ -711,7 +738,7 @@ START_TEST(the_chain_goes_on_after_recovery)
 	ck_assert_uint_eq(seq[0], r.seq + JOURNAL_PIPELINE + 1);
 	ck_assert_int_eq(journal_wait(&j, seq[2]), J_OK);
 	journal_setup();
-	ck_assert_int_eq(journal_recover(&j, st, &r), J_OK);
+	ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_OK);
 	ck_assert_uint_eq(r.seq, seq[2]);
 	ck_assert_uint_eq(r.records, 4);
 	workload_free();
@@ -730,7 +757,7 @@ START_TEST(recovery_is_idempotent)
 		uint8_t st[JOURNAL_STATE_MAX];
 		struct jrecovery r;
 
-		ck_assert_int_eq(journal_recover(&j, st, &r), J_OK);
+		ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_OK);
 	}
 	ck_assert_msg(check_recovery(d.nlog, msg, sizeof(msg)) == 0, "%s", msg);
 	workload_free();
@@ -756,7 +783,7 @@ static bool damage_refused(int at, uint8_t flip, const char *why)
 		bad[at] ^= flip;
 		d.sec[s] = bad;
 		journal_setup();
-		if (journal_recover(&j, st, &r) != J_CORRUPT)
+		if (journal_recover(&j, st, sizeof(st), &r) != J_CORRUPT)
 			continue;
 		ck_assert_ptr_nonnull(r.why);
 		if (strstr(r.why, why) != 0) {
@@ -817,7 +844,7 @@ START_TEST(a_seal_without_its_whole_record_is_torn_and_the_record_before_resumes
 			disk_crash(k, keep);
 			ck_assert_msg(check_recovery(k, msg, sizeof(msg)) == 0, "%s", msg);
 			journal_setup();
-			ck_assert_int_eq(journal_recover(&j, st, &r), J_OK);
+			ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_OK);
 			if (r.torn == m.seq[c]) {
 				ck_assert_uint_lt(r.seq, m.seq[c]);
 				torn++;
@@ -868,7 +895,7 @@ START_TEST(a_blank_disk_has_no_journal)
 
 	disk_reset();
 	journal_setup();
-	ck_assert_int_eq(journal_recover(&j, st, &r), J_NONE);
+	ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_NONE);
 	ck_assert_ptr_nonnull(r.why);
 }
 END_TEST
@@ -884,7 +911,7 @@ START_TEST(another_installs_journal_is_none)
 	ck_assert_int_eq(journal_format(&j), J_OK);
 	journal_setup();
 	j.install++;
-	ck_assert_int_eq(journal_recover(&j, st, &r), J_NONE);
+	ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_NONE);
 }
 END_TEST
 
@@ -901,7 +928,7 @@ START_TEST(damaged_superblocks_are_refused)
 	for (int k = 0; k < 2; k++)
 		d.sec[(JOURNAL_SUPER_OFFSET + (uint64_t)k * PAGE_SIZE) / SECTOR] = junk;
 	journal_setup();
-	ck_assert_int_eq(journal_recover(&j, st, &r), J_NOSUPER);
+	ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_NOSUPER);
 	ck_assert_ptr_nonnull(r.why);
 }
 END_TEST
@@ -927,7 +954,7 @@ START_TEST(an_older_format_journal_is_refused)
 		d.sec[s] = old[k];
 	}
 	journal_setup();
-	ck_assert_int_eq(journal_recover(&j, st, &r), J_NOSUPER);
+	ck_assert_int_eq(journal_recover(&j, st, sizeof(st), &r), J_NOSUPER);
 	ck_assert_ptr_nonnull(strstr(r.why, "format 1"));
 }
 END_TEST
@@ -996,6 +1023,7 @@ int main(void)
 	tcase_add_test(t, begin_refuses_more_than_the_pipeline);
 	tcase_add_test(t, a_stale_record_of_an_earlier_life_is_never_replayed);
 	tcase_add_test(t, the_chain_goes_on_after_recovery);
+	tcase_add_test(t, a_state_larger_than_the_buffer_is_not_copied);
 	tcase_add_test(t, an_older_format_journal_is_refused);
 	tcase_add_test(t, recovery_is_idempotent);
 	tcase_add_test(t, a_damaged_sealed_record_is_refused);
