@@ -119,6 +119,7 @@ const char *blk_status_name(enum blk_status s);
 
 /* drivers/virtio_blk.c */
 void virtio_blk_break(struct blkdev *dev);	/* self-test: a malformed chain, so it needs a reset */
+void virtio_blk_deafen(struct blkdev *dev);	/* self-test: its notifications are lost until blk_wait's nudge */
 
 /* drivers/blk_selftest.c */
 void blk_selftest(void);			/* every disk: reads, writes and restores, times a raw read; panics on failure */

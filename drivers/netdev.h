@@ -111,6 +111,7 @@ void net_reset(struct netdev *d);
 
 /* drivers/virtio_net.c */
 void virtio_net_break(struct netdev *d);	/* self-test: a malformed chain, so it needs a reset */
+void virtio_net_deafen(struct netdev *d);	/* self-test: its TX notifications are lost until the nudge */
 
 /* drivers/net_selftest.c */
 void net_selftest(uint32_t frames);	/* cmdline "nettest[=FRAMES]": raw TX rate (0: the default count), ARP round trip; panics on failure */

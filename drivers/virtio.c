@@ -442,6 +442,8 @@ void virtq_kick(struct virtq *vq)
 	barrier();		/* the ring entries before the index that publishes them */
 	vq->avail->idx = vq->avail_idx;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq->deaf)
+		return;		/* notifications lost, on purpose */
 	if (!(vq->used->flags & USED_F_NO_NOTIFY))
 		*vq->notify = vq->index;
 }
@@ -449,6 +451,7 @@ void virtq_kick(struct virtq *vq)
 /* Notifies the device of vq whatever its flags say: a spurious notification is always allowed. */
 void virtq_notify(struct virtq *vq)
 {
+	vq->deaf = false;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	*vq->notify = vq->index;
 }

@@ -57,6 +57,7 @@ struct virtq {
 	uint16_t avail_idx;		/* our copy of avail->idx */
 	uint16_t last_used;		/* used->idx up to which we have reaped */
 	bool interrupts;		/* the device interrupts when it uses the queue */
+	bool deaf;			/* self-test: kicks publish but do not notify, until virtq_notify */
 	volatile struct vq_desc *desc;
 	volatile struct vq_avail *avail;
 	volatile struct vq_used *used;

@@ -306,6 +306,16 @@ void virtio_blk_break(struct blkdev *dev)
 	virtq_kick(&b->vq);
 }
 
+/* Self-test (layer-0 selftest=disk-deaf): blk_wait's nudge must find the request. */
+void virtio_blk_deafen(struct blkdev *dev)
+{
+	struct vblk *b = dev->priv;
+
+	if (strcmp(dev->kind, "virtio-blk") != 0)
+		panic("%s: not a virtio-blk disk", dev->name);
+	b->vq.deaf = true;
+}
+
 /* Waking a halted blk_wait is all the interrupt is for. */
 static void vblk_intr(void *ctx)
 {

@@ -3,7 +3,8 @@
  * report and an exit code, never a silent reset (layer-0 command line
  * selftest=NAME; tests/integration/cases.sh runs them).  The device tests
  * break a device and let the boot go on, so that the first wait on it, in
- * whichever path, must end in a DEVICE report rather than hang.
+ * whichever path, must end in a DEVICE report rather than hang; or lose the
+ * device's notifications, so that a wait must notify it again and go on.
  */
 #include "defs.h"
 #include "blkdev.h"
@@ -55,9 +56,32 @@ static void break_nic(void)
 	virtio_net_break(netdev_get(0));
 }
 
+/* The first disk's or NIC's notifications are lost until a wait notifies it again. */
+static void deafen_disk(void)
+{
+	if (blkdev_get(0) == 0)
+		panic("self-test disk-deaf: no disk");
+	virtio_blk_deafen(blkdev_get(0));
+}
+
+static void deafen_nic(void)
+{
+	if (netdev_get(0) == 0)
+		panic("self-test net-deaf: no NIC");
+	virtio_net_deafen(netdev_get(0));
+}
+
 void selftest_run(const char *name)
 {
 	kprintf("strata: self-test %s\n", name);
+	if (option_is(name, "disk-deaf")) {
+		deafen_disk();
+		return;
+	}
+	if (option_is(name, "net-deaf")) {
+		deafen_nic();
+		return;
+	}
 	if (option_is(name, "disk-needs-reset")) {
 		break_disk();
 		return;
@@ -76,6 +100,6 @@ void selftest_run(const char *name)
 		double_fault();
 	else
 		panic("unknown self-test (divide, l0-pagefault, l0-stack-overflow, double-fault, "
-		    "disk-needs-reset, net-needs-reset)");
+		    "disk-needs-reset, net-needs-reset, disk-deaf, net-deaf)");
 	panic("self-test did not fault");
 }

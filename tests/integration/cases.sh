@@ -55,6 +55,15 @@ QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-needs-reset
 	'^strata: exit 77 '
 QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-needs-reset-wait rawnet 77 "arp" \
 	"selftest=net-needs-reset" 'DEVICE: net0 \(virtio-net\): the device needs a reset' '^strata: exit 77 '
+# A device whose notifications are lost (selftest=disk-deaf, net-deaf: kicks
+# publish but do not notify) is notified again by the wait after 2 s, and
+# the boot goes on: the disk label's read, 3 laps of the TX ring.
+DISK=64M t disk-deaf hello 0 "" "selftest=disk-deaf" \
+	'disk0: [0-9]+ ms waiting for a read of 8 sectors at 0: notified the device again' \
+	'Hello from layer 1' '^strata: exit 0 '
+QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-deaf rawnet 0 "wrap" \
+	"selftest=net-deaf" 'net0: [0-9]+ frames held to send for [0-9]+ ms: notified the device again' \
+	'rawnet: wrap: 768 frames through 256 slots' '^strata: exit 0 '
 # A disk throttled to a byte a second answers nothing more within the bound.
 DISK=64M QEMUARGS="-drive file=@DISK@,if=none,id=d0,format=raw,throttling.bps-total=1 -device virtio-blk-pci,drive=d0" \
 	t disk-silent hello 77 "" "" 'DEVICE: disk0 \(virtio-blk\): the device completed nothing in 30 s' \
