@@ -118,7 +118,7 @@ const char *blk_status_name(enum blk_status s);
 void virtio_blk_break(struct blkdev *dev);	/* self-test: a malformed chain, so it needs a reset */
 
 /* drivers/blk_selftest.c */
-void blk_selftest(void);			/* every disk: reads, writes and restores, times a raw read; panics on failure */
+void blk_selftest(uint32_t raw_passes);	/* every disk: reads, writes and restores, times raw_passes raw reads; panics on failure */
 
 /* drivers/blk_bench.c */
 void blk_bench(const char *what);	/* "flush4k", "write" or "all" on the first disk, rewriting its own bytes; prints the figures */
