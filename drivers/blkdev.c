@@ -130,14 +130,26 @@ void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t 
  */
 enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
 {
+	return blk_wait_busy(dev, req, 0);
+}
+
+/*
+ * blk_wait, calling progress (if not 0) after each poll that completed a
+ * request while req is still pending: the caller may use the freed room.
+ */
+enum blk_status blk_wait_busy(struct blkdev *dev, struct blkreq *req, void (*progress)(void))
+{
 	struct waited w;
 
 	if (dev->ops->tell)
 		dev->ops->tell(dev);	/* req, or what is before it, may have been put off */
 	waited_start(&w);
 	while (req->status == BLK_PENDING) {
-		if (blk_poll(dev) > 0)
+		if (blk_poll(dev) > 0) {
+			if (progress != 0 && req->status == BLK_PENDING)
+				progress();
 			continue;
+		}
 		blk_check_answering(dev, req, waited_step(&w));
 		if (dev->irq)
 			sleep_until_interrupt();

@@ -108,6 +108,8 @@ int blkdev_count(void);
 enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req); /* BLK_PENDING, or the final status (done not called) */
 int blk_poll(struct blkdev *dev);
 enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req); /* polls until req completes; interrupts off */
+/* blk_wait, calling progress after each poll that completed another request */
+enum blk_status blk_wait_busy(struct blkdev *dev, struct blkreq *req, void (*progress)(void));
 /* A DEVICE report (the machine stops) if dev needs a reset or left req pending too long (waited: struct waited's ns). */
 void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t waited);
 enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,

@@ -111,9 +111,14 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 		pg.cp[i].next = i + 1 < pg.ncp ? i + 1 : NIL;
 	pg.free = 0;
 	last_map.pte = 0;
-	/* Read-ahead never takes more than an eighth of the cache. */
+	/*
+	 * Read-ahead never takes more than a quarter of the cache: room for a
+	 * stream's reads in flight (RA_INFLIGHT, pager_readahead.c) and as
+	 * many again read and not yet reached, so that new reads can start
+	 * while the stream waits for one.
+	 */
 	cache = pmm_free_pages() > LOW_WATER ? pmm_free_pages() - LOW_WATER : 0;
-	pg.ra_limit = cache / 8 < RA_FIRST ? RA_FIRST : cache / 8;
+	pg.ra_limit = cache / 4 < RA_FIRST ? RA_FIRST : cache / 4;
 	kprintf("strata: pager: %s, cache up to %lu MiB, fault-around %u pages\n",
 	    dev ? dev->name : "no disk (RAM only)", (unsigned long)(cache >> 8), pg.faultaround);
 }

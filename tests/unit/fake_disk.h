@@ -24,6 +24,8 @@ struct logent {
 	enum blk_status status;		/* how it ended */
 	bool one_buffer;		/* a contiguous buffer, not a page list */
 	bool lazy;			/* the driver may put off telling the device */
+	int done_before;		/* requests completed when it was submitted */
+	int done_seq;			/* it was the Nth to complete (1-based); 0: not yet */
 };
 
 extern struct blkdev disk;		/* DISK_PAGES pages, flushes reach the driver */
@@ -34,6 +36,8 @@ extern int max_inflight;		/* the most pending at once; a test may reset it */
 extern int fail_nth;			/* fail the request logged Nth (1-based); 0: none */
 extern bool disk_silent;
 extern bool disk_holds_lazy;		/* lazy requests complete only once the driver's tell op ran */
+extern bool disk_oldest_last;		/* the oldest pending request completes only when it is alone */
+extern int ncompleted;			/* requests completed */
 extern int ntells;			/* calls of the tell op */		/* polls complete nothing: a device that stopped answering */
 extern uint64_t disk_stall_ns;		/* the next poll finds nothing and the clock jumps this far: a paused host */
 
