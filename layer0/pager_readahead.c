@@ -3,13 +3,13 @@
  *
  * A fault that continues the last one reads RA_FIRST pages, then twice the
  * last read up to RA_MAX, and keeps RA_INFLIGHT reads going in the
- * background while layer 1 goes on, and while a fault waits for one of them;
- * a stream never has more than ra_limit pages (a quarter of the cache) read
- * ahead of it.  Where it can, a stream
- * reads in 2 MiB pages: one aligned block of HUGE_PAGES frames, one
- * descriptor, one read, one PDE.  Under emulation the per-page work of the
- * cache costs more than the copy, so this is what lets a mapped scan come
- * near the device's own speed.  A random fault maps the cached pages of its
+ * background while layer 1 goes on, and while a fault waits for one of
+ * them; a stream never has more than ra_limit pages (a quarter of the
+ * cache) read ahead of it.  Where it can, a stream reads in 2 MiB pages:
+ * one aligned block of HUGE_PAGES frames, one descriptor, one read, one
+ * PDE.  Under emulation the per-page work of the cache costs more than the
+ * copy, so this is what lets a mapped scan come near the device's own
+ * speed.  A random fault maps the cached pages of its
  * aligned fault-around block with it.
  */
 #include "defs.h"
@@ -116,7 +116,14 @@ void fault_around(uint64_t dpn)
 	}
 }
 
-static bool prefetch_active(void);
+/* Whether a background read is in flight. */
+static bool prefetch_active(void)
+{
+	for (int k = 0; k < RA_INFLIGHT; k++)
+		if (prefetches[k].active)
+			return true;
+	return false;
+}
 
 /* A background read is over: its pages join the cache, or go if it failed. */
 static void prefetch_finish(struct prefetch *p)
@@ -132,15 +139,6 @@ static void prefetch_finish(struct prefetch *p)
 	p->active = false;
 	if (!prefetch_active())
 		idle_since = prof_begin();
-}
-
-/* Whether a background read is in flight. */
-static bool prefetch_active(void)
-{
-	for (int k = 0; k < RA_INFLIGHT; k++)
-		if (prefetches[k].active)
-			return true;
-	return false;
 }
 
 /* Finishes the background reads that completed, without waiting. */
@@ -162,18 +160,18 @@ static void refill(void)
 }
 
 /*
- * Waits for the background read that is filling page dpn.  The reads after
- * it that complete meanwhile are finished and their slots given new reads
- * at once, so the device is not left with less to do until the fault is
- * over.
+ * Waits for the background read that is filling page dpn.  With refill_ok
+ * (pager.c's desc_read_over says when), the reads after it that complete meanwhile are finished and their slots given
+ * new reads at once, so the device is not left with less to do until the
+ * fault is over.
  */
-void prefetch_wait(uint64_t dpn)
+void prefetch_wait(uint64_t dpn, bool refill_ok)
 {
 	for (int k = 0; k < RA_INFLIGHT; k++) {
 		struct prefetch *p = &prefetches[k];
 
 		if (p->active && dpn - p->dpn < p->n) {
-			blk_wait_busy(pg.dev, &p->req, refill);
+			blk_wait_busy(pg.dev, &p->req, refill_ok ? refill : 0);
 			prefetch_finish(p);
 		}
 	}
