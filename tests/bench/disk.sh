@@ -56,16 +56,16 @@ raw=() seq=() null=() hit=() miss=() wb=()
 for k in $(seq "$runs"); do
 	boot_big raw "edge" "blktest rawpasses=$passes" || exit 1
 	# Each pass's "N MiB in T ms", in MB/s.
-	mapfile -t r < <(sed -nE 's/.*blk raw read: ([0-9]+) MiB in ([0-9]+) ms.*/\1 \2/p' "$dir/raw.log" \
+	mapfile -t rp < <(sed -nE 's/.*blk raw read: ([0-9]+) MiB in ([0-9]+) ms.*/\1 \2/p' "$dir/raw.log" \
 		| awk '{ printf "%.1f\n", $1 * 1048576 / 1000 / ($2 ? $2 : 1) }')
 	boot_big scan "scan passes=$passes" "" || exit 1
-	mapfile -t s < <(sed -nE 's/.*disktest: scan .* = ([0-9.]+) MB\/s.*/\1/p' "$dir/scan.log" | tr -d '\r')
-	if [ "${#r[@]}" -ne "$passes" ] || [ "${#s[@]}" -ne "$passes" ]; then
-		echo "disk.sh: round $k: ${#r[@]} raw and ${#s[@]} scan passes, not $passes" >&2
+	mapfile -t sp < <(sed -nE 's/.*disktest: scan .* = ([0-9.]+) MB\/s.*/\1/p' "$dir/scan.log" | tr -d '\r')
+	if [ "${#rp[@]}" -ne "$passes" ] || [ "${#sp[@]}" -ne "$passes" ]; then
+		echo "disk.sh: round $k: ${#rp[@]} raw and ${#sp[@]} scan passes, not $passes" >&2
 		exit 1
 	fi
-	raw+=("${r[@]}") seq+=("${s[@]}")
-	awk -v k="$k" -v r="$(median "${r[@]}")" -v s="$(median "${s[@]}")" 'BEGIN {
+	raw+=("${rp[@]}") seq+=("${sp[@]}")
+	awk -v k="$k" -v r="$(median "${rp[@]}")" -v s="$(median "${sp[@]}")" 'BEGIN {
 		printf "disk.sh: round %d: raw %s MB/s, scan %s MB/s, ratio %.3f\n", k, r, s, r ? s / r : 0 }' >&2
 	boot faults "faults" "faultaround=1" || exit 1
 	null+=("$(pick faults 'fault null ([0-9]+) ns')")
