@@ -4,7 +4,8 @@
  * (into pages, then into one contiguous buffer) and compares, puts the old
  * contents back, checks that bad requests are
  * refused, and times a raw sequential read of the whole disk with several
- * large requests in flight.  A failure panics, so the test is pass or stop.
+ * large requests in flight, as many times as asked (a benchmark takes the
+ * median of the passes).  A failure panics, so the test is pass or stop.
  *
  * The scratch area is larger than one device request and ends on the last
  * sector with a partial page, so splitting, merging and the boundary are
@@ -180,8 +181,8 @@ static void raw_read(struct blkdev *d)
 		free_pages(raw[i], RAW_PAGES);
 }
 
-/* Runs every test on one disk. */
-static void test_disk(struct blkdev *d)
+/* Runs every test on one disk, the raw read raw_passes times. */
+static void test_disk(struct blkdev *d, uint32_t raw_passes)
 {
 	if (d->sectors < SCRATCH_SECTORS + 64)
 		panic("blktest: %s has %lu sectors, too small to test", d->name, (unsigned long)d->sectors);
@@ -189,14 +190,15 @@ static void test_disk(struct blkdev *d)
 	if (!d->read_only)
 		test_write_read(d);
 	test_bad(d);
-	raw_read(d);
+	for (uint32_t k = 0; k < raw_passes; k++)
+		raw_read(d);
 	kprintf("strata: blktest: %s passed\n", d->name);
 }
 
-void blk_selftest(void)
+void blk_selftest(uint32_t raw_passes)
 {
 	if (blkdev_count() == 0)
 		panic("blktest: no disk to test");
 	for (int i = 0; i < blkdev_count(); i++)
-		test_disk(blkdev_get(i));
+		test_disk(blkdev_get(i), raw_passes);
 }

@@ -155,6 +155,15 @@ static void blk_nudge(struct blkdev *dev, const struct blkreq *req, uint64_t wai
  */
 enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
 {
+	return blk_wait_busy(dev, req, 0);
+}
+
+/*
+ * blk_wait, calling progress (if not 0) after each poll that completed a
+ * request while req is still pending: the caller may use the freed room.
+ */
+enum blk_status blk_wait_busy(struct blkdev *dev, struct blkreq *req, void (*progress)(void))
+{
 	struct waited w;
 	uint64_t waited;
 	bool nudged = false;
@@ -163,8 +172,11 @@ enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req)
 		dev->ops->tell(dev);	/* req, or what is before it, may have been put off */
 	waited_start(&w);
 	while (req->status == BLK_PENDING) {
-		if (blk_poll(dev) > 0)
+		if (blk_poll(dev) > 0) {
+			if (progress != 0 && req->status == BLK_PENDING)
+				progress();
 			continue;
+		}
 		waited = waited_step(&w);
 		blk_nudge(dev, req, waited, &nudged);
 		blk_check_answering(dev, req, waited);

@@ -111,6 +111,8 @@ int blkdev_count(void);
 enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req); /* BLK_PENDING, or the final status (done not called) */
 int blk_poll(struct blkdev *dev);
 enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req); /* polls until req completes; interrupts off */
+/* blk_wait, calling progress after each poll that completed another request */
+enum blk_status blk_wait_busy(struct blkdev *dev, struct blkreq *req, void (*progress)(void));
 /* A DEVICE report (the machine stops) if dev needs a reset or left req pending too long (waited: struct waited's ns). */
 void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t waited);
 enum blk_status blk_rw_sync(struct blkdev *dev, enum blk_op op, uint64_t sector,
@@ -122,7 +124,7 @@ void virtio_blk_break(struct blkdev *dev);	/* self-test: a malformed chain, so i
 void virtio_blk_deafen(struct blkdev *dev);	/* self-test: its notifications are lost until blk_wait's nudge */
 
 /* drivers/blk_selftest.c */
-void blk_selftest(void);			/* every disk: reads, writes and restores, times a raw read; panics on failure */
+void blk_selftest(uint32_t raw_passes);	/* every disk: reads, writes and restores, times raw_passes raw reads; panics on failure */
 
 /* drivers/blk_bench.c */
 void blk_bench(const char *what);	/* "flush4k", "write" or "all" on the first disk, rewriting its own bytes; prints the figures */

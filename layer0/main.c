@@ -21,7 +21,7 @@ static NORETURN void kmain_on_stack(void)
 	timer_init();
 	probe_disks();
 	if (cmdline_option(bi.cmdline, "blktest") != 0)
-		blk_selftest();
+		blk_selftest((uint32_t)option_number(bi.cmdline, "rawpasses", 1));
 	bench = cmdline_option(bi.cmdline, "blkbench");
 	if (bench != 0)
 		blk_bench(bench);

@@ -111,9 +111,14 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 		pg.cp[i].next = i + 1 < pg.ncp ? i + 1 : NIL;
 	pg.free = 0;
 	last_map.pte = 0;
-	/* Read-ahead never takes more than an eighth of the cache. */
+	/*
+	 * Read-ahead never takes more than a quarter of the cache: room for a
+	 * stream's reads in flight (RA_INFLIGHT, pager_readahead.c) and as
+	 * many again read and not yet reached, so that new reads can start
+	 * while the stream waits for one.
+	 */
 	cache = pmm_free_pages() > LOW_WATER ? pmm_free_pages() - LOW_WATER : 0;
-	pg.ra_limit = cache / 8 < RA_FIRST ? RA_FIRST : cache / 8;
+	pg.ra_limit = cache / 4 < RA_FIRST ? RA_FIRST : cache / 4;
 	kprintf("strata: pager: %s, cache up to %lu MiB, fault-around %u pages\n",
 	    dev ? dev->name : "no disk (RAM only)", (unsigned long)(cache >> 8), pg.faultaround);
 }
@@ -519,17 +524,19 @@ static void split(uint32_t i)
 
 /*
  * Page dpn's descriptor once no read is filling it: a prefetch read of it
- * finished (desc_settled), a stream's waited for.  NIL if it is not cached,
- * or that read failed.
+ * finished (desc_settled), a stream's waited for, starting the stream's
+ * next reads meanwhile if refill (a fault: nothing of layer 0's is half
+ * done, so the reads may evict).  NIL if it is not cached, or that read
+ * failed.
  */
-static uint32_t desc_read_over(uint64_t dpn)
+static uint32_t desc_read_over(uint64_t dpn, bool refill)
 {
 	uint32_t i = desc_settled(dpn);
 
 	if (i != NIL && (pg.cp[i].flags & CP_INFLIGHT)) {
 		uint64_t t0 = prof_begin();
 
-		prefetch_wait(dpn);
+		prefetch_wait(dpn, refill);
 		prof_end(PROF_WAIT, t0);
 		i = desc_holding(dpn);	/* gone if that read failed */
 	}
@@ -543,7 +550,7 @@ static uint32_t desc_read_over(uint64_t dpn)
  */
 static uint32_t fault_page(uint64_t dpn, bool sequential)
 {
-	uint32_t i = desc_read_over(dpn);
+	uint32_t i = desc_read_over(dpn, true);
 
 	if (i != NIL && (pg.cp[i].flags & (CP_HUGE | CP_MAPPED)) == (CP_HUGE | CP_MAPPED)) {
 		split(i);	/* a fault on a mapped 2 MiB page: a write */
@@ -595,7 +602,7 @@ int pager_fault(uint64_t off, bool write)
 /* Page dpn's own descriptor, its read over, split out of a 2 MiB page; NIL if not cached. */
 uint32_t desc_split_out(uint64_t dpn)
 {
-	uint32_t i = desc_read_over(dpn);
+	uint32_t i = desc_read_over(dpn, false);
 
 	if (i != NIL)
 		pager_prefetch_touched(i);	/* taken by layer 0, which map() does not see */

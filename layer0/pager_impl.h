@@ -111,7 +111,7 @@ uint32_t read_miss(uint64_t dpn, bool sequential);
 void fault_around(uint64_t dpn);
 uint64_t map_run(uint64_t dpn, uint32_t n);
 void prefetch_reap(void);
-void prefetch_wait(uint64_t dpn);
+void prefetch_wait(uint64_t dpn, bool refill_ok);
 void prefetch_more(void);
 
 /* pager_prefetch.c: the hooks of the fault path, map() and hash_remove() */

@@ -3,12 +3,13 @@
  *
  * A fault that continues the last one reads RA_FIRST pages, then twice the
  * last read up to RA_MAX, and keeps RA_INFLIGHT reads going in the
- * background while layer 1 goes on; a stream never has more than ra_limit
- * pages (an eighth of the cache) read ahead of it.  Where it can, a stream
- * reads in 2 MiB pages: one aligned block of HUGE_PAGES frames, one
- * descriptor, one read, one PDE.  Under emulation the per-page work of the
- * cache costs more than the copy, so this is what lets a mapped scan come
- * near the device's own speed.  A random fault maps the cached pages of its
+ * background while layer 1 goes on, and while a fault waits for one of
+ * them; a stream never has more than ra_limit pages (a quarter of the
+ * cache) read ahead of it.  Where it can, a stream reads in 2 MiB pages:
+ * one aligned block of HUGE_PAGES frames, one descriptor, one read, one
+ * PDE.  Under emulation the per-page work of the cache costs more than the
+ * copy, so this is what lets a mapped scan come near the device's own
+ * speed.  A random fault maps the cached pages of its
  * aligned fault-around block with it.
  */
 #include "defs.h"
@@ -16,7 +17,7 @@
 #include "pager_impl.h"
 #include "profile.h"
 
-#define RA_INFLIGHT	4	/* background reads ahead of a sequential stream */
+#define RA_INFLIGHT	8	/* background reads ahead of a sequential stream */
 
 static uint64_t list[RA_MAX];	/* physical pages of the read in progress */
 
@@ -32,6 +33,7 @@ struct prefetch {
 	bool active;
 };
 static struct prefetch prefetches[RA_INFLIGHT];
+static uint64_t idle_since;	/* profiled: when the last stream read was seen over */
 
 /* The next read of a sequential stream: twice the last, from RA_FIRST up to RA_MAX. */
 static uint32_t grow(void)
@@ -114,6 +116,15 @@ void fault_around(uint64_t dpn)
 	}
 }
 
+/* Whether a background read is in flight. */
+static bool prefetch_active(void)
+{
+	for (int k = 0; k < RA_INFLIGHT; k++)
+		if (prefetches[k].active)
+			return true;
+	return false;
+}
+
 /* A background read is over: its pages join the cache, or go if it failed. */
 static void prefetch_finish(struct prefetch *p)
 {
@@ -126,15 +137,8 @@ static void prefetch_finish(struct prefetch *p)
 			drop(p->idx[k]);	/* a fault will read it again, and report */
 	}
 	p->active = false;
-}
-
-/* Whether a background read is in flight. */
-static bool prefetch_active(void)
-{
-	for (int k = 0; k < RA_INFLIGHT; k++)
-		if (prefetches[k].active)
-			return true;
-	return false;
+	if (!prefetch_active())
+		idle_since = prof_begin();
 }
 
 /* Finishes the background reads that completed, without waiting. */
@@ -148,12 +152,29 @@ void prefetch_reap(void)
 			prefetch_finish(&prefetches[k]);
 }
 
-/* Waits for the background read that is filling page dpn. */
-void prefetch_wait(uint64_t dpn)
+/* While a fault waits: the stream's reads that are over join the cache, and their slots read on. */
+static void refill(void)
 {
-	for (int k = 0; k < RA_INFLIGHT; k++)
-		if (prefetches[k].active && dpn - prefetches[k].dpn < prefetches[k].n)
-			prefetch_finish(&prefetches[k]);
+	prefetch_reap();
+	prefetch_more();
+}
+
+/*
+ * Waits for the background read that is filling page dpn.  With refill_ok
+ * (pager.c's desc_read_over says when), the reads after it that complete meanwhile are finished and their slots given
+ * new reads at once, so the device is not left with less to do until the
+ * fault is over.
+ */
+void prefetch_wait(uint64_t dpn, bool refill_ok)
+{
+	for (int k = 0; k < RA_INFLIGHT; k++) {
+		struct prefetch *p = &prefetches[k];
+
+		if (p->active && dpn - p->dpn < p->n) {
+			blk_wait_busy(pg.dev, &p->req, refill_ok ? refill : 0);
+			prefetch_finish(p);
+		}
+	}
 }
 
 /*
@@ -231,6 +252,8 @@ void prefetch_more(void)
 		    .nsectors = p->n * BLK_SECTORS_PER_PAGE, .pages = p->buf ? 0 : p->pages,
 		    .buf = p->buf };
 		p->active = true;
+		prof_end(PROF_RA_IDLE, idle_since);
+		idle_since = 0;
 		pg.st.reads++;
 		pg.st.read_pages += p->n;
 		t0 = prof_begin();

@@ -11,7 +11,7 @@ static const char *const names[PROF_N] = {
 	[PROF_FAULT] = "fault", [PROF_REAP] = "reap", [PROF_WAIT] = "wait",
 	[PROF_READ] = "read", [PROF_EVICT] = "evict", [PROF_STEAL] = "steal",
 	[PROF_ALLOC] = "alloc", [PROF_RECYCLE] = "recycle", [PROF_MAP] = "map", [PROF_ISSUE] = "issue", [PROF_SUBMIT] = "submit",
-	[PROF_IRQ] = "irq", [PROF_AROUND] = "around", [PROF_PREFETCH] = "pftrap",
+	[PROF_IRQ] = "irq", [PROF_RA_IDLE] = "raidle", [PROF_AROUND] = "around", [PROF_PREFETCH] = "pftrap",
 	[PROF_PF_SUBMIT] = "pfsubmi", [PROF_PF_WAIT] = "pfwait", [PROF_TX] = "tx", [PROF_TX_BATCH] = "txbatch", [PROF_TX_WAIT] = "txwait",
 	[PROF_TX_RUN] = "txrun", [PROF_TX_FLUSH] = "txflush", [PROF_TX_KICK] = "txkick",
 	[PROF_TX_GIVE] = "txgive",

@@ -23,6 +23,7 @@ enum prof_stage {
 	PROF_ISSUE,		/* starting background reads */
 	PROF_SUBMIT,		/* of which handing them to the driver */
 	PROF_IRQ,		/* pager_interrupt: read-ahead moved on from a disk interrupt */
+	PROF_RA_IDLE,		/* a stream with no read in flight: from its last one seen over to its next */
 	PROF_AROUND,		/* of a random fault's mapping, fault-around */
 	PROF_PREFETCH,		/* the prefetch trap in layer 0 */
 	PROF_PF_SUBMIT,		/* of which handing its reads to the driver */

@@ -30,6 +30,7 @@ struct opts {
 	uint64_t ms;
 	uint64_t prefetch;
 	uint64_t blank;
+	uint64_t passes;
 };
 
 /*

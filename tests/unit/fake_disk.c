@@ -12,7 +12,9 @@
  * touching a range of sectors, or to go silent.  With disk_holds_lazy, a
  * lazy request is not completed until the driver's tell op is called, as a
  * device never notified of it would not; with disk_deaf, nothing completes
- * until the renotify op is called, as a device that missed a notification.  The disk has a volatile
+ * until the renotify op is called, as a device that missed a notification.
+ * With disk_oldest_last, the oldest request completes only once it is the
+ * only one, as a device completing out of order may.  The disk has a volatile
  * cache, so that blkdev.c hands every flush to the driver and the log shows
  * it.
  *
@@ -38,6 +40,8 @@ int npending, max_inflight;
 int fail_nth;
 bool disk_silent;
 bool disk_holds_lazy;
+bool disk_oldest_last;
+int ncompleted;
 int ntells;
 bool disk_deaf;
 int nrenotifies;
@@ -45,6 +49,7 @@ uint64_t disk_stall_ns;
 
 static uint64_t *disk_data;
 static struct blkreq *pending[MAX_PENDING];
+static struct logent *logged[MAX_PENDING];	/* each pending request's log entry */
 static bool untold[MAX_PENDING];	/* held: lazy, and tell not called since */
 static uint64_t fail_lo, fail_hi;	/* fail requests touching sectors [lo, hi) */
 
@@ -85,34 +90,39 @@ static void fake_submit(struct blkdev *dev, struct blkreq *req)
 	ck_assert_ptr_eq(dev, &disk);
 	ck_assert_int_lt(nlog, MAX_LOG);
 	l = &reqlog[nlog++];
-	*l = (struct logent){ req->op, req->sector, req->nsectors, BLK_OK, req->pages == 0, req->lazy };
+	*l = (struct logent){ req->op, req->sector, req->nsectors, BLK_OK, req->pages == 0, req->lazy,
+	    .done_before = ncompleted };
 	if (told_to_fail(req))
 		l->status = BLK_IOERR;
 	req->err = l->status;
 	ck_assert_int_lt(npending, MAX_PENDING);
 	untold[npending] = disk_holds_lazy && req->lazy;
+	logged[npending] = l;
 	pending[npending++] = req;
 	if (npending > max_inflight)
 		max_inflight = npending;
 }
 
-/* Completes the oldest request. */
+/* Completes the oldest request (with disk_oldest_last, the next oldest while there is one). */
 static int fake_poll(struct blkdev *dev)
 {
 	struct blkreq *req;
+	int k = disk_oldest_last && npending > 1 ? 1 : 0;
 
 	ck_assert_ptr_eq(dev, &disk);
-	if (npending == 0 || disk_silent || disk_deaf || untold[0])
+	if (npending == 0 || disk_silent || disk_deaf || untold[k])
 		return 0;
 	if (disk_stall_ns != 0) {
 		fake_clock_jump(disk_stall_ns);
 		disk_stall_ns = 0;
 		return 0;
 	}
-	req = pending[0];
+	req = pending[k];
+	logged[k]->done_seq = ++ncompleted;
 	npending--;
-	memmove(pending, pending + 1, (size_t)npending * sizeof(pending[0]));
-	memmove(untold, untold + 1, (size_t)npending * sizeof(untold[0]));
+	memmove(pending + k, pending + k + 1, (size_t)(npending - k) * sizeof(pending[0]));
+	memmove(untold + k, untold + k + 1, (size_t)(npending - k) * sizeof(untold[0]));
+	memmove(logged + k, logged + k + 1, (size_t)(npending - k) * sizeof(logged[0]));
 	if (req->err == BLK_OK && req->op != BLK_FLUSH)
 		transfer(req);
 	req->status = req->err;
@@ -168,6 +178,8 @@ void fake_disk_create(void)
 	nlog = npending = max_inflight = fail_nth = 0;
 	disk_silent = false;
 	disk_holds_lazy = false;
+	disk_oldest_last = false;
+	ncompleted = 0;
 	ntells = 0;
 	disk_deaf = false;
 	nrenotifies = 0;

@@ -24,6 +24,8 @@ struct logent {
 	enum blk_status status;		/* how it ended */
 	bool one_buffer;		/* a contiguous buffer, not a page list */
 	bool lazy;			/* the driver may put off telling the device */
+	int done_before;		/* requests completed when it was submitted */
+	int done_seq;			/* it was the Nth to complete (1-based); 0: not yet */
 };
 
 extern struct blkdev disk;		/* DISK_PAGES pages, flushes reach the driver */
@@ -32,11 +34,13 @@ extern int nlog;			/* a test may reset it */
 extern int npending;			/* submitted and not completed */
 extern int max_inflight;		/* the most pending at once; a test may reset it */
 extern int fail_nth;			/* fail the request logged Nth (1-based); 0: none */
-extern bool disk_silent;
+extern bool disk_silent;		/* polls complete nothing: a device that stopped answering */
 extern bool disk_holds_lazy;		/* lazy requests complete only once the driver's tell op ran */
+extern bool disk_oldest_last;		/* the oldest pending request completes only when it is alone */
+extern int ncompleted;			/* requests completed */
 extern int ntells;			/* calls of the tell op */
 extern bool disk_deaf;			/* polls complete nothing until the renotify op runs: a lost notification */
-extern int nrenotifies;			/* calls of the renotify op */		/* polls complete nothing: a device that stopped answering */
+extern int nrenotifies;			/* calls of the renotify op */
 extern uint64_t disk_stall_ns;		/* the next poll finds nothing and the clock jumps this far: a paused host */
 
 void fake_disk_create(void);		/* a pristine disk, nothing logged or failing */

@@ -904,8 +904,9 @@ START_TEST(the_disk_interrupt_moves_read_ahead_on_without_writing)
 {
 	uint64_t reads = 0, stream = 100;
 
-	boot(32, &disk, 16);
-	scribble_randomly(40001, 7600, 0x5a);	/* before checkpoints: they could go home freely */
+	boot(64, &disk, 16);
+	scribble_randomly(40001, 15400, 0x5a);	/* before checkpoints: they could go home freely */
+	nlog = 0;
 	for (int round = 0; round < 40; round++) {
 		for (int k = 0; k < 8; k++)
 			touch(stream++);
@@ -1070,6 +1071,41 @@ START_TEST(a_long_stream_reads_aligned_2mib_blocks_whole)
 	ck_assert(!huge(100) && !huge(511) && mapped(511));
 	ck_assert_uint_lt(pager_stats()->faults, 30);
 	ck_assert_uint_eq(pager_stats()->evictions, 0);
+}
+END_TEST
+
+/*
+ * While a fault waits for the stream's read of its page, the reads after it
+ * that the device completes first join the cache and their slots take new
+ * reads at once: the device is not left with less to do until the fault is
+ * over.  Every page is still read once, in order.
+ */
+START_TEST(a_fault_waiting_on_a_stream_read_starts_reads_as_others_complete)
+{
+	uint64_t next = 0, end = 8 * HUGE_PAGES;
+	int before, waited = -1, during = 0;
+
+	boot(128, &disk, 16);
+	stream(0, end);
+	while (mapped(end))
+		end++;			/* the stream's next fault: a read in flight */
+	disk_oldest_last = true;	/* it completes after every read behind it */
+	before = nlog;
+	touch(end);
+	for (int k = 0; k < nlog; k++) {
+		uint64_t first = reqlog[k].sector / SPP;
+
+		ck_assert_uint_eq(first, next);
+		next += reqlog[k].nsectors / SPP;
+		if (end >= first && end < next)
+			waited = k;
+	}
+	ck_assert_int_ge(waited, 0);
+	ck_assert_int_lt(waited, before);
+	for (int k = before; k < nlog; k++)
+		during += reqlog[k].done_before < reqlog[waited].done_seq;
+	ck_assert_int_gt(during, 0);
+	stream(end, next);
 }
 END_TEST
 
@@ -1664,6 +1700,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sequential_reads_grow_and_cover_the_stream_once);
 	tcase_add_test(tc, read_ahead_stops_where_the_window_stops_being_layer_1s);
 	tcase_add_test(tc, read_ahead_stops_at_a_cached_page);
+	tcase_add_test(tc, a_fault_waiting_on_a_stream_read_starts_reads_as_others_complete);
 	tcase_add_test(tc, fault_around_skips_pages_still_being_read);
 	tcase_add_test(tc, a_checkpoint_takes_the_pages_written_since_the_last);
 	tcase_add_test(tc, a_failed_checkpoint_keeps_its_pages_for_the_next);

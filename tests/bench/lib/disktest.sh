@@ -2,12 +2,12 @@
 # runs only tests/bench/*.sh, so nothing here is run as a benchmark).
 # shellcheck shell=bash
 
-# bench_disk_make DISK: DISK made afresh, 256 MiB of real blocks (zeros, not
-# a sparse file), so that every benchmark, Strata's and the Linux guest's,
-# reads the same kind of disk.
+# bench_disk_make DISK [MIB]: DISK made afresh, MIB (256) MiB of real blocks
+# (zeros, not a sparse file), so that every benchmark, Strata's and the Linux
+# guest's, reads the same kind of disk.
 bench_disk_make() {
 	rm -f "$1"
-	dd if=/dev/zero of="$1" bs=1M count=256 status=none
+	dd if=/dev/zero of="$1" bs=1M count="${2:-256}" status=none
 }
 
 # bench_disk_qemu DISK: sets the array bench_disk to QEMU's options for a
