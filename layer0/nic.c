@@ -71,9 +71,16 @@ static uint32_t slot_of(void *cookie) { return (uint32_t)((uintptr_t)cookie - 1)
  * (tx_give_back), rather than in the middle of reaping them.  A slot is in
  * the device once at most, so a poll finds at most nslots of them.
  */
-static void tx_done(void *cookie)
+static void tx_done(void *const *cookies, uint32_t n)
 {
-	sent_slot[nsent++] = slot_of(cookie);
+	for (uint32_t k = 0; k < n; k++)
+		sent_slot[nsent++] = slot_of(cookies[k]);
+}
+
+/* Frame i to the device: 0, or -1 if its queue is full. */
+static int tx_post(uint32_t i, uint32_t len)
+{
+	return net_tx_post(nic, l1.tx.slot[i].pa, len, cookie_of(i));
 }
 
 static void tx_give_back(void)
@@ -83,8 +90,7 @@ static void tx_give_back(void)
 	if (nsent == 0)
 		return;
 	t0 = prof_begin();
-	for (uint32_t k = 0; k < nsent; k++)
-		ring_release(&l1.tx, sent_slot[k]);
+	ring_release_many(&l1.tx, sent_slot, nsent);
 	l1.info->tx_sent += nsent;
 	prof_end_n(PROF_TX_GIVE, t0, nsent);
 	nsent = 0;
@@ -170,9 +176,13 @@ static void tx_rung(struct ring *r)
 	prof_end(PROF_TX_FLUSH, t0);
 	held_number();
 	t0 = prof_begin();
-	net_tx_kick(nic);
-	prof_end(PROF_TX_KICK, t0);
+	if (net_tx_kick(nic))
+		prof_end(PROF_TX_NOTIFY, t0);
+	else
+		prof_end(PROF_TX_KICK, t0);
+	t0 = prof_begin();
 	nic_poll();
+	prof_end(PROF_TX_POLL, t0);
 }
 
 /*
@@ -191,8 +201,7 @@ void nic_covered(void)
 	while (tx_held.len > held_unnumbered) {
 		uint32_t i = slotq_at(&tx_held, 0);
 
-		if (held_seq[i] > durable ||
-		    net_tx_post(nic, l1.tx.slot[i].pa, held_len[i], cookie_of(i)) < 0)
+		if (held_seq[i] > durable || tx_post(i, held_len[i]) < 0)
 			break;
 		slotq_pop(&tx_held);
 		prof_end(PROF_TX_HELD, held_at[i]);
@@ -277,12 +286,16 @@ static bool rx_used(struct ring *r, uint32_t i)
 }
 
 /* Every frame a TX doorbell takes must have a length the wire can carry. */
-static int tx_check(const struct ring *r, const struct strata_slot *s, const char **why)
+static int tx_check(const struct ring *r, uint32_t first, uint32_t n, const char **why)
 {
-	(void)r;
-	if (s->len < STRATA_NET_FRAME_MIN || s->len > STRATA_NET_FRAME_MAX) {
-		*why = "a TX frame shorter than STRATA_NET_FRAME_MIN or longer than STRATA_NET_FRAME_MAX";
-		return -1;
+	for (uint32_t k = 0, i = first; k < n; k++, i = ring_succ(r, i)) {
+		uint32_t len = r->slot[i].page->len;
+
+		if (len < STRATA_NET_FRAME_MIN || len > STRATA_NET_FRAME_MAX) {
+			*why = "a TX frame shorter than STRATA_NET_FRAME_MIN or longer than "
+			    "STRATA_NET_FRAME_MAX";
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -293,6 +306,7 @@ static int tx_check(const struct ring *r, const struct strata_slot *s, const cha
  */
 static int tx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 {
+	(void)r;
 	if (extsync) {
 		held_len[i] = s->len;
 		slotq_push(&tx_held, i);
@@ -300,7 +314,7 @@ static int tx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 		held_unnumbered++;
 		return RING_TAKE_HOLD;
 	}
-	while (net_tx_post(nic, r->slot[i].pa, s->len, cookie_of(i)) < 0) {
+	while (tx_post(i, s->len) < 0) {
 		net_tx_kick(nic);	/* the device's queue is full: let it work, */
 		nic_poll();		/* and wait for completions */
 	}
@@ -317,18 +331,38 @@ static int rx_take(struct ring *r, uint32_t i, const struct strata_slot *s)
 }
 
 /*
- * A TX doorbell's run, in one loop: each page unmapped before its frame goes
- * to the device, since a wait for room in the device may give it back.
+ * A TX doorbell's run: every page unmapped, then the frames to the device in
+ * one call, so that nothing is called per frame (under TCG a call and its
+ * return cost more than the work of a frame).  The pages are unmapped first
+ * since a wait for room in the device may give some back.  Frames held for
+ * a checkpoint go slot by slot, as tx_take holds them.
  */
+static struct net_frame run_frame[STRATA_RING_SLOTS_MAX];
+
 static void tx_hold_run(struct ring *r, uint32_t first, uint32_t n)
 {
 	uint64_t t0 = prof_begin();
+	uint32_t k, i, posted = 0;
 
-	for (uint32_t k = 0, i = first; k < n; k++, i = ring_succ(r, i)) {
+	for (k = 0, i = first; k < n; k++, i = ring_succ(r, i)) {
 		nic_map(r, STRATA_SLOT_ADDR(r->base, i), 0, false);
-		tx_take(r, i, r->slot[i].page);
+		run_frame[k] = (struct net_frame){ r->slot[i].pa, r->slot[i].page->len, cookie_of(i) };
 	}
-	prof_end_n(PROF_TX_RUN, t0, n);
+	if (extsync) {
+		for (k = 0, i = first; k < n; k++, i = ring_succ(r, i))
+			tx_take(r, i, r->slot[i].page);
+		n = 0;
+	}
+	while (posted < n) {
+		uint32_t c = net_tx_post_run(nic, run_frame + posted, n - posted);
+
+		posted += c;
+		if (posted < n) {
+			net_tx_kick(nic);	/* the device's queue is full: let it work, */
+			nic_poll();		/* and wait for completions */
+		}
+	}
+	prof_end_n(PROF_TX_RUN, t0, k);
 }
 
 static const struct ring_ops tx_ops = {

@@ -39,8 +39,12 @@ struct ring_ops {
 	 * those of the run too once their page is unmapped.
 	 */
 	void (*hold_run)(struct ring *r, uint32_t first, uint32_t n);
-	/* Optional: checks a slot a doorbell covers before any is taken.  0, or -1 with *why set. */
-	int (*check)(const struct ring *r, const struct strata_slot *s, const char **why);
+	/*
+	 * Optional: checks the contents of the n slots from first on
+	 * (wrapping) that a doorbell covers, before any is taken: one call
+	 * for the run, not one per slot.  0, or -1 with *why set.
+	 */
+	int (*check)(const struct ring *r, uint32_t first, uint32_t n, const char **why);
 	/* Makes va present (writable or read-only) at pa, or not present when pa == 0. */
 	void (*map)(struct ring *r, uint64_t va, uint64_t pa, bool writable);
 	/* Waits for progress on queued slots (device completions); may return without any. */
@@ -97,6 +101,8 @@ void ring_doorbell_done(struct ring *r);
 void ring_wait_slot(struct ring *r, uint32_t i);
 /* Layer 0 is done with queued slot i: give it back to layer 1 (its len was cleared when taken). */
 void ring_release(struct ring *r, uint32_t i);
+/* ring_release of slots[0..n), in one loop (a poll's worth of sent frames). */
+void ring_release_many(struct ring *r, const uint32_t *slots, uint32_t n);
 /*
  * Receiving rings use the same machine the other way round: every slot starts
  * held (posted to the device), ring_deliver() hands a filled one to layer 1,
