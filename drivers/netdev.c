@@ -68,6 +68,11 @@ bool net_tx_kick(struct netdev *d)
 	return d->ops->tx_kick(d);
 }
 
+bool net_tx_wake(struct netdev *d, bool on)
+{
+	return d->ops->tx_wake(d, on);
+}
+
 int net_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie)
 {
 	check_slot(d, "rx", slot_pa);

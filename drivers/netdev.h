@@ -49,6 +49,7 @@ typedef void net_tx_done_fn(void *const *cookies, uint32_t n);
 struct netdev_ops {
 	int (*tx_post)(struct netdev *d, const struct net_frame *f, uint32_t n);	/* how many fit */
 	bool (*tx_kick)(struct netdev *d);
+	bool (*tx_wake)(struct netdev *d, bool on);
 	int (*rx_post)(struct netdev *d, uint64_t slot_pa, void *cookie);
 	int (*poll)(struct netdev *d, net_tx_done_fn *tx_done,
 	    void (*rx_done)(void *cookie, uint32_t len));
@@ -62,7 +63,7 @@ struct netdev {
 	uint32_t mtu;			/* IP bytes in a frame: 1500 */
 	uint32_t tx_depth;		/* frames the device can hold for sending at once */
 	uint32_t rx_depth;		/* RX buffers the device can hold at once */
-	bool rx_irq;			/* a frame received interrupts, on rx_vector */
+	bool rx_irq;			/* a frame received interrupts, on rx_vector (a frame sent may too) */
 	uint8_t rx_vector;
 	const struct netdev_ops *ops;
 	void *priv;			/* the driver's */
@@ -98,6 +99,12 @@ int net_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie);
  */
 uint32_t net_tx_post_run(struct netdev *d, const struct net_frame *f, uint32_t n);
 bool net_tx_kick(struct netdev *d);	/* false: the device asked not to be told */
+/*
+ * Whether a frame sent interrupts (on rx_vector), for a caller that halts
+ * until one is: on, then a poll, then the halt, so that a frame sent before
+ * the halt is either polled or interrupts.  false: the NIC cannot.
+ */
+bool net_tx_wake(struct netdev *d, bool on);
 
 /*
  * Gives the device the whole page at slot_pa to receive one frame into, at

@@ -434,6 +434,21 @@ int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cooki
 }
 
 /*
+ * Asks the device to interrupt when it uses vq, or not to; false if the
+ * queue has no vector.  The fence orders the flag's store before the reads
+ * of the used ring that follow, so a completion is either seen by the next
+ * poll or interrupts.
+ */
+bool virtq_interrupt_on_use(struct virtq *vq, bool on)
+{
+	if (!vq->interrupts)
+		return false;
+	vq->avail->flags = on ? 0 : AVAIL_F_NO_INTERRUPT;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return true;
+}
+
+/*
  * virtq_submit for n chains of one buffer each, bufs[k] with cookies[k], in
  * one loop: the per-frame path of a NIC, where a call per chain cost more
  * than the chain.  How many it made available: as many as were free.

@@ -14,11 +14,12 @@
  * caller's cookie; a TX chain's cookie is the caller's own, so that a
  * doorbell's run goes in and comes out a chunk at a time, in one loop.
  *
- * With MSI-X the RX queue interrupts on a vector of its own, whose handler
- * only counts: it is there to wake a halted wait for frames, which then
- * polls.  The TX queue does not interrupt: its completions are reaped at
- * every doorbell and tick, nothing halts waiting for them, and an interrupt
- * per sent batch, taken while layer 1 runs, cost a third of the TX rate.
+ * With MSI-X both queues interrupt on one vector, whose handler only
+ * counts: it is there to wake a halted wait, which then polls.  The RX queue
+ * always interrupts.  The TX queue interrupts only while a caller waiting
+ * for a sent frame asks it to (net_tx_wake): its completions are reaped at
+ * every doorbell and tick, and an interrupt per sent batch, taken while
+ * layer 1 runs, cost a third of the TX rate.
  */
 #include "defs.h"
 #include "netdev.h"
@@ -52,7 +53,7 @@ struct vnet {
 	struct netdev dev;
 	struct virtio_dev vio;
 	struct virtq rxq, txq;
-	int rx_vector;				/* -1: polled */
+	int vector;				/* both queues', -1: polled */
 	struct vnet_buf rx[VIRTQ_MAX_SIZE];	/* by head descriptor (TX chains hold the caller's cookie) */
 	struct waited tx_wait;			/* how long the frames held have waited */
 	uint64_t last_done;			/* the last completion, either queue */
@@ -123,6 +124,13 @@ static bool vnet_tx_kick(struct netdev *d)
 	struct vnet *v = d->priv;
 
 	return virtq_kick(&v->txq);
+}
+
+static bool vnet_tx_wake(struct netdev *d, bool on)
+{
+	struct vnet *v = d->priv;
+
+	return virtq_interrupt_on_use(&v->txq, on);
 }
 
 static int vnet_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie)
@@ -270,13 +278,14 @@ static int bring_up(struct vnet *v, const struct pci_dev *d)
 		return -1;
 	}
 	/* The vector is had once: a reset keeps it. */
-	if (v->rx_vector < 0 && virtio_has_msix(&v->vio))
-		v->rx_vector = irq_register(vnet_intr, v);
-	if (virtio_queue_setup(&v->vio, VNET_RXQ, &v->rxq, v->rx_vector) < 0 ||
-	    virtio_queue_setup(&v->vio, VNET_TXQ, &v->txq, -1) < 0)
+	if (v->vector < 0 && virtio_has_msix(&v->vio))
+		v->vector = irq_register(vnet_intr, v);
+	if (virtio_queue_setup(&v->vio, VNET_RXQ, &v->rxq, v->vector) < 0 ||
+	    virtio_queue_setup(&v->vio, VNET_TXQ, &v->txq, v->vector) < 0)
 		return -1;
+	virtq_interrupt_on_use(&v->txq, false);
 	v->dev.rx_irq = v->rxq.interrupts;
-	v->dev.rx_vector = (uint8_t)v->rx_vector;
+	v->dev.rx_vector = (uint8_t)v->vector;
 	return 0;
 }
 
@@ -326,6 +335,7 @@ void virtio_net_break(struct netdev *d)
 static const struct netdev_ops vnet_ops = {
 	.tx_post = vnet_tx_post,
 	.tx_kick = vnet_tx_kick,
+	.tx_wake = vnet_tx_wake,
 	.rx_post = vnet_rx_post,
 	.poll = vnet_poll,
 	.reset = vnet_reset,
@@ -342,7 +352,7 @@ void virtio_net_attach(const struct pci_dev *d)
 	if (nvnets == NET_MAX_DEVS)
 		return;
 	memset(v, 0, sizeof(*v));
-	v->rx_vector = -1;
+	v->vector = -1;
 	if (bring_up(v, d) < 0)
 		return;
 	read_mac(v);

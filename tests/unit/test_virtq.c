@@ -1,7 +1,8 @@
 /*
  * Split virtqueues (drivers/virtio.c) against a device played by the test:
  * what a batch of chains looks like in the rings, when the device is
- * notified, what reaping a run gives back.  The device side reads and writes the rings at the offsets of
+ * notified, what reaping a run gives back, and the interrupt flag a waiter
+ * turns on.  The device side reads and writes the rings at the offsets of
  * the virtio spec, as QEMU does.
  */
 #include <check.h>
@@ -28,6 +29,7 @@ void *vm_map_mmio(uint64_t pa, uint64_t len) { (void)pa; (void)len; ck_abort(); 
 #define SIZE		8
 #define NOBODY		0xffff		/* the doorbell before anyone rang it */
 #define USED_F_NO_NOTIFY	1
+#define AVAIL_F_NO_INTERRUPT	1
 
 /* The spec's layouts, as the device sees them. */
 struct desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
@@ -190,6 +192,25 @@ START_TEST(reap_of_a_chain_never_given_panics)
 }
 END_TEST
 
+START_TEST(interrupts_on_use_are_asked_for_and_taken_back)
+{
+	vq.interrupts = true;
+	avail.flags = AVAIL_F_NO_INTERRUPT;
+	ck_assert(virtq_interrupt_on_use(&vq, true));
+	ck_assert_uint_eq(avail.flags, 0);
+	ck_assert(virtq_interrupt_on_use(&vq, false));
+	ck_assert_uint_eq(avail.flags, AVAIL_F_NO_INTERRUPT);
+}
+END_TEST
+
+START_TEST(a_queue_without_a_vector_never_asks_for_interrupts)
+{
+	avail.flags = AVAIL_F_NO_INTERRUPT;
+	ck_assert(!virtq_interrupt_on_use(&vq, true));
+	ck_assert_uint_eq(avail.flags, AVAIL_F_NO_INTERRUPT);
+}
+END_TEST
+
 static Suite *virtq_suite(void)
 {
 	Suite *s = suite_create("virtq");
@@ -203,6 +224,8 @@ static Suite *virtq_suite(void)
 	tcase_add_test(t, reap_many_gives_cookies_back_in_completion_order_up_to_max);
 	tcase_add_test(t, reaped_descriptors_are_posted_again_around_the_ring);
 	tcase_add_test(t, reap_of_a_chain_never_given_panics);
+	tcase_add_test(t, interrupts_on_use_are_asked_for_and_taken_back);
+	tcase_add_test(t, a_queue_without_a_vector_never_asks_for_interrupts);
 	suite_add_tcase(s, t);
 	return s;
 }
