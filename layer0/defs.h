@@ -263,6 +263,14 @@ bool lapic_in_service(uint64_t vector);	/* a delivered interrupt, not an int ins
 int irq_register(void (*fn)(void *ctx), void *ctx); /* a vector of its own for fn, or -1 if none is left */
 bool irq_dispatch(uint64_t vector);	/* runs vector's handler: false if it has none */
 
+/* insn.c: a doorbell read layer 0 completes itself */
+/*
+ * code holds a plain load into a general register (optional REX, mov 8B,
+ * no SIB, not into rsp): 0 with its register (0 rax .. 15 r15, the
+ * encoding's numbers) and its length, else -1.
+ */
+int insn_plain_load(const uint8_t *code, unsigned *reg, unsigned *len);
+
 /* trap.c */
 void trap(struct trapframe *tf);	/* from the entry stubs, every vector */
 #define RFLAGS_TF	0x100	/* trap flag: a debug trap after the next instruction */

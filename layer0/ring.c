@@ -10,8 +10,10 @@
  * page walk, and a TX slot comes back after the next doorbell's flush.
  *
  * Every read of a doorbell must fault, or a doorbell is lost.  So a doorbell
- * page is mapped (read-only, the zero page) only for the one instruction
- * that read it: l1fault.c single-steps that instruction and calls
+ * page is never left mapped.  A plain load (insn.c) is completed by layer 0
+ * itself, which writes the zero the page would have given.  Any other read
+ * gets the page (read-only, the zero page) for its one instruction
+ * (ring_doorbell_step): l1fault.c single-steps that instruction and calls
  * ring_doorbell_done() from the debug trap that follows it.  That costs a
  * second exception per doorbell, not per slot, so batches keep their price.
  * The other way, leaving the page mapped and write-protecting slot next so
@@ -200,11 +202,15 @@ int ring_doorbell(struct ring *r, uint32_t j, const char **why)
 		r->next = ring_succ(r, j);
 		r->doorbells++;
 	}
-	r->ops->map(r, STRATA_DOORBELL_ADDR(r->base, j), r->doorbell_pa, false);
-	r->rung = (int32_t)j;
 	if (r->ops->rung != 0)
 		r->ops->rung(r);
 	return 0;
+}
+
+void ring_doorbell_step(struct ring *r, uint32_t j)
+{
+	r->ops->map(r, STRATA_DOORBELL_ADDR(r->base, j), r->doorbell_pa, false);
+	r->rung = (int32_t)j;
 }
 
 void ring_doorbell_done(struct ring *r)

@@ -90,12 +90,14 @@ void ring_init(struct ring *r, const char *name, uint64_t base, uint32_t nslots,
 /* Which part of which slot va falls in (va must be inside the ring's region). */
 enum ring_part ring_locate(const struct ring *r, uint64_t va, uint32_t *slot);
 /*
- * Layer 1 read the doorbell of slot j: take every slot from next up to j,
- * map the doorbell page so that the read can complete, and call ops->rung.
- * 0, or -1 with *why set.
+ * Layer 1 read the doorbell of slot j: take every slot from next up to j
+ * and call ops->rung.  0, or -1 with *why set.  The read itself is the
+ * caller's to complete: by hand, or by ring_doorbell_step.
  */
 int ring_doorbell(struct ring *r, uint32_t j, const char **why);
-/* The read ring_doorbell() let through has completed: unmap its doorbell again. */
+/* Maps slot j's doorbell page so that the read of it can complete, one instruction. */
+void ring_doorbell_step(struct ring *r, uint32_t j);
+/* The read ring_doorbell_step() let through has completed: unmap its doorbell again. */
 void ring_doorbell_done(struct ring *r);
 /* Layer 1 touched the data page of queued slot i: wait until it is given back. */
 void ring_wait_slot(struct ring *r, uint32_t i);
