@@ -1,7 +1,7 @@
 /*
  * The NIC self-test (layer 0 command line "nettest"), on the first NIC:
  *
- *   raw TX  FRAMES frames of RAW_LEN bytes through net_tx_post (layer 0's
+ *   raw TX  FRAMES frames of RAW_LEN bytes through net_tx_post_run (layer 0's
  *           "nettest=FRAMES", RAW_FRAMES for a bare "nettest"), as many in
  *           flight as the queue holds, reaped as they complete, timed: the
  *           driver's own rate, with no layer-1 fault in the way.
@@ -81,15 +81,17 @@ static uint8_t *eth_header(struct tslot *s, const uint8_t *dst, uint16_t type, u
 	return f + ETH_HLEN;
 }
 
-static void tx_done(void *cookie)
+static void tx_done(void *const *cookies, uint32_t n)
 {
-	struct tslot *s = cookie;
+	for (uint32_t k = 0; k < n; k++) {
+		struct tslot *s = cookies[k];
 
-	if (s < txs || s >= txs + ntx || !s->posted)
-		panic("nettest: tx_done with a cookie %p that was not posted", cookie);
-	s->posted = false;
-	tx_free[ntx_free++] = s;
-	tx_completed++;
+		if (s < txs || s >= txs + ntx || !s->posted)
+			panic("nettest: tx_done with a cookie %p that was not posted", cookies[k]);
+		s->posted = false;
+		tx_free[ntx_free++] = s;
+		tx_completed++;
+	}
 }
 
 /* An ARP reply from the gateway to us is what the RX test waits for. */
@@ -141,18 +143,26 @@ static void free_slots(struct tslot *s, int n)
 		pmm_free(s[i].pa);
 }
 
-/* Sends from the free stack until it is empty or the queue is full. */
+/*
+ * Sends from the free stack until it is empty or the queue is full: one
+ * run, as a TX doorbell posts its frames, and one notification for it.
+ */
 static void tx_fill(uint32_t *sent, uint32_t want)
 {
-	while (*sent < want && ntx_free > 0) {
-		struct tslot *s = tx_free[ntx_free - 1];
-		if (net_tx_post(dev, s->pa, *(uint32_t *)p2v(s->pa), s) < 0)
-			break;
-		ntx_free--;
-		s->posted = true;
-		(*sent)++;
+	static struct net_frame run[TX_PAGES_MAX];
+	uint32_t n = 0, posted;
+
+	while (*sent + n < want && n < (uint32_t)ntx_free) {
+		struct tslot *s = tx_free[ntx_free - 1 - n];
+
+		run[n++] = (struct net_frame){ s->pa, *(uint32_t *)p2v(s->pa), s };
 	}
-	net_tx_kick(dev);	/* one notification for the burst, as the TX ring does */
+	posted = net_tx_post_run(dev, run, n);
+	for (uint32_t k = 0; k < posted; k++)
+		((struct tslot *)run[k].cookie)->posted = true;
+	ntx_free -= (int)posted;
+	*sent += posted;
+	net_tx_kick(dev);
 }
 
 /* Polls once; after STALL_NS without progress the device is hung. */

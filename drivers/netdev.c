@@ -41,18 +41,36 @@ static void check_slot(const struct netdev *d, const char *op, uint64_t slot_pa)
 		panic("%s: %s of slot %#lx, which is not a page", d->name, op, (unsigned long)slot_pa);
 }
 
-int net_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie)
+static void check_frame(const struct netdev *d, const struct net_frame *f)
 {
-	check_slot(d, "tx", slot_pa);
-	if (len < NET_FRAME_MIN || len > NET_FRAME_MAX)
-		panic("%s: tx of a %u-byte frame (%u..%u allowed)", d->name, len,
+	check_slot(d, "tx", f->slot_pa);
+	if (f->len < NET_FRAME_MIN || f->len > NET_FRAME_MAX)
+		panic("%s: tx of a %u-byte frame (%u..%u allowed)", d->name, f->len,
 		    NET_FRAME_MIN, NET_FRAME_MAX);
-	return d->ops->tx_post(d, slot_pa, len, cookie);
 }
 
-void net_tx_kick(struct netdev *d)
+int net_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie)
 {
-	d->ops->tx_kick(d);
+	struct net_frame f = { slot_pa, len, cookie };
+
+	return net_tx_post_run(d, &f, 1) == 1 ? 0 : -1;
+}
+
+uint32_t net_tx_post_run(struct netdev *d, const struct net_frame *f, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		check_frame(d, &f[k]);
+	return (uint32_t)d->ops->tx_post(d, f, n);
+}
+
+bool net_tx_kick(struct netdev *d)
+{
+	return d->ops->tx_kick(d);
+}
+
+bool net_tx_wake(struct netdev *d, bool on)
+{
+	return d->ops->tx_wake(d, on);
 }
 
 int net_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie)
@@ -61,8 +79,7 @@ int net_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie)
 	return d->ops->rx_post(d, slot_pa, cookie);
 }
 
-int net_poll(struct netdev *d, void (*tx_done)(void *cookie),
-    void (*rx_done)(void *cookie, uint32_t len))
+int net_poll(struct netdev *d, net_tx_done_fn *tx_done, void (*rx_done)(void *cookie, uint32_t len))
 {
 	return d->ops->poll(d, tx_done, rx_done);
 }

@@ -36,11 +36,22 @@
 
 struct netdev;
 
+/* One frame to send: its slot page, its length, what tx_done gives back. */
+struct net_frame {
+	uint64_t slot_pa;
+	uint32_t len;
+	void *cookie;
+};
+
+/* Frames sent, in the order the device finished them. */
+typedef void net_tx_done_fn(void *const *cookies, uint32_t n);
+
 struct netdev_ops {
-	int (*tx_post)(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie);
-	void (*tx_kick)(struct netdev *d);
+	int (*tx_post)(struct netdev *d, const struct net_frame *f, uint32_t n);	/* how many fit */
+	bool (*tx_kick)(struct netdev *d);
+	bool (*tx_wake)(struct netdev *d, bool on);
 	int (*rx_post)(struct netdev *d, uint64_t slot_pa, void *cookie);
-	int (*poll)(struct netdev *d, void (*tx_done)(void *cookie),
+	int (*poll)(struct netdev *d, net_tx_done_fn *tx_done,
 	    void (*rx_done)(void *cookie, uint32_t len));
 	void (*reset)(struct netdev *d);
 };
@@ -52,7 +63,7 @@ struct netdev {
 	uint32_t mtu;			/* IP bytes in a frame: 1500 */
 	uint32_t tx_depth;		/* frames the device can hold for sending at once */
 	uint32_t rx_depth;		/* RX buffers the device can hold at once */
-	bool rx_irq;			/* a frame received interrupts, on rx_vector */
+	bool rx_irq;			/* a frame received interrupts, on rx_vector (a frame sent may too) */
 	uint8_t rx_vector;
 	const struct netdev_ops *ops;
 	void *priv;			/* the driver's */
@@ -82,7 +93,18 @@ void net_format_mac(char out[NET_MAC_STRLEN], const uint8_t mac[NET_MAC_LEN]);
  * posted since, so a batch of frames costs one notification.
  */
 int net_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie);
-void net_tx_kick(struct netdev *d);
+/*
+ * net_tx_post for f[0..n) in order, in one loop (a doorbell's run): how many
+ * were posted, the first ones; fewer than n when the TX queue filled.
+ */
+uint32_t net_tx_post_run(struct netdev *d, const struct net_frame *f, uint32_t n);
+bool net_tx_kick(struct netdev *d);	/* false: the device asked not to be told */
+/*
+ * Whether a frame sent interrupts (on rx_vector), for a caller that halts
+ * until one is: on, then a poll, then the halt, so that a frame sent before
+ * the halt is either polled or interrupts.  false: the NIC cannot.
+ */
+bool net_tx_wake(struct netdev *d, bool on);
 
 /*
  * Gives the device the whole page at slot_pa to receive one frame into, at
@@ -94,13 +116,13 @@ void net_tx_kick(struct netdev *d);
 int net_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie);
 
 /*
- * Reaps what the device has finished: tx_done(cookie) for each frame sent,
- * rx_done(cookie, len) for each frame received, in the order the device
- * finished them.  Either callback may post again.  Returns how many buffers
- * the device gave back, dropped frames included: 0 means no progress.
+ * Reaps what the device has finished: tx_done(cookies, n) for the frames
+ * sent, a run at a time, rx_done(cookie, len) for each frame received, in
+ * the order the device finished them.  Either callback may post again.
+ * Returns how many buffers the device gave back, dropped frames included: 0
+ * means no progress.
  */
-int net_poll(struct netdev *d, void (*tx_done)(void *cookie),
-    void (*rx_done)(void *cookie, uint32_t len));
+int net_poll(struct netdev *d, net_tx_done_fn *tx_done, void (*rx_done)(void *cookie, uint32_t len));
 
 /*
  * Resets the device and forgets every buffer posted to it, with no callback:

@@ -433,19 +433,60 @@ int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cooki
 	return head;
 }
 
+/*
+ * Asks the device to interrupt when it uses vq, or not to; false if the
+ * queue has no vector.  The fence orders the flag's store before the reads
+ * of the used ring that follow, so a completion is either seen by the next
+ * poll or interrupts.
+ */
+bool virtq_interrupt_on_use(struct virtq *vq, bool on)
+{
+	if (!vq->interrupts)
+		return false;
+	vq->avail->flags = on ? 0 : AVAIL_F_NO_INTERRUPT;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return true;
+}
+
+/*
+ * virtq_submit for n chains of one buffer each, bufs[k] with cookies[k], in
+ * one loop: the per-frame path of a NIC, where a call per chain cost more
+ * than the chain.  How many it made available: as many as were free.
+ */
+int virtq_submit_singles(struct virtq *vq, const struct vq_buf *bufs, void *const *cookies, int n)
+{
+	int k;
+
+	for (k = 0; k < n && vq->nfree > 0; k++) {
+		uint16_t d = vq->free_head;
+
+		vq->desc[d].addr = bufs[k].pa;
+		vq->desc[d].len = bufs[k].len;
+		vq->desc[d].flags = bufs[k].write ? DESC_F_WRITE : 0;
+		vq->free_head = vq->desc[d].next;
+		vq->nfree--;
+		vq->cookie[d] = cookies[k];
+		vq->avail->ring[vq->avail_idx & (vq->size - 1)] = d;
+		vq->avail_idx++;
+	}
+	return k;
+}
+
 /* Publishes every chain submitted since the last kick with one store of
  * avail->idx, so the device never sees half a batch.  The full fence orders
  * that store before the load of the used flags, so a device that just
  * turned notifications back on is not missed. */
-void virtq_kick(struct virtq *vq)
+bool virtq_kick(struct virtq *vq)
 {
 	barrier();		/* the ring entries before the index that publishes them */
 	vq->avail->idx = vq->avail_idx;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (vq->deaf)
-		return;		/* notifications lost, on purpose */
-	if (!(vq->used->flags & USED_F_NO_NOTIFY))
-		*vq->notify = vq->index;
+		return false;	/* notifications lost, on purpose */
+	if (vq->used->flags & USED_F_NO_NOTIFY)
+		return false;
+	*vq->notify = vq->index;
+	return true;
 }
 
 /* Notifies the device of vq whatever its flags say: a spurious notification is always allowed. */
@@ -481,19 +522,15 @@ static void free_chain(struct virtq *vq, uint16_t head)
 	vq->nfree += n;
 }
 
-/* Takes one entry off the used ring; panics if the device names a chain it
- * was never given, since then the rings can no longer be trusted. */
-void *virtq_reap(struct virtq *vq, uint32_t *written)
+/* Takes the used entry at last_used (the device published it); panics if it
+ * names a chain the device was never given, since then the rings can no
+ * longer be trusted. */
+static void *reap_one(struct virtq *vq, uint32_t *written)
 {
-	volatile struct vq_used_elem *e;
-	uint32_t id;
+	volatile struct vq_used_elem *e = &vq->used->ring[vq->last_used & (vq->size - 1)];
+	uint32_t id = e->id;
 	void *cookie;
 
-	if (vq->used->idx == vq->last_used)
-		return 0;
-	barrier();		/* the index before the entry it publishes */
-	e = &vq->used->ring[vq->last_used & (vq->size - 1)];
-	id = e->id;
 	if (id >= vq->size || !vq->cookie[id])
 		panic("virtq %u: device completed descriptor %u, which it does not hold", vq->index, id);
 	*written = e->len;
@@ -502,4 +539,25 @@ void *virtq_reap(struct virtq *vq, uint32_t *written)
 	vq->cookie[id] = 0;
 	free_chain(vq, id);
 	return cookie;
+}
+
+/* Takes one entry off the used ring: its cookie, or 0 if there is none. */
+void *virtq_reap(struct virtq *vq, uint32_t *written)
+{
+	if (vq->used->idx == vq->last_used)
+		return 0;
+	barrier();		/* the index before the entry it publishes */
+	return reap_one(vq, written);
+}
+
+/* Up to max entries off the used ring in one loop, as virtq_reap: how many. */
+int virtq_reap_many(struct virtq *vq, void **cookies, uint32_t *written, int max)
+{
+	uint16_t used = vq->used->idx;
+	int k;
+
+	barrier();
+	for (k = 0; k < max && vq->last_used != used; k++)
+		cookies[k] = reap_one(vq, &written[k]);
+	return k;
 }

@@ -93,9 +93,13 @@ uint16_t virtio_num_queues(const struct virtio_dev *vd);
 uint64_t virtio_cfg_read(const struct virtio_dev *vd, uint32_t off, int width); /* width 1, 2, 4 or 8 */
 
 int virtq_submit(struct virtq *vq, const struct vq_buf *bufs, int n, void *cookie); /* head, or -1 if too few free */
-void virtq_kick(struct virtq *vq);		/* publishes the new chains; notifies the device unless it asked not to be */
+/* n chains of one buffer each (the per-frame path): how many fit */
+int virtq_submit_singles(struct virtq *vq, const struct vq_buf *bufs, void *const *cookies, int n);
+bool virtq_interrupt_on_use(struct virtq *vq, bool on); /* interrupts on use, or not; false: no vector */
+bool virtq_kick(struct virtq *vq);		/* publishes the new chains; notifies the device unless it asked not to be (false) */
 void virtq_notify(struct virtq *vq);		/* notifies the device, whatever it asked */
 void *virtq_reap(struct virtq *vq, uint32_t *written); /* one completed chain's cookie (freed), or 0 */
+int virtq_reap_many(struct virtq *vq, void **cookies, uint32_t *written, int max); /* up to max of them: how many */
 void virtq_state(const struct virtq *vq, char *buf, size_t len); /* for a DEVICE report */
 
 /* virtio_blk.c, virtio_net.c: each brings up one function of its type (drivers/probe.c) */

@@ -9,14 +9,17 @@
  * 4..15, see netdev.h), so each frame is one descriptor, DMAed in place.
  *
  * Queue 0 receives, queue 1 transmits.  The caller posts RX pages ahead;
- * both queues are reaped by polling.  A driver record per descriptor, found
- * by the chain's head, remembers the page and the caller's cookie.
+ * both queues are reaped by polling.  An RX buffer has a driver record per
+ * descriptor, found by the chain's head, that remembers the page and the
+ * caller's cookie; a TX chain's cookie is the caller's own, so that a
+ * doorbell's run goes in and comes out a chunk at a time, in one loop.
  *
- * With MSI-X the RX queue interrupts on a vector of its own, whose handler
- * only counts: it is there to wake a halted wait for frames, which then
- * polls.  The TX queue does not interrupt: its completions are reaped at
- * every doorbell and tick, nothing halts waiting for them, and an interrupt
- * per sent batch, taken while layer 1 runs, cost a third of the TX rate.
+ * With MSI-X both queues interrupt on one vector, whose handler only
+ * counts: it is there to wake a halted wait, which then polls.  The RX queue
+ * always interrupts.  The TX queue interrupts only while a caller waiting
+ * for a sent frame asks it to (net_tx_wake): its completions are reaped at
+ * every doorbell and tick, and an interrupt per sent batch, taken while
+ * layer 1 runs, cost a third of the TX rate.
  */
 #include "defs.h"
 #include "netdev.h"
@@ -51,9 +54,8 @@ struct vnet {
 	struct netdev dev;
 	struct virtio_dev vio;
 	struct virtq rxq, txq;
-	int rx_vector;				/* -1: polled */
-	struct vnet_buf rx[VIRTQ_MAX_SIZE];	/* by head descriptor */
-	struct vnet_buf tx[VIRTQ_MAX_SIZE];
+	int vector;				/* both queues', -1: polled */
+	struct vnet_buf rx[VIRTQ_MAX_SIZE];	/* by head descriptor (TX chains hold the caller's cookie) */
 	struct waited tx_wait;			/* how long the frames held have waited */
 	bool tx_nudged;				/* ... and the device was notified again */
 	uint64_t last_done;			/* the last completion, either queue */
@@ -89,28 +91,55 @@ static void tx_wait_start(struct vnet *v)
 	v->tx_nudged = false;
 }
 
-static int vnet_tx_post(struct netdev *d, uint64_t slot_pa, uint32_t len, void *cookie)
+/* Frames go to the virtqueue this many at a time, from buffers on the stack. */
+#define VNET_TX_CHUNK		32
+
+/*
+ * Each frame one device-readable buffer, its header and the frame, and the
+ * caller's cookie the chain's own (vnet_poll gives it back as it is).
+ */
+static int vnet_tx_post(struct netdev *d, const struct net_frame *f, uint32_t n)
 {
 	struct vnet *v = d->priv;
+	struct vq_buf bufs[VNET_TX_CHUNK];
+	void *cookies[VNET_TX_CHUNK];
+	uint32_t done = 0;
 
-	if (v->txq.nfree == 0)
-		return -1;
-	if (v->txq.nfree == v->txq.size)
+	if (n > 0 && v->txq.nfree == v->txq.size)
 		tx_wait_start(v);
 	/* Layer 1 left these zero; a stale byte would ask for an offload.
 	 * Two stores, not memset's byte loop: this runs for every frame. */
 	_Static_assert(NET_DEV_HDR_OFFSET == 4 && VNET_HDR_LEN == 12, "the header is a u32 and a u64");
-	*(uint32_t *)((uint8_t *)p2v(slot_pa) + 4) = 0;
-	*(uint64_t *)((uint8_t *)p2v(slot_pa) + 8) = 0;
-	return post(&v->txq, v->tx, slot_pa, VNET_HDR_LEN + len, false, cookie, false);
+	while (done < n && v->txq.nfree > 0) {
+		uint32_t c = n - done < VNET_TX_CHUNK ? n - done : VNET_TX_CHUNK;
+
+		for (uint32_t k = 0; k < c; k++) {
+			uint8_t *page = p2v(f[done + k].slot_pa);
+
+			*(uint32_t *)(page + 4) = 0;
+			*(uint64_t *)(page + 8) = 0;
+			bufs[k] = (struct vq_buf){ f[done + k].slot_pa + NET_DEV_HDR_OFFSET,
+			    VNET_HDR_LEN + f[done + k].len, false };
+			cookies[k] = f[done + k].cookie;
+		}
+		done += (uint32_t)virtq_submit_singles(&v->txq, bufs, cookies, (int)c);
+	}
+	return (int)done;
 }
 
 /* One notification for every frame posted since the last: a batch costs one exit. */
-static void vnet_tx_kick(struct netdev *d)
+static bool vnet_tx_kick(struct netdev *d)
 {
 	struct vnet *v = d->priv;
 
-	virtq_kick(&v->txq);
+	return virtq_kick(&v->txq);
+}
+
+static bool vnet_tx_wake(struct netdev *d, bool on)
+{
+	struct vnet *v = d->priv;
+
+	return virtq_interrupt_on_use(&v->txq, on);
 }
 
 static int vnet_rx_post(struct netdev *d, uint64_t slot_pa, void *cookie)
@@ -203,21 +232,23 @@ static void check_answering(struct vnet *v)
 /* TX first: a frame sent frees its page for the caller to reuse at once.
  * The device only read it, so its header bytes are still zero.  An RX
  * record is copied out before a callback can post over it. */
-static int vnet_poll(struct netdev *d, void (*tx_done)(void *cookie),
+static int vnet_poll(struct netdev *d, net_tx_done_fn *tx_done,
     void (*rx_done)(void *cookie, uint32_t len))
 {
 	struct vnet *v = d->priv;
 	struct vnet_buf *r;
-	uint32_t written;
-	int n = 0, sent;
+	void *cookies[VNET_TX_CHUNK];
+	uint32_t written, lens[VNET_TX_CHUNK];
+	int n = 0, sent, c;
 
-	while ((r = virtq_reap(&v->txq, &written))) {
-		if (vnet_tx_used_ok(written))
-			d->tx_frames++;
-		else
-			tx_error(v, written);
-		n++;
-		tx_done(r->cookie);
+	while ((c = virtq_reap_many(&v->txq, cookies, lens, VNET_TX_CHUNK)) > 0) {
+		for (int k = 0; k < c; k++)
+			if (vnet_tx_used_ok(lens[k]))
+				d->tx_frames++;
+			else
+				tx_error(v, lens[k]);
+		n += c;
+		tx_done(cookies, (uint32_t)c);
 	}
 	sent = n;
 	while ((r = virtq_reap(&v->rxq, &written))) {
@@ -279,13 +310,14 @@ static int bring_up(struct vnet *v, const struct pci_dev *d)
 		return -1;
 	}
 	/* The vector is had once: a reset keeps it. */
-	if (v->rx_vector < 0 && virtio_has_msix(&v->vio))
-		v->rx_vector = irq_register(vnet_intr, v);
-	if (virtio_queue_setup(&v->vio, VNET_RXQ, &v->rxq, v->rx_vector) < 0 ||
-	    virtio_queue_setup(&v->vio, VNET_TXQ, &v->txq, -1) < 0)
+	if (v->vector < 0 && virtio_has_msix(&v->vio))
+		v->vector = irq_register(vnet_intr, v);
+	if (virtio_queue_setup(&v->vio, VNET_RXQ, &v->rxq, v->vector) < 0 ||
+	    virtio_queue_setup(&v->vio, VNET_TXQ, &v->txq, v->vector) < 0)
 		return -1;
+	virtq_interrupt_on_use(&v->txq, false);
 	v->dev.rx_irq = v->rxq.interrupts;
-	v->dev.rx_vector = (uint8_t)v->rx_vector;
+	v->dev.rx_vector = (uint8_t)v->vector;
 	return 0;
 }
 
@@ -327,7 +359,7 @@ void virtio_net_break(struct netdev *d)
 		panic("%s: not a virtio-net NIC, or no page for the malformed chain", d->name);
 	if (v->txq.nfree == v->txq.size)
 		tx_wait_start(v);
-	if (virtq_submit(&v->txq, bad, 2, &v->tx[v->txq.free_head]) < 0)
+	if (virtq_submit(&v->txq, bad, 2, v) < 0)	/* never completed: any cookie */
 		panic("%s: no room for the malformed chain", d->name);
 	virtq_kick(&v->txq);
 }
@@ -335,6 +367,7 @@ void virtio_net_break(struct netdev *d)
 static const struct netdev_ops vnet_ops = {
 	.tx_post = vnet_tx_post,
 	.tx_kick = vnet_tx_kick,
+	.tx_wake = vnet_tx_wake,
 	.rx_post = vnet_rx_post,
 	.poll = vnet_poll,
 	.reset = vnet_reset,
@@ -351,7 +384,7 @@ void virtio_net_attach(const struct pci_dev *d)
 	if (nvnets == NET_MAX_DEVS)
 		return;
 	memset(v, 0, sizeof(*v));
-	v->rx_vector = -1;
+	v->vector = -1;
 	if (bring_up(v, d) < 0)
 		return;
 	read_mac(v);

@@ -204,7 +204,14 @@ uint64_t vm_count_tables(uint64_t root, uint64_t lo, uint64_t hi, uint64_t *empt
 void vm_set_leaf(pte_t *e, uint64_t va, uint64_t pa, uint64_t flags);	/* a 4 KiB page */
 void vm_set_huge_leaf(pte_t *e, uint64_t va, uint64_t pa, uint64_t flags); /* a 2 MiB page, e from vm_walk_pde */
 void vm_clear_leaf(pte_t *e, uint64_t va);	/* 4 KiB or 2 MiB */
-pte_t vm_swap_leaf(pte_t *e, uint64_t pa, uint64_t flags); /* sets (clears if pa is 0), no flush: the old entry */
+/* Sets leaf e (clears it if pa is 0), no flush: the old entry.  Inline: the NIC rings call it per frame. */
+static inline pte_t vm_swap_leaf(pte_t *e, uint64_t pa, uint64_t flags)
+{
+	pte_t old = *e;
+
+	*e = pa != 0 ? pa | flags | PTE_P : 0;
+	return old;
+}
 void vm_set_writable(pte_t *e, uint64_t va, bool writable);
 bool vm_write_protect(pte_t *e, uint64_t va);	/* takes W and the dirty bit: true if it was dirty */
 bool vm_leaf_dirty(const pte_t *e);
@@ -259,6 +266,14 @@ bool lapic_in_service(uint64_t vector);	/* a delivered interrupt, not an int ins
 /* irq.c: device interrupts on DEVICE_VECTOR_FIRST..DEVICE_VECTOR_LAST */
 int irq_register(void (*fn)(void *ctx), void *ctx); /* a vector of its own for fn, or -1 if none is left */
 bool irq_dispatch(uint64_t vector);	/* runs vector's handler: false if it has none */
+
+/* insn.c: a doorbell read layer 0 completes itself */
+/*
+ * code holds a plain load into a general register (optional REX, mov 8B,
+ * no SIB, not into rsp): 0 with its register (0 rax .. 15 r15, the
+ * encoding's numbers) and its length, else -1.
+ */
+int insn_plain_load(const uint8_t *code, unsigned *reg, unsigned *len);
 
 /* trap.c */
 void trap(struct trapframe *tf);	/* from the entry stubs, every vector */

@@ -22,7 +22,7 @@ void nic_save(struct nic_state *s);		/* at a checkpoint */
 /* Resuming a checkpoint whose RX ring stood at rx_first: the RX slots and the count as it left them. */
 void nic_resume(uint32_t rx_first, const struct nic_state *s);
 void nic_info(struct strata_info *in);		/* MAC, MTU, slots granted */
-void nic_poll(void);				/* reaps the device: sent frames back, new ones in */
+int nic_poll(void);				/* reaps the device: sent frames back, new ones in; how many */
 /*
  * A checkpoint became durable (checkpoint_covered() moved): sends the frames
  * of an extsync payload it covers.  Never waits; callable from any context,

@@ -33,7 +33,9 @@ enum prof_stage {
 	PROF_TX_WAIT,		/* layer 1 waiting for a TX slot the NIC still holds */
 	PROF_TX_RUN,		/* of a TX doorbell, its run unmapped and posted, in frames */
 	PROF_TX_FLUSH,		/* of a TX doorbell, the TLB flush for its run */
-	PROF_TX_KICK,		/* of a TX doorbell, the notification of the device */
+	PROF_TX_KICK,		/* of a TX doorbell, its frames published, the device busy: no notification */
+	PROF_TX_NOTIFY,		/* of a TX doorbell, its frames published and the device notified */
+	PROF_TX_POLL,		/* of a TX doorbell, the poll after it: sent frames reaped and given back */
 	PROF_TX_GIVE,		/* sent frames' slots given back, in frames */
 	PROF_TX_HELD,		/* an extsync TX frame, from its doorbell to the device */
 	PROF_CP_DEFER,		/* a doorbell's checkpoint put off: its promise to its start */

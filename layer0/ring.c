@@ -10,8 +10,10 @@
  * page walk, and a TX slot comes back after the next doorbell's flush.
  *
  * Every read of a doorbell must fault, or a doorbell is lost.  So a doorbell
- * page is mapped (read-only, the zero page) only for the one instruction
- * that read it: l1fault.c single-steps that instruction and calls
+ * page is never left mapped.  A plain load (insn.c) is completed by layer 0
+ * itself, which writes the zero the page would have given.  Any other read
+ * gets the page (read-only, the zero page) for its one instruction
+ * (ring_doorbell_step): l1fault.c single-steps that instruction and calls
  * ring_doorbell_done() from the debug trap that follows it.  That costs a
  * second exception per doorbell, not per slot, so batches keep their price.
  * The other way, leaving the page mapped and write-protecting slot next so
@@ -107,6 +109,26 @@ static bool slot_lost(struct ring *r, uint32_t i)
 }
 
 /*
+ * The ring's own check of the slots in [next, last] not lost: in one call
+ * for a run with none lost, the common case, else slot by slot.
+ */
+static int contents_check(struct ring *r, uint32_t last, bool lost, const char **why)
+{
+	uint32_t n = (last + r->nslots - r->next) % r->nslots + 1;
+
+	if (r->ops->check == 0)
+		return 0;
+	if (!lost)
+		return r->ops->check(r, r->next, n, why);
+	for (uint32_t i = r->next;; i = ring_succ(r, i)) {
+		if (!slot_lost(r, i) && r->ops->check(r, i, 1, why) < 0)
+			return -1;
+		if (i == last)
+			return 0;
+	}
+}
+
+/*
  * Checks that every slot in [next, last] is layer 1's and well formed;
  * *lost says whether any of them was lost in a resume (and is taken empty).
  */
@@ -120,11 +142,10 @@ static int range_check(struct ring *r, uint32_t last, bool *lost, const char **w
 		}
 		if (slot_lost(r, i))
 			*lost = true;
-		else if (slot_check(r->slot[i].page, why) < 0 ||
-		    (r->ops->check != 0 && r->ops->check(r, r->slot[i].page, why) < 0))
+		else if (slot_check(r->slot[i].page, why) < 0)
 			return -1;
 		if (i == last)
-			return 0;
+			return contents_check(r, last, *lost, why);
 	}
 }
 
@@ -181,11 +202,15 @@ int ring_doorbell(struct ring *r, uint32_t j, const char **why)
 		r->next = ring_succ(r, j);
 		r->doorbells++;
 	}
-	r->ops->map(r, STRATA_DOORBELL_ADDR(r->base, j), r->doorbell_pa, false);
-	r->rung = (int32_t)j;
 	if (r->ops->rung != 0)
 		r->ops->rung(r);
 	return 0;
+}
+
+void ring_doorbell_step(struct ring *r, uint32_t j)
+{
+	r->ops->map(r, STRATA_DOORBELL_ADDR(r->base, j), r->doorbell_pa, false);
+	r->rung = (int32_t)j;
 }
 
 void ring_doorbell_done(struct ring *r)
@@ -210,6 +235,12 @@ void ring_release(struct ring *r, uint32_t i)
 		return;
 	sl->owner = SLOT_LAYER1;
 	r->ops->map(r, slot_va(r, i), sl->pa, true);
+}
+
+void ring_release_many(struct ring *r, const uint32_t *slots, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		ring_release(r, slots[k]);
 }
 
 void ring_hold_all(struct ring *r)

@@ -39,8 +39,12 @@ struct ring_ops {
 	 * those of the run too once their page is unmapped.
 	 */
 	void (*hold_run)(struct ring *r, uint32_t first, uint32_t n);
-	/* Optional: checks a slot a doorbell covers before any is taken.  0, or -1 with *why set. */
-	int (*check)(const struct ring *r, const struct strata_slot *s, const char **why);
+	/*
+	 * Optional: checks the contents of the n slots from first on
+	 * (wrapping) that a doorbell covers, before any is taken: one call
+	 * for the run, not one per slot.  0, or -1 with *why set.
+	 */
+	int (*check)(const struct ring *r, uint32_t first, uint32_t n, const char **why);
 	/* Makes va present (writable or read-only) at pa, or not present when pa == 0. */
 	void (*map)(struct ring *r, uint64_t va, uint64_t pa, bool writable);
 	/* Waits for progress on queued slots (device completions); may return without any. */
@@ -86,17 +90,21 @@ void ring_init(struct ring *r, const char *name, uint64_t base, uint32_t nslots,
 /* Which part of which slot va falls in (va must be inside the ring's region). */
 enum ring_part ring_locate(const struct ring *r, uint64_t va, uint32_t *slot);
 /*
- * Layer 1 read the doorbell of slot j: take every slot from next up to j,
- * map the doorbell page so that the read can complete, and call ops->rung.
- * 0, or -1 with *why set.
+ * Layer 1 read the doorbell of slot j: take every slot from next up to j
+ * and call ops->rung.  0, or -1 with *why set.  The read itself is the
+ * caller's to complete: by hand, or by ring_doorbell_step.
  */
 int ring_doorbell(struct ring *r, uint32_t j, const char **why);
-/* The read ring_doorbell() let through has completed: unmap its doorbell again. */
+/* Maps slot j's doorbell page so that the read of it can complete, one instruction. */
+void ring_doorbell_step(struct ring *r, uint32_t j);
+/* The read ring_doorbell_step() let through has completed: unmap its doorbell again. */
 void ring_doorbell_done(struct ring *r);
 /* Layer 1 touched the data page of queued slot i: wait until it is given back. */
 void ring_wait_slot(struct ring *r, uint32_t i);
 /* Layer 0 is done with queued slot i: give it back to layer 1 (its len was cleared when taken). */
 void ring_release(struct ring *r, uint32_t i);
+/* ring_release of slots[0..n), in one loop (a poll's worth of sent frames). */
+void ring_release_many(struct ring *r, const uint32_t *slots, uint32_t n);
 /*
  * Receiving rings use the same machine the other way round: every slot starts
  * held (posted to the device), ring_deliver() hands a filled one to layer 1,

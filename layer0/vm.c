@@ -306,11 +306,6 @@ void vm_clear_leaf(pte_t *e, uint64_t va)
 }
 
 /* vm_set_leaf(), or a clear if pa is 0, not flushed: the old entry, for the caller to flush. */
-pte_t vm_swap_leaf(pte_t *e, uint64_t pa, uint64_t flags)
-{
-	return store(e, pa != 0 ? pa | flags | PTE_P : 0);
-}
-
 /* Gives or takes the write permission of the present leaf e. */
 void vm_set_writable(pte_t *e, uint64_t va, bool writable)
 {

@@ -124,9 +124,9 @@ static uint32_t read_slot(uint32_t i)
 
 /*
  * Layer 1 reads slot j's doorbell, as the CPU runs it: a page fault only if
- * the page is not present, handled by ring_doorbell; then the read completes
- * and the debug trap after it calls ring_doorbell_done.  0, or -1 for a
- * violation.
+ * the page is not present, handled by ring_doorbell; then the read completes,
+ * here single-stepped (ring_doorbell_step), and the debug trap after it calls
+ * ring_doorbell_done.  0, or -1 for a violation.
  */
 static const char *why;		/* ring_doorbell's reason for a -1 */
 
@@ -137,6 +137,8 @@ static int read_doorbell(uint32_t j)
 		return 0;		/* no fault: layer 0 never sees it */
 	if (ring_doorbell(&r, j, &why) < 0)
 		return -1;
+	ck_assert_uint_eq(pte(bell_va(j))->pa, 0);	/* taken, the page still not there */
+	ring_doorbell_step(&r, j);
 	ck_assert_uint_eq(pte(bell_va(j))->pa, DOORBELL_PA);	/* the read can complete */
 	ring_doorbell_done(&r);
 	return 0;
@@ -184,6 +186,8 @@ START_TEST(doorbell_is_mapped_only_while_its_read_completes)
 
 	write_slot(0, "a");
 	ck_assert_int_eq(ring_doorbell(&r, 0, &w), 0);
+	ck_assert_uint_eq(pte(bell_va(0))->pa, 0);	/* a read completed by hand needs no page */
+	ring_doorbell_step(&r, 0);
 	ck_assert_uint_eq(pte(bell_va(0))->pa, DOORBELL_PA);
 	ring_doorbell_done(&r);
 	ck_assert_uint_eq(pte(bell_va(0))->pa, 0);
@@ -477,17 +481,34 @@ START_TEST(one_slot_rx_ring_is_given_back_at_every_doorbell)
 END_TEST
 
 /* A ring with a content check, as the TX ring checks frame lengths: it refuses len 0. */
-static int refuse_empty(const struct ring *rr, const struct strata_slot *s, const char **w)
+static int refuse_empty(const struct ring *rr, uint32_t first, uint32_t n, const char **w)
 {
-	(void)rr;
-	if (s->len != 0)
-		return 0;
-	*w = "empty";
-	return -1;
+	for (uint32_t k = 0, i = first; k < n; k++, i = ring_succ(rr, i))
+		if (rr->slot[i].page->len == 0) {
+			*w = "empty";
+			return -1;
+		}
+	return 0;
 }
 
 static const struct ring_ops checked_ops = {
 	.take = fake_take, .check = refuse_empty, .map = fake_map, .wait = fake_wait,
+	.used = fake_used,
+};
+
+/* The same check, counting its calls and the slots each covered. */
+static int checks;
+static uint32_t checked_first[8], checked_n[8];
+
+static int count_checks(const struct ring *rr, uint32_t first, uint32_t n, const char **w)
+{
+	checked_first[checks] = first;
+	checked_n[checks++] = n;
+	return refuse_empty(rr, first, n, w);
+}
+
+static const struct ring_ops counted_ops = {
+	.take = fake_take, .check = count_checks, .map = fake_map, .wait = fake_wait,
 	.used = fake_used,
 };
 
@@ -524,6 +545,41 @@ START_TEST(after_a_resume_slots_lost_with_it_are_taken_empty)
 }
 END_TEST
 
+/* A batch's contents are checked in one call for the run, wrapping, not slot by slot. */
+START_TEST(check_covers_a_whole_run_in_one_call)
+{
+	ring_init(&r, "test", STRATA_CONSOLE_BASE, NSLOTS, DOORBELL_PA, &counted_ops, 0);
+	checks = 0;
+	r.next = 2;
+	write_slot(2, "a");
+	write_slot(3, "b");
+	write_slot(0, "c");
+	ck_assert_int_eq(read_doorbell(0), 0);
+	ck_assert_int_eq(checks, 1);
+	ck_assert_uint_eq(checked_first[0], 2);
+	ck_assert_uint_eq(checked_n[0], 3);
+}
+END_TEST
+
+/* With a slot lost in a resume among them, each slot not lost is checked alone. */
+START_TEST(check_skips_a_lost_slot_and_covers_the_others_one_by_one)
+{
+	ring_init(&r, "test", STRATA_CONSOLE_BASE, NSLOTS, DOORBELL_PA, &counted_ops, 0);
+	ring_resume(&r, 1, 3);
+	checks = 0;
+	write_slot(1, "a");
+	write_slot(3, "c");		/* slot 2 lost and not written: taken empty */
+	ck_assert_int_eq(read_doorbell(3), 0);
+	ck_assert_int_eq(checks, 2);
+	ck_assert_uint_eq(checked_first[0], 1);
+	ck_assert_uint_eq(checked_n[0], 1);
+	ck_assert_uint_eq(checked_first[1], 3);
+	ck_assert_uint_eq(checked_n[1], 1);
+	ck_assert_int_eq(ntook, 2);		/* the lost one carried nothing to take */
+	ck_assert_uint_eq(r.next, 0);
+}
+END_TEST
+
 /* Without the resume's mark the same doorbell is V-RING: the test above can fail. */
 START_TEST(without_a_resume_an_empty_slot_is_checked)
 {
@@ -555,7 +611,8 @@ static void count_rung(struct ring *rr)
 {
 	rungs++;
 	took_at_rung = ntook;
-	bell_mapped_at_rung = pte(bell_va((uint32_t)rr->rung))->pa == DOORBELL_PA;
+	for (uint32_t i = 0; i < rr->nslots; i++)
+		bell_mapped_at_rung |= pte(bell_va(i))->pa != 0;
 }
 
 static const struct ring_ops rung_ops = {
@@ -566,13 +623,14 @@ static const struct ring_ops rung_ops = {
 START_TEST(rung_hook_runs_once_per_doorbell_after_its_slots_are_taken)
 {
 	rungs = 0;
+	bell_mapped_at_rung = false;
 	ring_init(&r, "test", STRATA_CONSOLE_BASE, NSLOTS, DOORBELL_PA, &rung_ops, 0);
 	write_slot(0, "a");
 	write_slot(1, "b");
 	ck_assert_int_eq(read_doorbell(1), 0);
 	ck_assert_int_eq(rungs, 1);
 	ck_assert_int_eq(took_at_rung, 2);
-	ck_assert(bell_mapped_at_rung);
+	ck_assert(!bell_mapped_at_rung);	/* heard before the read completes, by hand or a step */
 	ck_assert_int_eq(read_doorbell(1), 0);	/* a repeat takes nothing, but is still heard */
 	ck_assert_int_eq(rungs, 2);
 	write_slot(2, "");
@@ -676,6 +734,28 @@ START_TEST(run_of_the_whole_ring_wraps_and_a_bad_slot_stops_it_before_any_take)
 }
 END_TEST
 
+/* A poll's worth of sent slots comes back at once; a slot not held is left as it is. */
+START_TEST(release_many_gives_back_each_held_slot)
+{
+	uint32_t sent[3] = { 2, 0, 3 };
+
+	run_setup();
+	for (uint32_t i = 0; i < NSLOTS; i++)
+		write_slot(i, "x");
+	ck_assert_int_eq(read_doorbell(2), 0);	/* slots 0..2 held, 3 still layer 1's */
+	ring_release_many(&r, sent, 3);
+	for (uint32_t i = 0; i < NSLOTS; i++)
+		if (i == 1) {
+			ck_assert_int_eq(r.slot[i].owner, SLOT_QUEUED);
+			ck_assert_uint_eq(pte(data_va(i))->pa, 0);
+		} else {
+			ck_assert_int_eq(r.slot[i].owner, SLOT_LAYER1);
+			ck_assert_uint_eq(pte(data_va(i))->pa, r.slot[i].pa);
+		}
+	ck_assert_uint_eq(r.slot[3].page->len, 1);	/* never taken: its frame is still there */
+}
+END_TEST
+
 /* A run with a slot lost in a resume goes slot by slot: the lost one is taken empty, unchecked. */
 START_TEST(run_with_a_lost_slot_goes_slot_by_slot)
 {
@@ -727,10 +807,13 @@ static Suite *ring_suite(void)
 	tcase_add_test(t, repeated_doorbell_checks_no_slot);
 	tcase_add_test(t, after_a_resume_slots_lost_with_it_are_taken_empty);
 	tcase_add_test(t, without_a_resume_an_empty_slot_is_checked);
+	tcase_add_test(t, check_covers_a_whole_run_in_one_call);
+	tcase_add_test(t, check_skips_a_lost_slot_and_covers_the_others_one_by_one);
 	tcase_add_test(t, rung_hook_runs_once_per_doorbell_after_its_slots_are_taken);
 	tcase_add_test(t, run_is_taken_in_one_go_and_held_like_slot_by_slot);
 	tcase_add_test(t, run_slot_sent_before_the_run_ends_comes_back_to_layer1);
 	tcase_add_test(t, run_of_the_whole_ring_wraps_and_a_bad_slot_stops_it_before_any_take);
+	tcase_add_test(t, release_many_gives_back_each_held_slot);
 	tcase_add_test(t, run_with_a_lost_slot_goes_slot_by_slot);
 	suite_add_tcase(s, t);
 	return s;
