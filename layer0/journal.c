@@ -20,7 +20,8 @@
  * writes any page home (journal.h).
  * A failed request fails its record and every later one; a failed record
  * leaves once none of its requests is in flight.  Flushes are the journal's
- * own, one at a time, each serving every record that waited when it went out.
+ * own, each serving every record that waited when it went out; a record
+ * whose writes complete while one is out sends its own at once.
  * Head and state blocks are built in scratch frames; a record's pages are
  * written from the frames that hold them, never copied.  Recovery and the
  * superblocks use the same request slots synchronously, with nothing in flight.
@@ -221,9 +222,12 @@ static struct {
 	struct flight rec[JOURNAL_PIPELINE];
 	uint32_t first, n;		/* the records in flight, oldest first, in rec[] as a ring */
 	bool unwinding;			/* failed records are leaving */
-	struct blkreq flush;
-	bool flushing;
-	uint64_t flush_t0;		/* when it went out (profile.h) */
+	struct {
+		struct blkreq req;
+		uint64_t number;
+		uint64_t t0;		/* when it went out (profile.h) */
+		bool busy;
+	} flush[JOURNAL_PIPELINE];	/* flushes out at once: at most one a record */
 	uint64_t flushes_sent, flushes_done; /* numbers of the newest flush sent, and completed */
 	struct {
 		uint64_t seq;
@@ -594,7 +598,31 @@ static void stage_to(struct flight *r, enum stage next)
 	r->stage = next;
 }
 
-/* Completed requests: runs, seals and the flush. */
+/*
+ * Completed flushes.  A flush makes durable every write that completed
+ * before it went out, so one that completes makes every earlier-numbered
+ * flush's records durable too, even if that one is still out.  A failed one
+ * fails every record not durable yet, whatever a later one did.
+ */
+static void flushes_reap(void)
+{
+	bool failed = false;
+
+	for (uint32_t k = 0; k < JOURNAL_PIPELINE; k++) {
+		if (!io.flush[k].busy || io.flush[k].req.status == BLK_PENDING)
+			continue;
+		io.flush[k].busy = false;
+		prof_end(PROF_J_FLUSH, io.flush[k].t0);
+		if (io.flush[k].req.status != BLK_OK)
+			failed = true;
+		else if (io.flush[k].number > io.flushes_done)
+			io.flushes_done = io.flush[k].number;
+	}
+	if (failed)
+		fail_undurable();
+}
+
+/* Completed requests: runs, seals and flushes. */
 static void reap(void)
 {
 	for (uint32_t k = 0; k < INFLIGHT; k++) {
@@ -617,14 +645,7 @@ static void reap(void)
 		if (r->seal.status != BLK_OK)
 			fail_from(r);
 	}
-	if (io.flushing && io.flush.status != BLK_PENDING) {
-		io.flushing = false;
-		prof_end(PROF_J_FLUSH, io.flush_t0);
-		if (io.flush.status == BLK_OK)
-			io.flushes_done = io.flushes_sent;
-		else
-			fail_undurable();
-	}
+	flushes_reap();
 }
 
 /*
@@ -699,19 +720,33 @@ static void step(struct journal *j, struct flight *r)
 	}
 }
 
-/* One flush at a time, when a record waits for one not sent yet. */
+static int flush_free(void)
+{
+	for (int k = 0; k < JOURNAL_PIPELINE; k++)
+		if (!io.flush[k].busy)
+			return k;
+	return -1;
+}
+
+/*
+ * A flush goes out as soon as a record waits for one not sent yet, even
+ * while earlier ones are out: waiting for those to come back first would
+ * add their round trip through the device to every held reply.
+ */
 static void flush_send(struct journal *j)
 {
-	for (uint32_t k = 0; k < io.n && !io.flushing; k++) {
+	int f;
+
+	for (uint32_t k = 0; k < io.n && (f = flush_free()) >= 0; k++) {
 		struct flight *r = rec_at(k);
 
 		if (r->error != J_OK || r->stage != POSTSEAL || r->flush <= io.flushes_sent)
 			continue;
-		io.flush = (struct blkreq){ .op = BLK_FLUSH };
-		io.flushing = true;
-		io.flushes_sent++;
-		io.flush_t0 = prof_begin();
-		blk_submit(j->dev, &io.flush);
+		io.flush[f].req = (struct blkreq){ .op = BLK_FLUSH };
+		io.flush[f].number = ++io.flushes_sent;
+		io.flush[f].t0 = prof_begin();
+		io.flush[f].busy = true;
+		blk_submit(j->dev, &io.flush[f].req);
 	}
 }
 
@@ -829,7 +864,10 @@ static struct blkreq *unreaped(void)
 	for (uint32_t k = 0; k < io.n; k++)
 		if (rec_at(k)->stage == SEALING && !rec_at(k)->sealed)
 			return &rec_at(k)->seal;
-	return io.flushing ? &io.flush : 0;
+	for (uint32_t k = 0; k < JOURNAL_PIPELINE; k++)
+		if (io.flush[k].busy)
+			return &io.flush[k].req;
+	return 0;
 }
 
 /* Moves the journal on, then waits (blk_wait halts between polls) for one of its requests. */
