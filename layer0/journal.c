@@ -7,7 +7,9 @@
  * on, never waiting:
  *   WRITING   its runs of up to RUN_MAX blocks go out as request slots free,
  *             pages and state first; the pages' entries (home, checksum) are filled
- *             once their run went out, and the head goes last, whole;
+ *             once their run went out, and the head goes last, whole: all
+ *             in journal_begin() itself when slots are free, not at the
+ *             next completion;
  *   SEALING   every run went out, so the head is whole, and the seal (its
  *             CRC) goes out beside them: it waits for all of them to complete;
  *   POSTSEAL  it waits for a flush submitted after they completed;
@@ -720,6 +722,21 @@ static void step(struct journal *j, struct flight *r)
 	}
 }
 
+/*
+ * Sends all the records in flight can send now: their runs, each head once
+ * its pages' entries are in it, each seal once its head went out.  Without
+ * the second pass a head, and then its seal, would each wait for the next
+ * completion to be sent, and every held reply with them.
+ */
+static void records_push(struct journal *j)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		runs_send(j);
+		for (uint32_t k = 0; k < io.n; k++)
+			step(j, rec_at(k));
+	}
+}
+
 static int flush_free(void)
 {
 	for (int k = 0; k < JOURNAL_PIPELINE; k++)
@@ -822,7 +839,9 @@ enum journal_error journal_begin(struct journal *j, const struct jpage *pages, u
 	j->newest = r->seq;
 	j->next_seq++;
 	*seq = r->seq;
-	runs_send(j);
+	blk_poll(j->dev);
+	reap();		/* a failure already completed: no seal may follow it */
+	records_push(j);
 	return J_OK;
 }
 
@@ -838,10 +857,7 @@ void journal_advance(struct journal *j)
 		return;
 	blk_poll(j->dev);
 	reap();
-	runs_send(j);
-	for (uint32_t k = 0; k < io.n; k++)
-		step(j, rec_at(k));
-	runs_send(j);
+	records_push(j);
 	flush_send(j);
 	while (io.n > 0 && finished(rec_at(0))) {
 		done[ndone].seq = rec_at(0)->seq;
