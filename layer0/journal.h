@@ -216,7 +216,7 @@ void journal_advance(struct journal *j);
 enum journal_error journal_wait(struct journal *j, uint64_t seq);
 uint64_t journal_durable(const struct journal *j);	/* newest seq durable, with all before */
 uint32_t journal_in_flight(const struct journal *j);	/* records begun and not done */
-bool journal_writing(const struct journal *j);	/* the newest one has writes not completed */
+bool journal_writing(const struct journal *j);	/* the newest one has writes not sent yet */
 /* begin + wait, for tests and simple callers; on J_OK durable as j->next_seq - 1. */
 enum journal_error journal_commit(struct journal *j, const struct jpage *pages, uint32_t n,
     const void *state, uint32_t state_bytes);

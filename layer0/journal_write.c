@@ -4,7 +4,9 @@
  * journal_advance() moves on, never waiting:
  *   WRITING   its runs of up to RUN_MAX blocks go out as request slots free,
  *             pages and state first; the pages' entries (home, checksum) are filled
- *             once their run went out, and the head goes last, whole;
+ *             once their run went out, and the head goes last, whole: all
+ *             in journal_begin() itself when slots are free, not at the
+ *             next completion;
  *   SEALING   every run went out, so the head is whole, and the seal (its
  *             CRC) goes out beside them: it waits for all of them to complete;
  *   POSTSEAL  it waits for a flush submitted after they completed;
@@ -17,7 +19,8 @@
  * writes any page home (journal.h).
  * A failed request fails its record and every later one; a failed record
  * leaves once none of its requests is in flight.  Flushes are the journal's
- * own, one at a time, each serving every record that waited when it went out.
+ * own, each serving every record that waited when it went out; a record
+ * whose writes complete while one is out sends its own at once.
  * Head and state blocks are built in scratch frames; a record's pages are
  * written from the frames that hold them, never copied.
  */
@@ -50,9 +53,12 @@ static struct {
 	struct flight rec[JOURNAL_PIPELINE];
 	uint32_t first, n;		/* the records in flight, oldest first, in rec[] as a ring */
 	bool unwinding;			/* failed records are leaving */
-	struct blkreq flush;
-	bool flushing;
-	uint64_t flush_t0;		/* when it went out (profile.h) */
+	struct {
+		struct blkreq req;
+		uint64_t number;
+		uint64_t t0;		/* when it went out (profile.h) */
+		bool busy;
+	} flush[JOURNAL_PIPELINE];	/* flushes out at once: at most one a record */
 	uint64_t flushes_sent, flushes_done; /* numbers of the newest flush sent, and completed */
 	struct {
 		uint64_t seq;
@@ -200,7 +206,31 @@ static void stage_to(struct flight *r, enum stage next)
 	r->stage = next;
 }
 
-/* Completed requests: runs, seals and the flush. */
+/*
+ * Completed flushes.  A flush makes durable every write that completed
+ * before it went out, so one that completes makes every earlier-numbered
+ * flush's records durable too, even if that one is still out.  A failed one
+ * fails every record not durable yet, whatever a later one did.
+ */
+static void flushes_reap(void)
+{
+	bool failed = false;
+
+	for (uint32_t k = 0; k < JOURNAL_PIPELINE; k++) {
+		if (!io.flush[k].busy || io.flush[k].req.status == BLK_PENDING)
+			continue;
+		io.flush[k].busy = false;
+		prof_end(PROF_J_FLUSH, io.flush[k].t0);
+		if (io.flush[k].req.status != BLK_OK)
+			failed = true;
+		else if (io.flush[k].number > io.flushes_done)
+			io.flushes_done = io.flush[k].number;
+	}
+	if (failed)
+		fail_undurable();
+}
+
+/* Completed requests: runs, seals and flushes. */
 static void reap(void)
 {
 	for (uint32_t k = 0; k < INFLIGHT; k++) {
@@ -223,14 +253,7 @@ static void reap(void)
 		if (r->seal.status != BLK_OK)
 			fail_from(r);
 	}
-	if (io.flushing && io.flush.status != BLK_PENDING) {
-		io.flushing = false;
-		prof_end(PROF_J_FLUSH, io.flush_t0);
-		if (io.flush.status == BLK_OK)
-			io.flushes_done = io.flushes_sent;
-		else
-			fail_undurable();
-	}
+	flushes_reap();
 }
 
 /* The entries of the pages whose run went out: the pages cannot change until the record is done. */
@@ -285,19 +308,48 @@ static void step(struct journal *j, struct flight *r)
 	}
 }
 
-/* One flush at a time, when a record waits for one not sent yet. */
+/*
+ * Sends all the records in flight can send now: their runs, each head once
+ * its pages' entries are in it, each seal once its head went out.  Without
+ * the second pass a head, and then its seal, would each wait for the next
+ * completion to be sent, and every held reply with them.
+ */
+static void records_push(struct journal *j)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		runs_send(j);
+		for (uint32_t k = 0; k < io.n; k++)
+			step(j, rec_at(k));
+	}
+}
+
+static int flush_free(void)
+{
+	for (int k = 0; k < JOURNAL_PIPELINE; k++)
+		if (!io.flush[k].busy)
+			return k;
+	return -1;
+}
+
+/*
+ * A flush goes out as soon as a record waits for one not sent yet, even
+ * while earlier ones are out: waiting for those to come back first would
+ * add their round trip through the device to every held reply.
+ */
 static void flush_send(struct journal *j)
 {
-	for (uint32_t k = 0; k < io.n && !io.flushing; k++) {
+	int f;
+
+	for (uint32_t k = 0; k < io.n && (f = flush_free()) >= 0; k++) {
 		struct flight *r = rec_at(k);
 
 		if (r->error != J_OK || r->stage != POSTSEAL || r->flush <= io.flushes_sent)
 			continue;
-		io.flush = (struct blkreq){ .op = BLK_FLUSH };
-		io.flushing = true;
-		io.flushes_sent++;
-		io.flush_t0 = prof_begin();
-		blk_submit(j->dev, &io.flush);
+		io.flush[f].req = (struct blkreq){ .op = BLK_FLUSH };
+		io.flush[f].number = ++io.flushes_sent;
+		io.flush[f].t0 = prof_begin();
+		io.flush[f].busy = true;
+		blk_submit(j->dev, &io.flush[f].req);
 	}
 }
 
@@ -373,7 +425,9 @@ enum journal_error journal_begin(struct journal *j, const struct jpage *pages, u
 	j->newest = r->seq;
 	j->next_seq++;
 	*seq = r->seq;
-	runs_send(j);
+	blk_poll(j->dev);
+	reap();		/* a failure already completed: no seal may follow it */
+	records_push(j);
 	return J_OK;
 }
 
@@ -389,10 +443,7 @@ void journal_advance(struct journal *j)
 		return;
 	blk_poll(j->dev);
 	reap();
-	runs_send(j);
-	for (uint32_t k = 0; k < io.n; k++)
-		step(j, rec_at(k));
-	runs_send(j);
+	records_push(j);
 	flush_send(j);
 	while (io.n > 0 && finished(rec_at(0))) {
 		done[ndone].seq = rec_at(0)->seq;
@@ -415,7 +466,10 @@ static struct blkreq *unreaped(void)
 	for (uint32_t k = 0; k < io.n; k++)
 		if (rec_at(k)->stage == SEALING && !rec_at(k)->sealed)
 			return &rec_at(k)->seal;
-	return io.flushing ? &io.flush : 0;
+	for (uint32_t k = 0; k < JOURNAL_PIPELINE; k++)
+		if (io.flush[k].busy)
+			return &io.flush[k].req;
+	return 0;
 }
 
 /* Moves the journal on, then waits (blk_wait halts between polls) for one of its requests. */

@@ -8,7 +8,9 @@
 # (profile.h: txheld, cpdefer, the journal's stages), and prints
 # "ROUND NAME OPS_PER_S P99_US".  CACHE is QEMU's disk cache (default, or
 # unsafe: the guest's flushes then cost nothing).  Logs stay in
-# ${TMPDIR:-/tmp}/kvab.PID/NAME.ROUND.log.  Under TCG on a shared host only
+# ${TMPDIR:-/tmp}/kvab.PID/NAME.ROUND.log.  A file DIR/qemu.args adds its
+# words to that build's QEMU command line (e.g. -object iothread,...), so
+# that QEMU configurations are compared side by side too.  Under TCG on a shared host only
 # the ratio of builds in one run means anything.
 set -u
 [ $# -ge 4 ] || { echo "usage: $0 SECONDS ROUNDS CACHE NAME=DIR[,L0ARGS]..." >&2; exit 2; }
@@ -27,14 +29,16 @@ disk_cache=()
 
 # run NAME DIR L0ARGS ROUND: one boot, one load, one exit.
 run() {
-	local tag=$out/$1.$4 res
+	local tag=$out/$1.$4 res extra
 	"$images/mkiso.sh" "$tag.iso" "$2/layer0.elf" "$2/layer1/kvstore.elf" \
 		"durable=extsync exit-after=$((seconds + 12))" "profile $3" >/dev/null || return 1
 	rm -f "$tag.img"
 	truncate -s 256M "$tag.img"
+	extra=()
+	[ -f "$2/qemu.args" ] && read -r -a extra <"$2/qemu.args"
 	setsid "$images/qemu.sh" --iso "$tag.iso" --mem 128M "${disk_cache[@]}" --disk "$tag.img" \
 		--net "user,hostfwd=tcp:127.0.0.1:$port-:11211" --log "$tag.log" --quiet \
-		</dev/null 2>"$tag.err" &
+		-- "${extra[@]}" </dev/null 2>"$tag.err" &
 	netecho_pgid=$!
 	netecho_await "$tag.log" '^kvstore: up' 60 || { echo "kvab: $1 never came up" >&2; return 1; }
 	res=$("$here/kvload.sh" "127.0.0.1:$port" "$seconds" "${KVAB_CONNS:-16}") || return 1
