@@ -89,20 +89,27 @@ int blk_poll(struct blkdev *dev)
  * complete it.  Either way the device still owns req's pages,
  * so it is fatal, not an error a caller could handle.
  */
-void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t waited)
+/* req in words, for the console: "a flush", "a read of 8 sectors at sector 24". */
+static void request_what(const struct blkreq *req, char *buf, size_t len)
 {
 	static const char *const ops[] = { "read", "write", "flush" };
+
+	if (req->op == BLK_FLUSH)
+		snprintf_(buf, len, "a flush");
+	else
+		snprintf_(buf, len, "a %s of %u sectors at sector %lu", ops[req->op], req->nsectors,
+		    (unsigned long)req->sector);
+}
+
+void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t waited)
+{
 	const char *broken = dev->ops->broken ? dev->ops->broken(dev) : 0;
 	char device[32], what[80], why[192], state[128] = "";
 
 	if (broken == 0 && waited <= BLK_TIMEOUT_NS)
 		return;
 	snprintf_(device, sizeof(device), "%s (%s)", dev->name, dev->kind);
-	if (req->op == BLK_FLUSH)
-		snprintf_(what, sizeof(what), "a flush");
-	else
-		snprintf_(what, sizeof(what), "a %s of %u sectors at sector %lu", ops[req->op],
-		    req->nsectors, (unsigned long)req->sector);
+	request_what(req, what, sizeof(what));
 	/* Whether the device completed what it was given tells a lost wakeup from a silent device. */
 	if (dev->ops->state)
 		dev->ops->state(dev, state, sizeof(state));
@@ -129,15 +136,16 @@ void blk_check_answering(struct blkdev *dev, const struct blkreq *req, uint64_t 
  */
 static void blk_nudge(struct blkdev *dev, const struct blkreq *req, uint64_t waited, bool *done)
 {
+	char what[80];
+
 	if (*done || waited < BLK_NUDGE_NS || dev->ops->renotify == 0)
 		return;
 	*done = true;
 	dev->nudges++;
 	dev->ops->renotify(dev);
-	kprintf("strata: %s: %lu ms waiting for a %s of %u sectors at %lu: "
-	    "notified the device again\n", dev->name, (unsigned long)(waited / 1000000),
-	    req->op == BLK_FLUSH ? "flush" : req->op == BLK_READ ? "read" : "write", req->nsectors,
-	    (unsigned long)req->sector);
+	request_what(req, what, sizeof(what));
+	kprintf("strata: %s: %lu ms waiting for %s: notified the device again\n", dev->name,
+	    (unsigned long)(waited / 1000000), what);
 }
 
 /*

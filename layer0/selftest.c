@@ -41,55 +41,46 @@ static void double_fault(void)
 	divide();
 }
 
-/* A malformed chain on the first disk or NIC: the device asks for a reset. */
-static void break_disk(void)
+/* The first disk or NIC, which self-test `test` needs. */
+static struct blkdev *first_disk(const char *test)
 {
 	if (blkdev_get(0) == 0)
-		panic("self-test disk-needs-reset: no disk");
-	virtio_blk_break(blkdev_get(0));
+		panic("self-test %s: no disk", test);
+	return blkdev_get(0);
 }
 
-static void break_nic(void)
+static struct netdev *first_nic(const char *test)
 {
 	if (netdev_get(0) == 0)
-		panic("self-test net-needs-reset: no NIC");
-	virtio_net_break(netdev_get(0));
+		panic("self-test %s: no NIC", test);
+	return netdev_get(0);
 }
 
-/* The first disk's or NIC's notifications are lost until a wait notifies it again. */
-static void deafen_disk(void)
+/*
+ * The device tests, if name is one: a malformed chain makes the device ask
+ * for a reset; a deaf one loses its notifications until a wait notifies it
+ * again.  The boot goes on to its first wait.
+ */
+static bool device_test(const char *name)
 {
-	if (blkdev_get(0) == 0)
-		panic("self-test disk-deaf: no disk");
-	virtio_blk_deafen(blkdev_get(0));
-}
-
-static void deafen_nic(void)
-{
-	if (netdev_get(0) == 0)
-		panic("self-test net-deaf: no NIC");
-	virtio_net_deafen(netdev_get(0));
+	if (option_is(name, "disk-needs-reset"))
+		virtio_blk_break(first_disk("disk-needs-reset"));
+	else if (option_is(name, "net-needs-reset"))
+		virtio_net_break(first_nic("net-needs-reset"));
+	else if (option_is(name, "disk-deaf"))
+		virtio_blk_deafen(first_disk("disk-deaf"));
+	else if (option_is(name, "net-deaf"))
+		virtio_net_deafen(first_nic("net-deaf"));
+	else
+		return false;
+	return true;
 }
 
 void selftest_run(const char *name)
 {
 	kprintf("strata: self-test %s\n", name);
-	if (option_is(name, "disk-deaf")) {
-		deafen_disk();
+	if (device_test(name))
 		return;
-	}
-	if (option_is(name, "net-deaf")) {
-		deafen_nic();
-		return;
-	}
-	if (option_is(name, "disk-needs-reset")) {
-		break_disk();
-		return;
-	}
-	if (option_is(name, "net-needs-reset")) {
-		break_nic();
-		return;
-	}
 	if (option_is(name, "divide"))
 		divide();
 	else if (option_is(name, "l0-pagefault"))

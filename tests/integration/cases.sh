@@ -59,7 +59,7 @@ QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-needs-reset
 # publish but do not notify) is notified again by the wait after 2 s, and
 # the boot goes on: the disk label's read, 3 laps of the TX ring.
 DISK=64M t disk-deaf hello 0 "" "selftest=disk-deaf" \
-	'disk0: [0-9]+ ms waiting for a read of 8 sectors at 0: notified the device again' \
+	'disk0: [0-9]+ ms waiting for a read of 8 sectors at sector 0: notified the device again' \
 	'Hello from layer 1' '^strata: exit 0 '
 QEMUARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" t net-deaf rawnet 0 "wrap" \
 	"selftest=net-deaf" 'net0: [0-9]+ frames held to send for [0-9]+ ms: notified the device again' \
