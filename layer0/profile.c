@@ -15,7 +15,7 @@ static const char *const names[PROF_N] = {
 	[PROF_PF_SUBMIT] = "pfsubmi", [PROF_PF_WAIT] = "pfwait", [PROF_TX] = "tx", [PROF_TX_BATCH] = "txbatch", [PROF_TX_WAIT] = "txwait",
 	[PROF_TX_RUN] = "txrun", [PROF_TX_FLUSH] = "txflush", [PROF_TX_KICK] = "txkick", [PROF_TX_NOTIFY] = "txnotif",
 	[PROF_TX_POLL] = "txpoll", [PROF_TX_GIVE] = "txgive",
-	[PROF_TX_HELD] = "txheld", [PROF_CP_DEFER] = "cpdefer", [PROF_CP_PAUSE] = "cppause",
+	[PROF_TX_HELD] = "txheld", [PROF_CP_DEFER] = "cpdefer", [PROF_CP_PAUSE] = "cppause", [PROF_CP_CLEAN] = "cpclean",
 	[PROF_J_WRITE] = "jwrite", [PROF_J_SEAL] = "jseal",
 	[PROF_J_POSTSEAL] = "jpostse", [PROF_J_ORDER] = "jorder", [PROF_J_FLUSH] = "jflush",
 };

@@ -40,6 +40,7 @@ enum prof_stage {
 	PROF_TX_HELD,		/* an extsync TX frame, from its doorbell to the device */
 	PROF_CP_DEFER,		/* a doorbell's checkpoint put off: its promise to its start */
 	PROF_CP_PAUSE,		/* the pause of a checkpoint that wrote a record */
+	PROF_CP_CLEAN,		/* a journal cleaning, layer 1 stopped */
 	PROF_J_WRITE,		/* a record's stages: its pages, head and state sent */
 	PROF_J_SEAL,		/* its seal sent too, until all of them completed */
 	PROF_J_POSTSEAL,	/* the flush after the seal */
