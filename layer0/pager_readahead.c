@@ -17,7 +17,7 @@
 #include "pager_impl.h"
 #include "profile.h"
 
-#define RA_INFLIGHT	8	/* background reads ahead of a sequential stream */
+#define RA_INFLIGHT	12	/* background reads ahead of a sequential stream */
 
 static uint64_t list[RA_MAX];	/* physical pages of the read in progress */
 

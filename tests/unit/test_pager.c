@@ -1109,6 +1109,22 @@ START_TEST(a_fault_waiting_on_a_stream_read_starts_reads_as_others_complete)
 }
 END_TEST
 
+/*
+ * A stream keeps 12 reads in flight ahead of it when its share of the cache
+ * has room: the first fault that continues a read starts them all.
+ */
+START_TEST(a_stream_keeps_12_reads_in_flight)
+{
+	boot(128, &disk, 16);
+	touch(1000);		/* a random miss: one read */
+	touch(1001);		/* continues it: a read of its own, then the stream's */
+	ck_assert_int_eq(npending, 12);
+	ck_assert_int_eq(nlog, 14);
+	stream(1002, 8 * HUGE_PAGES);
+	ck_assert_int_le(max_inflight, 12);
+}
+END_TEST
+
 /* Without fault-around a stream stays in 4 KiB pages: nothing maps more than asked. */
 START_TEST(without_fault_around_no_2mib_pages)
 {
@@ -1756,6 +1772,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, streams_mixed_with_writes_never_lose_or_mix_up_data);
 	tcase_add_test(tc, a_long_stream_reads_aligned_2mib_blocks_whole);
 	tcase_add_test(tc, without_fault_around_no_2mib_pages);
+	tcase_add_test(tc, a_stream_keeps_12_reads_in_flight);
 	tcase_add_test(tc, a_write_splits_a_2mib_page_and_dirties_that_page_alone);
 	tcase_add_test(tc, pager_page_for_write_splits_a_2mib_page);
 	tcase_add_test(tc, a_failed_2mib_read_fails_only_the_bad_page);
