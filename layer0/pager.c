@@ -113,9 +113,10 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 	last_map.pte = 0;
 	/*
 	 * Read-ahead never takes more than a quarter of the cache: room for a
-	 * stream's reads in flight (RA_INFLIGHT, pager_readahead.c) and as
-	 * many again read and not yet reached, so that new reads can start
-	 * while the stream waits for one.
+	 * stream's reads in flight (RA_INFLIGHT, pager_readahead.c) and some
+	 * read and not yet reached, so that new reads can start while the
+	 * stream waits for one (in 128 MiB of RAM, 15 blocks of 2 MiB: 12 in
+	 * flight at most; a smaller cache bounds a stream by its share first).
 	 */
 	cache = pmm_free_pages() > LOW_WATER ? pmm_free_pages() - LOW_WATER : 0;
 	pg.ra_limit = cache / 4 < RA_FIRST ? RA_FIRST : cache / 4;

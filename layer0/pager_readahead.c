@@ -17,7 +17,7 @@
 #include "pager_impl.h"
 #include "profile.h"
 
-#define RA_INFLIGHT	8	/* background reads ahead of a sequential stream */
+#define RA_INFLIGHT	12	/* background reads ahead of a sequential stream */
 
 static uint64_t list[RA_MAX];	/* physical pages of the read in progress */
 
@@ -226,9 +226,17 @@ static bool prefetch_small(struct prefetch *p)
 	return p->n > 0;
 }
 
-/* Keeps RA_INFLIGHT reads going ahead of a sequential stream. */
+/*
+ * Keeps RA_INFLIGHT reads going ahead of a sequential stream.  A stream's
+ * faults may map cached pages past its last read (pages read by the
+ * prefetch trap, fault-around or an earlier stream): its reads then go on
+ * from its next fault, not from behind it, which the window's unsigned
+ * distance would take for a stream far ahead and read nothing more.
+ */
 void prefetch_more(void)
 {
+	if (pg.ra_end < pg.seq_next)
+		pg.ra_end = pg.seq_next;
 	for (int k = 0; k < RA_INFLIGHT; k++) {
 		struct prefetch *p = &prefetches[k];
 		uint64_t t0;

@@ -1109,6 +1109,22 @@ START_TEST(a_fault_waiting_on_a_stream_read_starts_reads_as_others_complete)
 }
 END_TEST
 
+/*
+ * A stream keeps 12 reads in flight ahead of it when its share of the cache
+ * has room: the first fault that continues a read starts them all.
+ */
+START_TEST(a_stream_keeps_12_reads_in_flight)
+{
+	boot(128, &disk, 16);
+	touch(1000);		/* a random miss: one read */
+	touch(1001);		/* continues it: a read of its own, then the stream's */
+	ck_assert_int_eq(npending, 12);
+	ck_assert_int_eq(nlog, 14);
+	stream(1002, 8 * HUGE_PAGES);
+	ck_assert_int_le(max_inflight, 12);
+}
+END_TEST
+
 /* Without fault-around a stream stays in 4 KiB pages: nothing maps more than asked. */
 START_TEST(without_fault_around_no_2mib_pages)
 {
@@ -1514,7 +1530,8 @@ END_TEST
 /*
  * A fault on a page still in flight waits for it: two reads in flight, and
  * the fault's own poll finishes only the older (the fake completes one
- * request a poll).
+ * request a poll).  The fault continues the stream of 701, so read-ahead
+ * goes on after it, from 703: those reads are all that is left in flight.
  */
 START_TEST(a_touch_of_a_page_in_flight_waits_for_it)
 {
@@ -1524,8 +1541,9 @@ START_TEST(a_touch_of_a_page_in_flight_waits_for_it)
 	ck_assert_int_eq(npending, 2);
 	ck_assert(!mapped(702));
 	touch(702);
-	ck_assert_int_eq(npending, 0);
-	ck_assert_int_eq(nlog, 3);
+	ck_assert_int_gt(nlog, 3);
+	ck_assert_int_eq(npending, nlog - 3);
+	expect_req(3, BLK_READ, 703, 16);
 	ck_assert(holds_disk(frame(702), 702));
 	ck_assert_uint_eq(pager_prefetch_stats()->waits, 1);
 	ck_assert(!mapped(700));
@@ -1533,6 +1551,26 @@ START_TEST(a_touch_of_a_page_in_flight_waits_for_it)
 	ck_assert(holds_disk(frame(700), 700));
 	ck_assert_uint_eq(pager_prefetch_stats()->waits, 1);
 	ck_assert_uint_eq(pager_prefetch_stats()->untouched, 0);
+}
+END_TEST
+
+/*
+ * A stream's fault may map pages past its last read that are cached
+ * already (here one the trap read): read-ahead goes on from the stream's
+ * next page, not from its last read, which is behind it.
+ */
+START_TEST(a_stream_past_its_last_read_still_reads_ahead)
+{
+	boot(8, &disk, 1);
+	touch(801);			/* a miss: a stream may start here, read up to 802 */
+	ck_assert_uint_eq(prefetch(802, 2), 2);
+	nlog = 0;
+	touch(802);			/* a hit that continues it: its next page is 803 */
+	ck_assert_int_gt(nlog, 0);
+	expect_req(0, BLK_READ, 804, 16);	/* 803 is the trap's */
+	for (uint64_t p = 803; p < 830; p++)
+		touch(p);
+	ck_assert_uint_eq(pager_stats()->misses, 1);
 }
 END_TEST
 
@@ -1734,6 +1772,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, streams_mixed_with_writes_never_lose_or_mix_up_data);
 	tcase_add_test(tc, a_long_stream_reads_aligned_2mib_blocks_whole);
 	tcase_add_test(tc, without_fault_around_no_2mib_pages);
+	tcase_add_test(tc, a_stream_keeps_12_reads_in_flight);
 	tcase_add_test(tc, a_write_splits_a_2mib_page_and_dirties_that_page_alone);
 	tcase_add_test(tc, pager_page_for_write_splits_a_2mib_page);
 	tcase_add_test(tc, a_failed_2mib_read_fails_only_the_bad_page);
@@ -1746,6 +1785,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_prefetch_starts_reads_and_a_touch_waits_for_its_own_alone);
 	tcase_add_test(tc, prefetch_reads_are_lazy_and_a_touch_still_gets_its_page);
 	tcase_add_test(tc, a_touch_of_a_page_in_flight_waits_for_it);
+	tcase_add_test(tc, a_stream_past_its_last_read_still_reads_ahead);
 	tcase_add_test(tc, a_prefetch_of_cached_pages_reads_nothing);
 	tcase_add_test(tc, a_prefetched_page_evicted_untouched_is_cancelled);
 	tcase_add_test(tc, a_prefetch_read_error_is_reported_at_the_touch);
