@@ -75,12 +75,13 @@ await_up() {
 # qemu_cpu K: "NS SWITCHES", the CPU time and context switches of build K's
 # QEMU, all its threads, so far (/proc's schedstat and status).
 qemu_cpu() {
-	local pid t ns=0 sw=0 run rest
+	local pid t ns=0 sw=0 run rest n
 	pid=$(pgrep -g "${pgids[$1]}" -x qemu-system-x86 | head -n 1)
 	for t in /proc/"$pid"/task/*; do
+		# A thread may end between the listing and the reads: it counts 0.
 		read -r run rest <"$t/schedstat" 2>/dev/null || continue
-		ns=$((ns + run))
-		sw=$((sw + $(awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "$t/status" 2>/dev/null)))
+		n=$(awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "$t/status" 2>/dev/null)
+		ns=$((ns + run)) sw=$((sw + ${n:-0}))
 	done
 	echo "$ns $sw"
 }
