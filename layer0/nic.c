@@ -45,6 +45,7 @@ static uint32_t sent_slot[STRATA_RING_SLOTS_MAX];	/* slots of frames a poll foun
 static uint32_t nsent;
 static uint32_t tx_in_device;		/* frames posted to the device, not yet sent */
 static uint64_t held_at[STRATA_RING_SLOTS_MAX];	/* when its doorbell took it (profile.h) */
+static uint64_t rx_seen_at;		/* when the wait trap last returned a frame (profile.h) */
 
 static void slotq_push(struct slotq *q, uint32_t i)
 {
@@ -185,6 +186,8 @@ static void tx_rung(struct ring *r)
 		prof_end(PROF_TX_NOTIFY, t0);
 	else
 		prof_end(PROF_TX_KICK, t0);
+	prof_end(PROF_RX_TURN, rx_seen_at);
+	rx_seen_at = 0;
 	t0 = prof_begin();
 	nic_poll();
 	prof_end(PROF_TX_POLL, t0);
@@ -509,22 +512,29 @@ void nic_info(struct strata_info *in)
  */
 void nic_wait_trap(struct trapframe *tf)
 {
-	uint64_t deadline = tf->rdi, seen = tf->rsi, now;
+	uint64_t deadline = tf->rdi, seen = tf->rsi, now, t0 = prof_begin(), t, woke = 0;
 
 	for (;;) {
 		nic_poll();
 		checkpoint_tick(tf);	/* a waiting payload is checkpointed too */
 		if (l1.info->rx_delivered != seen) {
 			tf->rax = STRATA_WAIT_RX;
+			prof_end(PROF_RX_WAIT, t0);
+			rx_seen_at = prof_begin();
+			prof_end(PROF_RX_WAKE, woke);
 			return;
 		}
 		now = clock_ns();
 		if (deadline != 0 && now >= deadline) {
 			tf->rax = STRATA_WAIT_TIMEOUT;
+			prof_end(PROF_RX_WAIT, t0);
 			return;
 		}
 		if (nic != 0 && nic->rx_irq && (deadline == 0 || deadline - now > 1000000000 / TICK_HZ)) {
+			t = prof_begin();
 			sleep_until_interrupt();	/* the timer's tick keeps the info clock */
+			prof_end(PROF_RX_IDLE, t);
+			woke = prof_begin();
 			continue;
 		}
 		timer_tick();	/* interrupts are off in here: keep the info clock current */

@@ -15,6 +15,7 @@ static const char *const names[PROF_N] = {
 	[PROF_PF_SUBMIT] = "pfsubmi", [PROF_PF_WAIT] = "pfwait", [PROF_TX] = "tx", [PROF_TX_BATCH] = "txbatch", [PROF_TX_WAIT] = "txwait",
 	[PROF_TX_RUN] = "txrun", [PROF_TX_FLUSH] = "txflush", [PROF_TX_KICK] = "txkick", [PROF_TX_NOTIFY] = "txnotif",
 	[PROF_TX_POLL] = "txpoll", [PROF_TX_GIVE] = "txgive",
+	[PROF_RX_WAIT] = "rxwait", [PROF_RX_IDLE] = "rxidle", [PROF_RX_WAKE] = "rxwake", [PROF_RX_TURN] = "rxturn",
 	[PROF_TX_HELD] = "txheld", [PROF_CP_DEFER] = "cpdefer", [PROF_CP_PAUSE] = "cppause", [PROF_CP_CLEAN] = "cpclean",
 	[PROF_J_WRITE] = "jwrite", [PROF_J_SEAL] = "jseal",
 	[PROF_J_POSTSEAL] = "jpostse", [PROF_J_ORDER] = "jorder", [PROF_J_FLUSH] = "jflush",
@@ -35,8 +36,8 @@ void profile_print(void)
 
 		if (prof[s].calls == 0)
 			continue;
-		kprintf("strata: profile: %-7s %8lu calls %9lu us %7lu ns each\n", names[s],
+		kprintf("strata: profile: %-7s %8lu calls %9lu us %7lu ns each, %7lu least\n", names[s],
 		    (unsigned long)prof[s].calls, (unsigned long)(ns / 1000),
-		    (unsigned long)(ns / prof[s].calls));
+		    (unsigned long)(ns / prof[s].calls), (unsigned long)ns_of(prof[s].least));
 	}
 }

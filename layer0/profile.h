@@ -3,7 +3,8 @@
  * stage of the paths worth timing, printed when layer 1 exits.  Off, each
  * probe is one load and a branch; on, two rdtsc.  Stages nest (a fault
  * holds its waits and evictions), so each total is inclusive: read one
- * against the stage that holds it.
+ * against the stage that holds it.  Each stage prints its mean and its
+ * least per call.
  */
 #ifndef PROFILE_H
 #define PROFILE_H
@@ -37,6 +38,10 @@ enum prof_stage {
 	PROF_TX_NOTIFY,		/* of a TX doorbell, its frames published and the device notified */
 	PROF_TX_POLL,		/* of a TX doorbell, the poll after it: sent frames reaped and given back */
 	PROF_TX_GIVE,		/* sent frames' slots given back, in frames */
+	PROF_RX_WAIT,		/* the wait trap, all of it */
+	PROF_RX_IDLE,		/* of which halted, per halt (the interrupt that ends it included) */
+	PROF_RX_WAKE,		/* of which from the last halt to returning the frame */
+	PROF_RX_TURN,		/* a frame the wait trap returned, to the end of the next TX doorbell's kick */
 	PROF_TX_HELD,		/* an extsync TX frame, from its doorbell to the device */
 	PROF_CP_DEFER,		/* a doorbell's checkpoint put off: its promise to its start */
 	PROF_CP_PAUSE,		/* the pause of a checkpoint that wrote a record */
@@ -52,6 +57,13 @@ enum prof_stage {
 extern bool prof_on;		/* set by kmain for L0ARGS=profile */
 struct prof_total {
 	uint64_t ticks, calls;
+	/*
+	 * The fewest ticks one call took (a stage of n things: its share), 0
+	 * before any: what the stage costs when nothing else on the host got
+	 * in its way, beside the mean, which under TCG on a shared host holds
+	 * every time QEMU's threads were descheduled in the middle of it.
+	 */
+	uint64_t least;
 };
 extern struct prof_total prof[PROF_N];
 
@@ -67,8 +79,12 @@ static inline uint64_t prof_begin(void)
 static inline void prof_end_n(enum prof_stage s, uint64_t t0, uint64_t n)
 {
 	if (t0 != 0) {
-		prof[s].ticks += rdtsc() - t0;
+		uint64_t d = rdtsc() - t0, each = n > 1 ? d / n : d;
+
+		prof[s].ticks += d;
 		prof[s].calls += n;
+		if (prof[s].least == 0 || each < prof[s].least)
+			prof[s].least = each;
 	}
 }
 

@@ -1,17 +1,24 @@
 /*
  * Memory and string functions with the C library's contracts.
  *
- * memcpy and memset are `rep movsb` / `rep stosb`: fast on every CPU with
- * ERMS, and no C loop the compiler could turn back into a call to the very
- * function it sits in.
+ * memcpy and memset are the string instructions, as layer 0's: no C loop
+ * the compiler could turn back into a call to the very function it sits
+ * in.  They move 8 bytes a step (`rep movsq`, then `rep movsb` for the
+ * tail), because QEMU's TCG runs each step of a rep separately: a UDP echo
+ * copies its frame twice (slot to pbuf, pbuf to slot), and byte steps cost
+ * it about 9 us of the vCPU's 31 between the frame's arrival and its
+ * answer's notification (profile stage rxturn less txnotif, means of 8000
+ * echoes).
  */
 #include "runtime.h"
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
 	void *d = dst;
+	size_t words = n / 8, bytes = n % 8;
 
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(words) : : "memory");
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(bytes) : : "memory");
 	return dst;
 }
 
@@ -45,8 +52,11 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
+	uint64_t v = 0x0101010101010101ULL * (uint8_t)c;
+	size_t words = n / 8, bytes = n % 8;
 
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(v) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(bytes) : "a"(v) : "memory");
 	return dst;
 }
 
