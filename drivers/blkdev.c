@@ -83,25 +83,6 @@ int blk_poll(struct blkdev *dev)
 }
 
 /*
- * Between blk_plug and blk_unplug, requests submitted are published but the
- * device is told of them only once, at the unplug (or by a wait, which tells
- * all): under emulation each notification is a trap into the device model,
- * and a journal record's runs, seal and flush, and the home writes that
- * follow it, used to cost one each.  Plugs nest; only the outermost unplug
- * tells.
- */
-void blk_plug(struct blkdev *dev)
-{
-	dev->plugged++;
-}
-
-void blk_unplug(struct blkdev *dev)
-{
-	if (--dev->plugged == 0 && dev->ops->tell)
-		dev->ops->tell(dev);
-}
-
-/*
  * Stops the machine with a DEVICE report when dev asked for a reset, or has
  * left req pending for longer than BLK_TIMEOUT_NS (waited, the caller's
  * struct waited: time the machine ran); returns while dev may still

@@ -100,7 +100,6 @@ struct blkdev {
 	uint8_t irq_vector;
 	uint64_t irq_count;		/* interrupts taken since boot */
 	uint64_t nudges;		/* waits that notified it again (blk_wait) */
-	uint32_t plugged;		/* blk_plug depth: submits publish but do not notify */
 	const struct blkdev_ops *ops;
 	void *priv;			/* the driver's */
 };
@@ -111,8 +110,6 @@ struct blkdev *blkdev_get(int index);		/* 0 if none */
 int blkdev_count(void);
 enum blk_status blk_submit(struct blkdev *dev, struct blkreq *req); /* BLK_PENDING, or the final status (done not called) */
 int blk_poll(struct blkdev *dev);
-void blk_plug(struct blkdev *dev);	/* until blk_unplug, submits are told to the device at once */
-void blk_unplug(struct blkdev *dev);
 enum blk_status blk_wait(struct blkdev *dev, struct blkreq *req); /* polls until req completes; interrupts off */
 /* blk_wait, calling progress after each poll that completed another request */
 enum blk_status blk_wait_busy(struct blkdev *dev, struct blkreq *req, void (*progress)(void));

@@ -112,8 +112,5 @@ int64_t vnet_rx_frame_len(uint32_t used_len, uint32_t hdr_len, uint32_t buf_len)
 bool vnet_tx_used_ok(uint32_t used_len);	/* a TX chain: nothing written */
 uint32_t vblk_chain_segs(uint16_t queue_size, uint32_t seg_max); /* data segments in a chain; 0: none fit */
 bool vblk_may_put_off(bool interrupts, uint32_t published, uint32_t untold); /* lazy chains may wait */
-/* Whether the chains published and not told must be told now (virtio_check.c) */
-bool vblk_must_tell(bool tell_all, bool plugged, bool urgent, bool interrupts, uint32_t published,
-    uint32_t untold);
 
 #endif

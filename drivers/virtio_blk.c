@@ -188,8 +188,8 @@ static void pump(struct vblk *b, bool tell_all)
 {
 	while (b->head && issue_part(b))
 		;
-	if (!vblk_must_tell(tell_all, b->dev.plugged != 0, b->untold_urgent, b->dev.irq,
-	    b->published, b->untold))
+	if (b->untold == 0 || (!tell_all && !b->untold_urgent &&
+	    vblk_may_put_off(b->dev.irq, b->published, b->untold)))
 		return;
 	b->untold = 0;
 	b->untold_urgent = false;

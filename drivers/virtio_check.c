@@ -68,18 +68,3 @@ bool vblk_may_put_off(bool interrupts, uint32_t published, uint32_t untold)
 {
 	return interrupts && published - untold >= BLK_LAZY_DEPTH && untold < BLK_LAZY_BATCH;
 }
-
-/*
- * Whether pump must notify the device of the untold chains now: always for
- * a wait (tell_all), never under a plug (blk_plug: its unplug tells), else
- * unless all of them are lazy and may wait.
- */
-bool vblk_must_tell(bool tell_all, bool plugged, bool urgent, bool interrupts, uint32_t published,
-    uint32_t untold)
-{
-	if (untold == 0)
-		return false;
-	if (tell_all)
-		return true;
-	return !plugged && (urgent || !vblk_may_put_off(interrupts, published, untold));
-}

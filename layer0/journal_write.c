@@ -425,11 +425,9 @@ enum journal_error journal_begin(struct journal *j, const struct jpage *pages, u
 	j->newest = r->seq;
 	j->next_seq++;
 	*seq = r->seq;
-	blk_plug(j->dev);
 	blk_poll(j->dev);
 	reap();		/* a failure already completed: no seal may follow it */
 	records_push(j);
-	blk_unplug(j->dev);
 	return J_OK;
 }
 
@@ -443,7 +441,6 @@ void journal_advance(struct journal *j)
 
 	if (io.n == 0)
 		return;
-	blk_plug(j->dev);
 	blk_poll(j->dev);
 	reap();
 	records_push(j);
@@ -454,8 +451,7 @@ void journal_advance(struct journal *j)
 		finish(j, rec_at(0));
 	}
 	for (uint32_t k = 0; k < ndone && j->done != 0; k++)
-		j->done(j->ctx, done[k].seq, done[k].e);	/* their pages start home */
-	blk_unplug(j->dev);
+		j->done(j->ctx, done[k].seq, done[k].e);
 }
 
 /*

@@ -72,9 +72,7 @@ static struct {
 		int submitted;		/* the log's length then */
 		int order;		/* submissions before it, itself included */
 		bool fail;
-		bool untold;		/* submitted under blk_plug, no tell since: held */
 	} queue[QUEUE_MAX];		/* submitted, not completed */
-	int notifications;		/* times the device was told of new requests */
 	int nsubmit;			/* requests submitted so far */
 	int completing;			/* the order of the request being completed */
 	int failed_order;		/* nsubmit when the failure completed: later ones were sent knowing */
@@ -146,41 +144,25 @@ static void complete(struct blkreq *req, int submitted, bool fail)
 
 static void vdisk_submit(struct blkdev *dev, struct blkreq *req)
 {
+	(void)dev;
 	ck_assert_int_lt(d.nqueue, QUEUE_MAX);
 	d.queue[d.nqueue].req = req;
 	d.queue[d.nqueue].submitted = d.nlog;
 	d.queue[d.nqueue].order = ++d.nsubmit;
-	d.queue[d.nqueue].untold = dev->plugged != 0;
-	d.notifications += dev->plugged == 0;
 	d.queue[d.nqueue++].fail = d.failable && ++d.sent == d.fail_nth;
 	d.journal_flushes += d.failable && req->op == BLK_FLUSH;
 	if (req->op == BLK_FLUSH && ++d.flushes_out > d.max_flushes_out)
 		d.max_flushes_out = d.flushes_out;
 }
 
-/* A request the device was told of, at random, or -1 if none. */
-static int told_at_random(void)
-{
-	int told[QUEUE_MAX], n = 0;
-
-	for (int k = 0; k < d.nqueue; k++)
-		if (!d.queue[k].untold)
-			told[n++] = k;
-	return n == 0 ? -1 : told[disk_rnd() % (unsigned)n];
-}
-
-/* Completes some of the requests submitted and told (at least one if any), in any order. */
+/* Completes some of the requests submitted (at least one), in any order. */
 static int vdisk_poll(struct blkdev *dev)
 {
-	int n = d.nqueue == 0 ? 0 : 1 + (int)(disk_rnd() % (unsigned)d.nqueue), done = 0;
+	int n = d.nqueue == 0 ? 0 : 1 + (int)(disk_rnd() % (unsigned)d.nqueue);
 
 	(void)dev;
 	for (int i = 0; i < n; i++) {
-		int k = told_at_random();
-
-		if (k < 0)
-			break;
-		done++;
+		int k = (int)(disk_rnd() % (unsigned)d.nqueue);
 		struct blkreq *req = d.queue[k].req;
 		int submitted = d.queue[k].submitted;
 		bool fail = d.queue[k].fail;
@@ -192,34 +174,10 @@ static int vdisk_poll(struct blkdev *dev)
 		if (req->done)
 			req->done(req);
 	}
-	return done;
+	return n;
 }
 
-/* The requests submitted under a plug are told: one notification for all of them. */
-static void vdisk_tell(struct blkdev *dev)
-{
-	bool any = false;
-
-	(void)dev;
-	for (int k = 0; k < d.nqueue; k++) {
-		any |= d.queue[k].untold;
-		d.queue[k].untold = false;
-	}
-	d.notifications += any;
-}
-
-/* A wait that finds only untold requests would never end. */
-static const char *vdisk_broken(struct blkdev *dev)
-{
-	(void)dev;
-	for (int k = 0; k < d.nqueue; k++)
-		if (!d.queue[k].untold)
-			return 0;
-	return d.nqueue > 0 ? "waiting on requests the device was never told of" : 0;
-}
-
-static const struct blkdev_ops vdisk_ops = { .submit = vdisk_submit, .poll = vdisk_poll,
-    .broken = vdisk_broken, .tell = vdisk_tell };
+static const struct blkdev_ops vdisk_ops = { .submit = vdisk_submit, .poll = vdisk_poll };
 static struct blkdev dev = { .name = "disk0", .kind = "fake", .sectors = NSECTORS,
     .sector_size = SECTOR, .max_sectors = 1024, .volatile_cache = true, .ops = &vdisk_ops };
 
@@ -743,43 +701,6 @@ START_TEST(begin_refuses_more_than_the_pipeline)
 END_TEST
 
 /*
- * A record's writes (its pages' run, state, head and seal) go out under one
- * plug: the device is told of them with one notification, under emulation
- * a trap into the device model each.  And journal_advance, which plugs too,
- * tells the device of the flush it sends before it returns: a plug left
- * open would hold the flush, and every reply waiting for it.
- */
-START_TEST(a_records_writes_reach_the_device_with_one_notification)
-{
-	static uint8_t pages[3][PAGE_SIZE];
-	struct jpage three[3];
-	uint8_t st[16] = { 0 };
-	uint64_t seq;
-	int notified, submitted;
-
-	for (int i = 0; i < 3; i++)
-		three[i] = (struct jpage){ FIRST_HOME + 2 * (uint64_t)i, v2p(pages[i]) };
-	disk_reset();
-	d.logging = false;
-	journal_setup();
-	ck_assert_int_eq(journal_format(&j), J_OK);
-	notified = d.notifications;
-	submitted = d.nsubmit;
-	ck_assert_int_eq(journal_begin(&j, three, 3, st, sizeof(st), &seq), J_OK);
-	ck_assert_int_ge(d.nsubmit - submitted, 4);
-	ck_assert_int_eq(d.notifications - notified, 1);
-	while (vdisk_poll(&dev) > 0)	/* the writes complete; nothing has moved the journal on */
-		;
-	notified = d.notifications;
-	submitted = d.nsubmit;
-	journal_advance(&j);
-	ck_assert_int_eq(d.nsubmit - submitted, 1);	/* the flush */
-	ck_assert_int_eq(d.notifications - notified, 1);
-	ck_assert_int_eq(journal_wait(&j, seq), J_OK);
-}
-END_TEST
-
-/*
  * A fresh start over a disk with a checkpoint formats the journal with the
  * same install: a cut right after it must not replay the earlier life's
  * first record, which sits where the new one will.
@@ -1146,7 +1067,6 @@ int main(void)
 	    0, 16);
 	tcase_add_test(t, a_record_is_durable_only_once_a_completed_flush_covers_it);
 	tcase_add_test(t, begin_refuses_more_than_the_pipeline);
-	tcase_add_test(t, a_records_writes_reach_the_device_with_one_notification);
 	tcase_add_test(t, a_stale_record_of_an_earlier_life_is_never_replayed);
 	tcase_add_test(t, the_chain_goes_on_after_recovery);
 	tcase_add_test(t, a_state_larger_than_the_buffer_is_not_copied);

@@ -126,21 +126,6 @@ START_TEST(blk_lazy_chains_wait_only_behind_enough_told_ones)
 }
 END_TEST
 
-START_TEST(blk_plugged_chains_wait_for_the_unplug_or_a_wait)
-{
-	/* not lazy, so told at once without a plug */
-	ck_assert(vblk_must_tell(false, false, true, true, 1, 1));
-	ck_assert(!vblk_must_tell(false, true, true, true, 1, 1));
-	/* a wait tells everything, plugged or not */
-	ck_assert(vblk_must_tell(true, true, false, true, 1, 1));
-	/* nothing untold: nothing to tell */
-	ck_assert(!vblk_must_tell(true, false, true, true, 4, 0));
-	/* lazy ones still follow vblk_may_put_off */
-	ck_assert(!vblk_must_tell(false, false, false, true, BLK_LAZY_DEPTH + 1, 1));
-	ck_assert(vblk_must_tell(false, false, false, false, BLK_LAZY_DEPTH + 1, 1));
-}
-END_TEST
-
 static Suite *check_suite(void)
 {
 	Suite *s = suite_create("virtio_check");
@@ -162,7 +147,6 @@ static Suite *check_suite(void)
 	tcase_add_test(tq, blk_seg_max_bounds_the_chain);
 	tcase_add_test(tq, blk_lazy_chains_wait_only_behind_enough_told_ones);
 	tcase_add_test(tq, blk_queue_below_three_holds_no_request);
-	tcase_add_test(tq, blk_plugged_chains_wait_for_the_unplug_or_a_wait);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tq);
 	return s;
