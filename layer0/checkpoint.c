@@ -292,11 +292,12 @@ static uint64_t take(const struct trapframe *f, uint64_t flags)
 	prof_end(PROF_CP_PAUSE, t0);
 	prof_end(PROF_CP_DEFER, cp.deferred);
 	cp.deferred = 0;
-	t0 = prof_begin();
-	if (cleaning && clean(r->seq) != J_OK)
-		kprintf("strata: checkpoint: cleaning the journal failed\n");
-	if (cleaning)
+	if (cleaning) {
+		t0 = prof_begin();
+		if (clean(r->seq) != J_OK)
+			kprintf("strata: checkpoint: cleaning the journal failed\n");
 		prof_end(PROF_CP_CLEAN, t0);
+	}
 	cp.taking = false;
 	return r->seq;
 }
