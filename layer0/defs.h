@@ -167,6 +167,9 @@ uint64_t pmm_alloc_uninit(void);	/* the same, not zeroed: for a page about to be
 uint64_t pmm_alloc_huge(void);	/* HUGE_PAGES free pages at a 2 MiB boundary, not zeroed, or 0 */
 void pmm_free(uint64_t pa);
 void pmm_free_huge(uint64_t pa);	/* all of a pmm_alloc_huge run */
+uint64_t pmm_direct_pages(void);	/* pages below the direct map's limit that the bitmap covers */
+bool pmm_page_free(uint64_t pa);
+bool pmm_take_huge(uint64_t pa);	/* the free aligned run at pa, taken whole; false if any of it is not free */
 uint64_t pmm_free_pages(void);
 void pmm_set_direct_limit(uint64_t limit); /* vm_init: RAM below limit is now direct-mapped */
 void *p2v(uint64_t pa);			/* through the direct map */

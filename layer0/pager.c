@@ -105,12 +105,14 @@ void pager_init(struct blkdev *dev, pager_perm_fn perm, uint32_t faultaround)
 	pg.hash = vm_alloc_area((uint64_t)hsize * sizeof(*pg.hash));
 	pg.order = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.order));
 	pg.dirty = vm_alloc_area((uint64_t)pg.ncp * sizeof(*pg.dirty));
+	pg.huge = vm_alloc_area((uint64_t)(pg.ncp / HUGE_PAGES + 1) * sizeof(*pg.huge));
 	for (uint32_t i = 0; i < hsize; i++)
 		pg.hash[i] = NIL;
 	for (uint32_t i = 0; i < pg.ncp; i++)
 		pg.cp[i].next = i + 1 < pg.ncp ? i + 1 : NIL;
 	pg.free = 0;
 	last_map.pte = 0;
+	compact_init();
 	/*
 	 * Read-ahead never takes more than a quarter of the cache: room for a
 	 * stream's reads in flight (RA_INFLIGHT, pager_readahead.c) and some
@@ -130,33 +132,61 @@ void pager_checkpoints(pager_steal_fn steal, pager_drain_fn drain)
 	pg.drain = drain;
 }
 
-static void unmap(struct cpage *c)
+/* The k-th 2 MiB page leaves the list, which keeps its order (it is short: one per 2 MiB). */
+static void huge_list_cut(uint32_t k)
+{
+	memmove(&pg.huge[k], &pg.huge[k + 1], (pg.nhuge - k - 1) * sizeof(*pg.huge));
+	pg.nhuge--;
+}
+
+static void huge_list_remove(uint32_t i)
+{
+	uint32_t k = 0;
+
+	while (pg.huge[k] != i)
+		k++;
+	huge_list_cut(k);
+}
+
+/* Clears the page's entry; unflushed, the caller reloads CR3 before layer 1 runs again. */
+static void unmap(struct cpage *c, bool flush)
 {
 	if (!(c->flags & CP_MAPPED))
 		return;
-	vm_clear_leaf(c->pte, page_va(c->dpn));
+	if (flush)
+		vm_clear_leaf(c->pte, page_va(c->dpn));
+	else
+		vm_swap_leaf(c->pte, 0, 0);
 	if (vm_prune(kernel_root, page_va(c->dpn)))
 		last_map.pte = 0;
 	c->flags &= ~CP_MAPPED;
 }
 
-/* Takes page i out of the cache, its descriptor freed: its frame, which the caller now owns. */
-static uint64_t forget(uint32_t i)
+/*
+ * Takes page i out of the cache, its descriptor freed: its frame, which the
+ * caller now owns.  flush: as unmap's.
+ */
+static uint64_t forget_page(uint32_t i, bool flush)
 {
 	struct cpage *c = &pg.cp[i];
 	uint64_t pa = c->pa;
 
-	unmap(c);
+	unmap(c, flush);
 	dirty_list_remove(i);
 	hash_remove(i);
 	pg.st.evictions += pages_of(c);
 	if (c->flags & CP_HUGE)
-		pg.nhuge--;
+		huge_list_remove(i);
 	c->pa = 0;
 	c->flags = 0;
 	c->next = pg.free;
 	pg.free = i;
 	return pa;
+}
+
+static uint64_t forget(uint32_t i)
+{
+	return forget_page(i, true);
 }
 
 void drop(uint32_t i)
@@ -168,6 +198,12 @@ void drop(uint32_t i)
 		pmm_free_huge(pa);
 	else
 		pmm_free(pa);
+}
+
+/* drop() of a 4 KiB page, its entry cleared unflushed (unmap): for pages dropped in a batch. */
+void drop_unflushed(uint32_t i)
+{
+	pmm_free(forget_page(i, false));
 }
 
 /* Clears the page's referenced state; true if it had been referenced. */
@@ -236,21 +272,41 @@ static bool evict_sweep(bool dirty_ok)
 }
 
 /*
- * The CLOCK over 2 MiB pages alone: the frames of one not referenced since
- * the hand last passed it, taken out of the cache, or 0.  A stream's frames
- * go round this way, without a trip through the allocator and without
- * evicting small pages one at a time until an aligned run is free.  (A
- * 2 MiB page is never dirty: the first write splits it.)
+ * Whether the stream may not have passed page c yet: read ahead, or mapped
+ * ahead (by map_run, up to seq_next) of where layer 1 last faulted.
+ */
+static bool ahead_of_stream(const struct cpage *c)
+{
+	return c->dpn + pages_of(c) > pg.stream_at && c->dpn < pg.ra_end;
+}
+
+/*
+ * The 2 MiB pages alone, oldest first, with a second chance: the frames of
+ * the oldest one not referenced since it was last looked at, taken out of
+ * the cache, or 0; a referenced one goes to the back.  A stream's frames go
+ * round this way, the ones it passed longest ago first, without a trip
+ * through the allocator, and without a sweep over the small pages that may
+ * fill the rest of the cache.  Never one the stream may not have passed
+ * yet (ahead_of_stream): on a list this short it would lose its second
+ * chance within two calls and be read again, and layer 1, still in it or
+ * before it, would fault off the stream.  (A 2 MiB page is never dirty: the
+ * first write splits it.)
  */
 static uint64_t huge_recycle(void)
 {
-	for (uint64_t step = 0; pg.nhuge > 0 && step < 3ULL * pg.used; step++) {
-		uint32_t i = pg.hand;
-		struct cpage *c = &pg.cp[i];
+	uint32_t k = 0;
 
-		pg.hand = pg.hand + 1 >= pg.used ? 0 : pg.hand + 1;
-		if (c->pa != 0 && (c->flags & (CP_HUGE | CP_PINNED)) == CP_HUGE && !referenced(c))
+	for (uint32_t step = 0; step < 2 * pg.nhuge && k < pg.nhuge; step++) {
+		uint32_t i = pg.huge[k];
+
+		if ((pg.cp[i].flags & CP_PINNED) || ahead_of_stream(&pg.cp[i])) {
+			k++;
+		} else if (referenced(&pg.cp[i])) {
+			huge_list_cut(k);
+			pg.huge[pg.nhuge++] = i;
+		} else {
 			return forget(i);
+		}
 	}
 	return 0;
 }
@@ -320,6 +376,7 @@ uint32_t page_alloc(uint64_t dpn, bool zero)
 		return NIL;
 	i = take_descriptor();
 	pg.cp[i] = (struct cpage){ .dpn = dpn, .pa = pa, .flags = CP_REF | CP_BUSY };
+	frame_owned(i);
 	hash_insert(i);
 	return i;
 }
@@ -327,34 +384,42 @@ uint32_t page_alloc(uint64_t dpn, bool zero)
 /*
  * A 2 MiB descriptor and block of frames for the HUGE_PAGES pages from dpn,
  * to be read in the background, or NIL.  It evicts only what the same read
- * in 4 KiB pages would: when as many frames are free but none of the aligned
- * blocks is, memory is fragmented and the stream goes on in 4 KiB pages.
+ * in 4 KiB pages would: nothing while a free run is left above LOW_WATER,
+ * else the oldest 2 MiB page the stream passed (huge_recycle), else the
+ * small pages of one run (compact(): memory short, or fragmented by small
+ * pages).  NIL only when every run holds something that must stay: the
+ * stream goes on in 4 KiB pages.
  */
 uint32_t huge_alloc(uint64_t dpn)
 {
 	uint64_t pa = 0, t0;
 	uint32_t i;
 
-	if (pmm_free_pages() < LOW_WATER + HUGE_PAGES) {
+	while (pg.free == NIL)
+		if (!evict_one())
+			return NIL;
+	if (pmm_free_pages() >= LOW_WATER + HUGE_PAGES) {
+		t0 = prof_begin();
+		pa = pmm_alloc_huge();
+		prof_end(PROF_ALLOC, t0);
+	}
+	if (pa == 0) {
 		t0 = prof_begin();
 		pa = huge_recycle();
 		prof_end(PROF_RECYCLE, t0);
 	}
-	if (pa == 0) {
-		while (pmm_free_pages() < LOW_WATER + HUGE_PAGES || pg.free == NIL)
-			if (!evict_one())
-				return NIL;
+	if (pa == 0 && pmm_free_pages() >= LOW_WATER) {
 		t0 = prof_begin();
-		pa = pmm_alloc_huge();
-		prof_end(PROF_ALLOC, t0);
-		if (pa == 0)
-			return NIL;
+		pa = compact(pmm_free_pages() - LOW_WATER);
+		prof_end(PROF_COMPACT, t0);
 	}
+	if (pa == 0)
+		return NIL;
 	i = take_descriptor();
 	pg.cp[i] = (struct cpage){ .dpn = dpn, .pa = pa,
 	    .flags = CP_REF | CP_BUSY | CP_INFLIGHT | CP_HUGE };
 	hash_insert(i);
-	pg.nhuge++;
+	pg.huge[pg.nhuge++] = i;
 	pg.st.huge_reads++;
 	return i;
 }
@@ -510,13 +575,14 @@ static void split(uint32_t i)
 				out_of_memory();
 		pt = vm_split_huge(c->pte, page_va(base), tpa, flags);
 	}
-	pg.nhuge--;
+	huge_list_remove(i);
 	pg.st.splits++;
 	for (uint64_t k = 0; k < HUGE_PAGES; k++) {
 		uint32_t j = k == 0 ? i : take_descriptor();
 
 		pg.cp[j] = (struct cpage){ .dpn = base + k, .pa = pa + k * PAGE_SIZE,
 		    .pte = pt ? &pt[k] : 0, .next = next, .flags = CP_REF | (keep & CP_MAPPED) };
+		frame_owned(j);
 		if (k > 0)
 			hash_insert(j);
 	}
@@ -577,6 +643,7 @@ int pager_fault(uint64_t off, bool write)
 	prefetch_reap();
 	prof_end(PROF_REAP, t);
 	sequential = pg.dev != 0 && dpn == pg.seq_next;
+	pg.stream_at = dpn;
 	if ((i = fault_page(dpn, sequential)) == NIL)
 		return -1;
 	t = prof_begin();
@@ -645,10 +712,11 @@ void pager_print_stats(void)
 	struct memory m;
 
 	kprintf("strata: pager: %lu faults (%lu hits, %lu misses, %lu first writes), %lu reads "
-	    "(%lu pages, %lu of 2 MiB, %lu split), %lu writes (%lu pages), %lu copies on write "
-	    "(%lu waited), %lu evictions, %lu syncs\n",
+	    "(%lu pages, %lu of 2 MiB, %lu split, %lu runs compacted, %lu small pages absorbed), "
+	    "%lu writes (%lu pages), %lu copies on write (%lu waited), %lu evictions, %lu syncs\n",
 	    s->faults, s->hits, s->misses, s->write_faults, s->reads, s->read_pages, s->huge_reads,
-	    s->splits, s->writes, s->write_pages, s->cow_copies, s->cow_waits, s->evictions, s->syncs);
+	    s->splits, s->compactions, s->absorbed, s->writes, s->write_pages, s->cow_copies,
+	    s->cow_waits, s->evictions, s->syncs);
 	pager_prefetch_print();
 	memory_now(&m);
 	print_memory("memory", &m);

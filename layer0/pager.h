@@ -50,6 +50,8 @@ struct pager_stats {
 	uint64_t faults, hits, misses;	/* layer-1 faults the pager served */
 	uint64_t reads, read_pages;	/* device requests and the pages they carried */
 	uint64_t huge_reads, splits;	/* reads into 2 MiB pages; those split into 4 KiB pages */
+	uint64_t compactions;		/* runs emptied of small pages for a 2 MiB page */
+	uint64_t absorbed;		/* small pages dropped for a stream's 2 MiB read of their block */
 	uint64_t writes, write_pages;
 	uint64_t evictions, syncs;	/* evictions in 4 KiB pages */
 	uint64_t write_faults;		/* first writes to a page since it was mapped or checkpointed */

@@ -91,6 +91,7 @@ void copy_on_write(uint32_t i)
 		c->flags |= CP_GHOST;	/* its next home write waits for the old one */
 	c->flags &= ~(CP_SNAP | CP_HOMING);
 	c->pa = pa;
+	frame_owned(i);
 	if (c->flags & CP_MAPPED)
 		vm_set_leaf(c->pte, page_va(c->dpn), pa, pg.perm(c->dpn * PAGE_SIZE) & ~PTE_W);
 }

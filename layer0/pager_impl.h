@@ -13,6 +13,8 @@
  *   pager_dirty.c      which pages are dirty since the last checkpoint, the
  *                      pages of the next one, and copies of pages written
  *                      while a checkpoint or a home write holds their frame
+ *   pager_compact.c    a free 2 MiB run for a stream made by evicting the
+ *                      small pages of one, and which page owns each frame
  */
 #ifndef PAGER_IMPL_H
 #define PAGER_IMPL_H
@@ -65,9 +67,11 @@ struct pager_state {
 	uint32_t hmask;
 	uint32_t free;		/* first free descriptor */
 	uint32_t nhuge;		/* 2 MiB pages cached */
+	uint32_t *huge;		/* their descriptors, oldest first: huge_recycle's queue */
 	uint32_t hand;
 	uint32_t *dirty;	/* the dirty list: pages written since the last checkpoint, or maybe */
 	uint32_t ndirty;
+	uint64_t stream_at;	/* the page of its last fault: layer 1 is at or past it */
 	uint64_t seq_next;	/* the page a sequential stream faults on next */
 	uint64_t ra_end;	/* the end of the furthest read issued for it */
 	uint32_t ra_pages;	/* the size of its last read */
@@ -102,6 +106,7 @@ uint32_t page_alloc(uint64_t dpn, bool zero);	/* a new BUSY cache page, or NIL *
 uint32_t huge_alloc(uint64_t dpn);	/* a new 2 MiB cache page being read, or NIL */
 void map(uint32_t i);
 void drop(uint32_t i);
+void drop_unflushed(uint32_t i);	/* a 4 KiB page's drop, its entry left to the caller's CR3 reload */
 NORETURN void out_of_memory(void);
 
 /* pager_readahead.c */
@@ -119,6 +124,12 @@ uint32_t desc_settled(uint64_t dpn);	/* desc_holding, once a prefetch read of dp
 void pf_reap(void);			/* finishes the prefetch reads that are over, without waiting */
 void pager_prefetch_touched(uint32_t i);	/* page i mapped or taken by layer 0 */
 void pager_prefetch_dropped(uint32_t i);	/* the PREFETCHED page i leaves the cache untouched */
+
+/* pager_compact.c */
+void compact_init(void);		/* pager_init: the frame owners, all unknown */
+void frame_owned(uint32_t i);		/* descriptor i has just taken its frame */
+uint64_t compact(uint64_t spare);	/* a 2 MiB run emptied of small pages and taken, at most spare of it free; or 0 */
+bool page_droppable(uint32_t i);	/* clean, unpinned, not being read: drop() may take it now */
 
 /* pager_writeback.c */
 int page_out_cluster(uint32_t victim);

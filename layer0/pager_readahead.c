@@ -227,6 +227,38 @@ static bool prefetch_small(struct prefetch *p)
 }
 
 /*
+ * A stream about to read the aligned block at dpn: 4 KiB pages cached in it
+ * (random reads, fault-around, prefetch) would keep the block, and the
+ * stream through it, in 4 KiB pages for good.  When they are fewer than
+ * half the block, every one may be dropped (page_droppable: clean,
+ * unpinned) and the block could be one 2 MiB page (all of it mapped alike),
+ * they go, with one TLB flush: the block's 2 MiB read brings them back with
+ * the rest.  Otherwise the cached pages carry the stream.
+ */
+static void absorb_small_pages(uint64_t dpn)
+{
+	static uint32_t idx[HUGE_PAGES / 2];
+	uint64_t flags = pg.perm(dpn * PAGE_SIZE);
+	uint32_t n = 0, i;
+
+	for (uint64_t k = 0; k < HUGE_PAGES; k++) {
+		if ((i = desc_keyed(dpn + k)) == NIL)
+			continue;
+		if (n == HUGE_PAGES / 2 || !page_droppable(i))
+			return;
+		idx[n++] = i;
+	}
+	for (uint64_t k = 1; n > 0 && k < HUGE_PAGES; k++)
+		if (pg.perm((dpn + k) * PAGE_SIZE) != flags)
+			return;
+	for (uint32_t k = 0; k < n; k++)
+		drop_unflushed(idx[k]);
+	if (n > 0)
+		vm_flush_all();
+	pg.st.absorbed += n;
+}
+
+/*
  * Keeps RA_INFLIGHT reads going ahead of a sequential stream.  A stream's
  * faults may map cached pages past its last read (pages read by the
  * prefetch trap, fault-around or an earlier stream): its reads then go on
@@ -244,9 +276,19 @@ void prefetch_more(void)
 
 		if (p->active)
 			continue;
-		/* Pages already cached need no read (and must not get a second descriptor). */
-		while (pg.ra_end - pg.seq_next < pg.ra_limit && (i = desc_holding(pg.ra_end)) != NIL)
+		/*
+		 * Pages already cached need no read (and must not get a second
+		 * descriptor), but a block reached at its start may first give
+		 * its small pages up for one 2 MiB read.
+		 */
+		while (pg.ra_end - pg.seq_next < pg.ra_limit) {
+			if (huge_streams() && pg.ra_end % HUGE_PAGES == 0 &&
+			    pg.ra_end + HUGE_PAGES - pg.seq_next <= pg.ra_limit)
+				absorb_small_pages(pg.ra_end);
+			if ((i = desc_holding(pg.ra_end)) == NIL)
+				break;
 			pg.ra_end = pg.cp[i].dpn + pages_of(&pg.cp[i]);
+		}
 		if (pg.ra_end - pg.seq_next >= pg.ra_limit || pg.perm(pg.ra_end * PAGE_SIZE) == 0)
 			return;		/* far enough ahead, or the stream leaves layer 1's pages */
 		if (huge_streams() && pg.ra_end % HUGE_PAGES == 0 &&

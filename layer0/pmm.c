@@ -258,6 +258,41 @@ uint64_t pmm_alloc_huge(void)
 	return 0;
 }
 
+/* The pages a caller may ask pmm_page_free and pmm_take_huge about: [0, this). */
+uint64_t pmm_direct_pages(void)
+{
+	uint64_t limit = pmm_direct_limit / PAGE_SIZE;
+
+	return limit < npages ? limit : npages;
+}
+
+/* Whether the page at pa is free. */
+bool pmm_page_free(uint64_t pa)
+{
+	return pa / PAGE_SIZE < npages && bit_free(pa / PAGE_SIZE);
+}
+
+/*
+ * The run at pa (2 MiB aligned, below the direct limit), taken as
+ * pmm_alloc_huge would give it, if all of it is free: the pager empties
+ * one run of its small pages and then takes that very one.
+ */
+bool pmm_take_huge(uint64_t pa)
+{
+	const uint64_t words = HUGE_PAGES / WORD_BITS;
+	uint64_t w = pa / PAGE_SIZE / WORD_BITS;
+
+	if (pa % HUGE_SIZE != 0 || pa / PAGE_SIZE + HUGE_PAGES > pmm_direct_pages())
+		return false;
+	for (uint64_t k = 0; k < words; k++)
+		if (bitmap[w + k] != ~0ULL)
+			return false;
+	for (uint64_t k = 0; k < words; k++)
+		bitmap[w + k] = 0;
+	nfree -= HUGE_PAGES;
+	return true;
+}
+
 uint64_t pmm_alloc(void)
 {
 	uint64_t pa = pmm_alloc_uninit();

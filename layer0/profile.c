@@ -10,7 +10,7 @@ struct prof_total prof[PROF_N];
 static const char *const names[PROF_N] = {
 	[PROF_FAULT] = "fault", [PROF_REAP] = "reap", [PROF_WAIT] = "wait",
 	[PROF_READ] = "read", [PROF_EVICT] = "evict", [PROF_STEAL] = "steal",
-	[PROF_ALLOC] = "alloc", [PROF_RECYCLE] = "recycle", [PROF_MAP] = "map", [PROF_ISSUE] = "issue", [PROF_SUBMIT] = "submit",
+	[PROF_ALLOC] = "alloc", [PROF_RECYCLE] = "recycle", [PROF_COMPACT] = "compact", [PROF_MAP] = "map", [PROF_ISSUE] = "issue", [PROF_SUBMIT] = "submit",
 	[PROF_IRQ] = "irq", [PROF_RA_IDLE] = "raidle", [PROF_AROUND] = "around", [PROF_PREFETCH] = "pftrap",
 	[PROF_PF_SUBMIT] = "pfsubmi", [PROF_PF_WAIT] = "pfwait", [PROF_TX] = "tx", [PROF_TX_BATCH] = "txbatch", [PROF_TX_WAIT] = "txwait",
 	[PROF_TX_RUN] = "txrun", [PROF_TX_FLUSH] = "txflush", [PROF_TX_KICK] = "txkick", [PROF_TX_NOTIFY] = "txnotif",

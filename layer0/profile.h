@@ -20,6 +20,7 @@ enum prof_stage {
 	PROF_STEAL,		/* checkpoints the CLOCK asked for */
 	PROF_ALLOC,		/* frames from the physical allocator for the cache */
 	PROF_RECYCLE,		/* 2 MiB frames taken from 2 MiB pages the CLOCK passed */
+	PROF_COMPACT,		/* 2 MiB runs emptied of small pages (pager_compact.c) */
 	PROF_MAP,		/* mapping the fault's page and the stream's run */
 	PROF_ISSUE,		/* starting background reads */
 	PROF_SUBMIT,		/* of which handing them to the driver */

@@ -12,6 +12,9 @@
  *   randread n=N prefetch=K seed=S blank=B
  *                        N random page reads, K prefetched ahead, checked
  *                        against the pattern of S (0 with blank=1): reads/s
+ *   randscan n=N prefetch=K passes=P
+ *                        randread (blank=1), then scan: a stream through a
+ *                        cache that random reads left full of 4 KiB pages
  *   sparse n=N           read a word of N pages spread evenly over the free
  *                        area, in order (on a huge disk, one per GiB or more)
  *   faults               median cost of a null fault, a hit and a miss
@@ -298,6 +301,18 @@ static int do_scan(struct area a, const struct opts *o)
 	print_rate(last.hi - last.lo, ns);
 	strata_printf(" (sum 0x%llx)\n", ULL(sum));
 	return 0;
+}
+
+/*
+ * A scan after random reads that filled the cache with 4 KiB pages: the
+ * pager must still find aligned 2 MiB runs for the stream (its compaction),
+ * or the scan runs several times slower than on a fresh cache.
+ */
+static int do_randscan(struct area a, const struct opts *o)
+{
+	int rc = do_randread(a, o);
+
+	return rc != 0 ? rc : do_scan(a, o);
 }
 
 /* ---- fault costs ------------------------------------------------------- */
@@ -802,6 +817,7 @@ static const struct mode modes[] = {
 	{ "write", do_write, false },
 	{ "verify", do_verify, false },
 	{ "scan", do_scan, false },
+	{ "randscan", do_randscan, false },
 	{ "random", do_random, false },
 	{ "randread", do_randread, false },
 	{ "sparse", do_sparse, false },

@@ -1227,6 +1227,68 @@ START_TEST(a_stream_recycles_its_2mib_pages_and_leaves_small_pages_cached)
 }
 END_TEST
 
+/*
+ * Random reads fill the cache with 4 KiB pages spread over the window and
+ * over RAM; streams through the window afterwards still read and map
+ * aligned 2 MiB blocks (pager_compact.c), and read each page about once a
+ * pass: the small pages in a block are given up for its 2 MiB read, and
+ * the frames of a run are emptied for it.
+ */
+START_TEST(streams_after_random_reads_still_read_2mib_pages)
+{
+	uint64_t free0, pages = 16384, st = 0x9e3779b97f4a7c15ULL;
+
+	boot(24, &disk, 16);
+	free0 = pmm_free_pages();
+	for (int k = 0; k < 8000; k++) {
+		st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+		touch(st % pages);
+	}
+	ck_assert_uint_eq(pager_stats()->huge_reads, 0);
+	for (int pass = 0; pass < 3; pass++) {
+		uint64_t huge0 = pager_stats()->huge_reads, read0 = pager_stats()->read_pages;
+
+		stream(0, pages);
+		ck_assert_uint_ge(pager_stats()->huge_reads - huge0, pages / HUGE_PAGES * 3 / 4);
+		ck_assert_uint_le(pager_stats()->read_pages - read0, pages * 5 / 4);
+	}
+	ck_assert_uint_gt(pager_stats()->compactions, 0);
+	ck_assert_uint_gt(pager_stats()->absorbed, 0);
+	ck_assert_uint_eq(free0 - pmm_free_pages(), cached_pages() + window_tables());
+}
+END_TEST
+
+/*
+ * Neither a block's small pages given up for its 2 MiB read nor a run
+ * emptied for one ever include a dirty page: layer 1's writes, spread over
+ * the stream's blocks and over RAM among clean pages, are all still there
+ * after the streams, and the blocks that hold them stay in 4 KiB pages.
+ */
+START_TEST(streams_after_random_reads_keep_every_dirty_page)
+{
+	uint64_t pages = 16384, st = 0x2545f4914f6cdd1dULL;
+
+	boot(24, &disk, 16);
+	for (uint64_t q = 100; q < pages; q += 1024)
+		scribble(q, (uint8_t)(q / 1024 + 1));	/* one in every other block */
+	for (int k = 0; k < 8000; k++) {
+		st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+		touch(st % pages);
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (uint64_t p = 0; p < pages; p++) {
+			touch(p);
+			if (p % 1024 == 100)
+				ck_assert_msg(filled(frame(p), (uint8_t)(p / 1024 + 1)), "page %lu", (unsigned long)p);
+			else
+				ck_assert_msg(holds_disk(frame(p), p), "page %lu", (unsigned long)p);
+		}
+	ck_assert_uint_gt(pager_stats()->absorbed, 0);
+	for (uint64_t q = 100; q < pages; q += 1024)
+		ck_assert(!huge(q));
+}
+END_TEST
+
 /* ---- everything at once ----------------------------------------------------- */
 
 #define MODEL_MAX	12000
@@ -1778,6 +1840,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_failed_2mib_read_fails_only_the_bad_page);
 	tcase_add_test(tc, streaming_past_the_cache_evicts_2mib_pages_and_leaks_nothing);
 	tcase_add_test(tc, a_stream_recycles_its_2mib_pages_and_leaves_small_pages_cached);
+	tcase_add_test(tc, streams_after_random_reads_still_read_2mib_pages);
+	tcase_add_test(tc, streams_after_random_reads_keep_every_dirty_page);
 	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);
 	tcase_add_test(tc, without_a_disk_all_dirty_means_out_of_memory);
 	tcase_add_test(tc, out_of_memory_held_by_layer_0_says_so);

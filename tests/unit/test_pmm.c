@@ -359,6 +359,30 @@ START_TEST(freeing_a_huge_run_twice_or_unaligned_panics)
 }
 END_TEST
 
+/* A run is taken by its address only when all of it is free, aligned and direct-mapped. */
+START_TEST(taking_a_named_run_needs_all_of_it_free)
+{
+	uint64_t pa, free0, taken = 1;
+
+	init1(MIB, 9 * MIB - 0x3000);		/* RAM 1 MiB .. 10 MiB - 12 KiB */
+	free0 = pmm_free_pages();
+	ck_assert(pmm_page_free(4 * MIB) && !pmm_page_free(MIB - PAGE_SIZE));
+	ck_assert(!pmm_take_huge(4 * MIB + PAGE_SIZE));	/* not aligned */
+	ck_assert(!pmm_take_huge(8 * MIB));		/* runs past the end of RAM */
+	while ((pa = pmm_alloc()) < 4 * MIB)
+		taken++;
+	ck_assert_uint_eq(pa, 4 * MIB);			/* the run's first page taken */
+	ck_assert(!pmm_page_free(pa) && !pmm_take_huge(4 * MIB));
+	ck_assert_uint_eq(pmm_free_pages(), free0 - taken);
+	pmm_free(pa);
+	ck_assert(pmm_take_huge(4 * MIB));
+	ck_assert_uint_eq(pmm_free_pages(), free0 - (taken - 1) - HUGE_PAGES);
+	ck_assert(!pmm_page_free(4 * MIB + HUGE_SIZE - PAGE_SIZE));
+	pmm_free_huge(4 * MIB);
+	ck_assert_uint_eq(pmm_free_pages(), free0 - (taken - 1));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("pmm");
@@ -385,6 +409,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, huge_runs_are_aligned_from_the_top);
 	tcase_add_test(tc, no_huge_run_when_memory_is_fragmented);
 	tcase_add_test(tc, freeing_a_huge_run_twice_or_unaligned_panics);
+	tcase_add_test(tc, taking_a_named_run_needs_all_of_it_free);
 	suite_add_tcase(s, tc);
 	return s;
 }
