@@ -10,7 +10,15 @@
 #   fault_hit_ns           disktest faults, faultaround=1: a page in RAM, not mapped
 #   fault_miss_ns          disktest faults: a page far from any read before
 #   disk_writeback_MBps    disktest writeback: sync of 16 MiB dirtied
-# and the ratios mapped/raw and hit/null.  MB is 10^6 bytes.
+#   disk_scan_loop_MBps    the scan's own loop over 32 MiB still in RAM and
+#                          mapped (its "rescan"): the most a mapped scan can
+#                          reach under this emulator, however fast the pager
+#   disk_scan_after_random_MBps
+#                          disktest randscan: the same scan after 40000
+#                          random reads filled the cache with 4 KiB pages
+# and the ratios mapped/raw, hit/null and after-random/mapped (how much of
+# the scan's speed survives a random workload before it: streams must still
+# get their 2 MiB pages, pager_compact.c).  MB is 10^6 bytes.
 #
 # The raw read and the scan: PASSES passes in each boot (STRATA_DISK_PASSES,
 # 5), the same count on both sides, on a 512 MiB disk of their own; each
@@ -52,7 +60,7 @@ boot_big() { disktest_boot "$build" "$dir" "$big" "$@"; }
 # The group of the extended regex $2 on the first line of $1's log that matches it.
 pick() { sed -nE "s|.*$2.*|\\1|p" "$dir/$1.log" | head -1 | tr -d '\r'; }
 
-raw=() seq=() null=() hit=() miss=() wb=()
+raw=() seq=() loop=() after=() null=() hit=() miss=() wb=()
 for k in $(seq "$runs"); do
 	boot_big raw "edge" "blktest rawpasses=$passes" || exit 1
 	# Each pass's "N MiB in T ms", in MB/s.
@@ -65,6 +73,11 @@ for k in $(seq "$runs"); do
 		exit 1
 	fi
 	raw+=("${rp[@]}") seq+=("${sp[@]}")
+	loop+=("$(pick scan 'disktest: rescan .* = ([0-9.]+) MB/s')")
+	boot_big randscan "randscan n=40000 prefetch=32 blank=1 passes=2" "" || exit 1
+	mapfile -t ap < <(sed -nE 's/.*disktest: scan .* = ([0-9.]+) MB\/s.*/\1/p' "$dir/randscan.log" | tr -d '\r')
+	[ "${#ap[@]}" -eq 2 ] || { echo "disk.sh: round $k: ${#ap[@]} scan passes after the random reads, not 2" >&2; exit 1; }
+	after+=("${ap[@]}")
 	awk -v k="$k" -v r="$(median "${rp[@]}")" -v s="$(median "${sp[@]}")" 'BEGIN {
 		printf "disk.sh: round %d: raw %s MB/s, scan %s MB/s, ratio %.3f\n", k, r, s, r ? s / r : 0 }' >&2
 	boot faults "faults" "faultaround=1" || exit 1
@@ -84,4 +97,8 @@ echo "fault_hit_ns $h ns"
 awk -v h="$h" -v n="$n" 'BEGIN { printf "fault_hit_null_ratio %.3f x\n", n ? h / n : 0 }'
 echo "fault_miss_ns $(median "${miss[@]}") ns"
 echo "disk_writeback_MBps $(median "${wb[@]}") MB/s"
+echo "disk_scan_loop_MBps $(median "${loop[@]}") MB/s"
+a=$(median "${after[@]}")
+echo "disk_scan_after_random_MBps $a MB/s"
+awk -v a="$a" -v s="$s" 'BEGIN { printf "disk_scan_after_random_ratio %.3f x\n", s ? a / s : 0 }'
 rm -f "$disk" "$big"
