@@ -71,6 +71,7 @@ struct pager_state {
 	uint32_t hand;
 	uint32_t *dirty;	/* the dirty list: pages written since the last checkpoint, or maybe */
 	uint32_t ndirty;
+	uint64_t stream_from;	/* the page of a stream's first fault */
 	uint64_t stream_at;	/* the page of its last fault: layer 1 is at or past it */
 	uint64_t seq_next;	/* the page a sequential stream faults on next */
 	uint64_t ra_end;	/* the end of the furthest read issued for it */

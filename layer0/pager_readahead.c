@@ -233,7 +233,10 @@ static bool prefetch_small(struct prefetch *p)
  * half the block, every one may be dropped (page_droppable: clean,
  * unpinned) and the block could be one 2 MiB page (all of it mapped alike),
  * they go, with one TLB flush: the block's 2 MiB read brings them back with
- * the rest.  Otherwise the cached pages carry the stream.
+ * the rest.  Otherwise the cached pages carry the stream.  Only a stream
+ * that went through a block's worth already: two neighbouring pages of a
+ * random load (a value across a page boundary) look like a stream's start,
+ * and must not cost the cache its hot pages.
  */
 static void absorb_small_pages(uint64_t dpn)
 {
@@ -241,6 +244,8 @@ static void absorb_small_pages(uint64_t dpn)
 	uint64_t flags = pg.perm(dpn * PAGE_SIZE);
 	uint32_t n = 0, i;
 
+	if (pg.seq_next - pg.stream_from < HUGE_PAGES)
+		return;
 	for (uint64_t k = 0; k < HUGE_PAGES; k++) {
 		if ((i = desc_keyed(dpn + k)) == NIL)
 			continue;
@@ -357,6 +362,7 @@ uint32_t read_miss(uint64_t dpn, bool sequential)
 		i = read_in(dpn, 1, &n, &err);
 		pg.ra_pages = 1;	/* a new stream may start here */
 		pg.seq_next = dpn + 1;
+		pg.stream_from = dpn;
 		pg.ra_end = dpn + 1;
 		return i;
 	}

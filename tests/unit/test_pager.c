@@ -1289,6 +1289,32 @@ START_TEST(streams_after_random_reads_keep_every_dirty_page)
 }
 END_TEST
 
+/*
+ * Two neighbouring pages of a random load (a value across a page boundary)
+ * start a stream, but the cache keeps its small pages in the blocks ahead:
+ * only a stream that went through a block's worth gives them up.
+ */
+START_TEST(a_two_page_stream_gives_up_no_small_pages)
+{
+	uint64_t pages = 16384, st = 0x9e3779b97f4a7c15ULL, p = 1000, pages_read;
+
+	boot(24, &disk, 16);
+	for (int k = 0; k < 8000; k++) {
+		st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+		touch(st % pages);
+	}
+	while (mapped(p) || mapped(p + 1) || mapped(p + 2))
+		p++;
+	pages_read = pager_stats()->read_pages;
+	touch(p);
+	touch(p + 1);
+	for (int k = 0; k < 40; k++)
+		pager_interrupt();
+	ck_assert_uint_gt(pager_stats()->read_pages - pages_read, 16);	/* it read ahead */
+	ck_assert_uint_eq(pager_stats()->absorbed, 0);
+}
+END_TEST
+
 /* ---- everything at once ----------------------------------------------------- */
 
 #define MODEL_MAX	12000
@@ -1842,6 +1868,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, a_stream_recycles_its_2mib_pages_and_leaves_small_pages_cached);
 	tcase_add_test(tc, streams_after_random_reads_still_read_2mib_pages);
 	tcase_add_test(tc, streams_after_random_reads_keep_every_dirty_page);
+	tcase_add_test(tc, a_two_page_stream_gives_up_no_small_pages);
 	tcase_add_test(tc, without_a_disk_pages_are_zero_and_sync_does_no_io);
 	tcase_add_test(tc, without_a_disk_all_dirty_means_out_of_memory);
 	tcase_add_test(tc, out_of_memory_held_by_layer_0_says_so);
